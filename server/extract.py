@@ -1,0 +1,357 @@
+"""HTML -> article text and metadata, or NotAnArticle.
+
+The only module that imports trafilatura. The page is parsed once; trafilatura's extractor runs on
+that tree with one shared, read-only options object, and our own checks decide whether what came
+out is an article (enough prose, not a list of links) and fill in metadata trafilatura leaves open.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import Extractor
+
+logger = logging.getLogger(__name__)
+
+# Shared across calls and threads: trafilatura copies it before changing anything.
+_OPTIONS = Extractor(output_format="python", comments=False, tables=True)
+
+# Below this much body text a page is a teaser, a stub or an error page, not something to read.
+MIN_ARTICLE_CHARS = 250
+MIN_ARTICLE_SENTENCES = 2
+# Share of the body text that is also link text, above which the page is a list of links.
+MAX_LINKED_SHARE = 0.6
+
+
+class NotAnArticle(ValueError):
+    """The page has no article to extract; str(error) says why in words a reader understands."""
+
+
+@dataclass
+class Extracted:
+    title: str | None
+    text: str  # body paragraphs joined by "\n" (one paragraph per line)
+    site: str | None
+    author: str | None
+    published: str | None  # ISO date "YYYY-MM-DD"
+    language: str | None  # ISO 639-1
+    canonical_url: str | None
+    description: str | None
+
+
+NO_CONTENT = "This page is empty: there is nothing to read on it."
+NOT_A_WEB_PAGE = "This does not look like a web page: it could not be read as HTML."
+TOO_SHORT = "This page has too little text to be an article: it may be a teaser, a stub or an error page."
+LINK_LIST = "This page has no article text: it looks like a home page, search results or a list of links."
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding saved files
+# ---------------------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE
+)
+
+
+def _codec(name: str | bytes | None) -> str | None:
+    """A Python codec name for a declared charset, or None when unknown."""
+    if not name:
+        return None
+    if isinstance(name, bytes):
+        name = name.decode("ascii", "ignore")
+    try:
+        codec = codecs.lookup(name.strip().lower()).name
+    except LookupError:
+        return None
+    # Browsers read "latin-1" and "ascii" pages as windows-1252 (WHATWG encoding standard).
+    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
+
+
+def decode_html(data: bytes) -> str:
+    """Decode a saved page: byte-order mark, then the declared charset, then UTF-8, then a guess.
+
+    Never raises: undecodable bytes become U+FFFD.
+    """
+    if not data:
+        return ""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, errors="replace")
+    declared = _META_CHARSET.search(data[:8192])
+    candidates = [_codec(declared.group(1)) if declared else None, "utf-8"]
+    for codec in candidates:
+        if codec is None:
+            continue
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:65536]).best()
+        if best is not None:
+            return data.decode(best.encoding, errors="replace")
+    except Exception:  # a guessing library must not make a capture fail
+        logger.debug("charset guess failed", exc_info=True)
+    return data.decode("cp1252", errors="replace")
+
+
+# ---------------------------------------------------------------------------------------------
+# Body text
+# ---------------------------------------------------------------------------------------------
+
+_JUNK_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
+_SENTENCE_END = re.compile(r"[.!?。！？…]['\"”’»)]*(?:\s|$)")
+_SPACES = re.compile(r"\s+")
+
+
+def _norm(text: str) -> str:
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def _looks_binary(html: str) -> bool:
+    sample = html[:20000]
+    return len(_JUNK_CHARS.findall(sample)) > 0.05 * len(sample) or "<" not in sample
+
+
+def _parse(html: str) -> HtmlElement:
+    try:
+        tree = trafilatura.load_html(html)
+    except Exception as error:  # lxml raises a variety of errors on hostile markup
+        logger.debug("parse failed: %s", error)
+        tree = None
+    if tree is None:
+        raise NotAnArticle(NOT_A_WEB_PAGE)
+    return tree
+
+
+def _body_text(tree: HtmlElement) -> str:
+    try:
+        document = trafilatura.bare_extraction(tree, options=_OPTIONS)
+    except Exception:  # trafilatura bugs on odd pages must not become server errors
+        logger.warning("extraction failed", exc_info=True)
+        document = None
+    return document.text if document is not None and document.text else ""
+
+
+def _drop_headline(lines: list[str], headlines: set[str]) -> list[str]:
+    """The headline is the title, not part of the body: drop it where it opens the text."""
+    while lines and _norm(lines[0]) in headlines:
+        lines = lines[1:]
+    return lines
+
+
+def _linked_share(text: str, tree: HtmlElement) -> float:
+    """How much of the extracted text is link text: high on home pages and result lists."""
+    anchors = {_norm(a.text_content()) for a in tree.iter("a")}
+    anchors.discard("")
+    lines = [_norm(line) for line in text.split("\n") if line.strip()]
+    total = sum(len(line) for line in lines)
+    linked = sum(len(line) for line in lines if line in anchors)
+    return linked / total if total else 0.0
+
+
+def _check_article(text: str, tree: HtmlElement) -> None:
+    sentences = len(_SENTENCE_END.findall(text + " "))
+    if len(text) < MIN_ARTICLE_CHARS or sentences < MIN_ARTICLE_SENTENCES:
+        raise NotAnArticle(TOO_SHORT)
+    if _linked_share(text, tree) > MAX_LINKED_SHARE:
+        raise NotAnArticle(LINK_LIST)
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata
+# ---------------------------------------------------------------------------------------------
+
+_TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|·|::|»|/)\s+")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _meta(tree: HtmlElement, *names: str) -> str | None:
+    """First non-empty <meta> content whose name or property is one of names."""
+    for name in names:
+        for element in tree.xpath(
+            "//meta[translate(@property,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$n"
+            " or translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$n"
+            " or translate(@http-equiv,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$n]",
+            n=name,
+        ):
+            content = _SPACES.sub(" ", element.get("content") or "").strip()
+            if content:
+                return content
+    return None
+
+
+def _domain_name(url: str | None) -> str | None:
+    host = (urlsplit(url).hostname or "") if url else ""
+    host = host.removeprefix("www.")
+    return host or None
+
+
+def _same_name(a: str, b: str) -> bool:
+    squash = lambda s: re.sub(r"[\W_]+", "", s.casefold())  # noqa: E731
+    a, b = squash(a), squash(b)
+    return bool(a and b) and (a in b or b in a)
+
+
+def _clean_title(title: str | None, site: str | None, domain: str | None) -> str | None:
+    """Strip an outlet name from either end: "Headline | Outlet", "Outlet - Headline"."""
+    if not title:
+        return None
+    title = _SPACES.sub(" ", title).strip()
+    names = [n for n in (site, domain and domain.split(".")[0]) if n]
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) > 1:
+        head, tail = parts[0], parts[-1]
+        if any(_same_name(tail, n) for n in names) or (
+            "|" in title and len(tail.split()) <= 5 and len(title) - len(tail) > len(tail)
+        ):
+            title = title[: title.rindex(tail)].rstrip(" |-–—·:»/")
+        elif any(_same_name(head, n) for n in names):
+            title = title[len(head):].lstrip(" |-–—·:»/")
+    return title or None
+
+
+def _title(tree: HtmlElement, found: str | None, site: str | None, domain: str | None) -> str | None:
+    raw = _meta(tree, "og:title", "twitter:title") or found
+    if not raw:
+        element = tree.find(".//title")
+        raw = element.text_content() if element is not None else None
+    return _clean_title(raw, site, domain)
+
+
+def _headlines(tree: HtmlElement, title: str | None) -> set[str]:
+    found = {_norm(h.text_content()) for h in tree.iter("h1")}
+    if title:
+        found.add(_norm(title))
+    found.discard("")
+    return found
+
+
+_LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
+# A few frequent words per language: enough to tell languages apart on a paragraph or more.
+_STOPWORDS = {
+    "en": "the and of to in is that for it was with on as by are have from this be not".split(),
+    "de": "der die und das ist nicht ein eine zu den mit sich auf für von dem des auch".split(),
+    "fr": "le la les et des est une du dans que pour qui pas sur au avec ce il".split(),
+    "es": "el la los las y de que en un una es por con para del se no su al".split(),
+    "it": "il la di che e è un una per non del della sono con le gli si da".split(),
+    "pt": "o a os as e de que do da em um uma para com não no na se por".split(),
+    "nl": "de het een en van is dat niet op te in zijn met voor er ook die".split(),
+    "sv": "och att det som en är på av för med den till inte har de ett".split(),
+    "pl": "i w nie na się z że do to jest jak o po ale co tak od".split(),
+}
+_WORD = re.compile(r"\w+")
+
+
+def _language_code(value: str | None) -> str | None:
+    match = _LANG_CODE.match((value or "").strip().split(",")[0].strip())
+    return match.group(1).lower() if match and len(match.group(1)) == 2 else None
+
+
+def _guess_language(text: str) -> str | None:
+    sample = text[:3000]
+    letters = [c for c in sample if c.isalpha()]
+    if not letters:
+        return None
+    scripts = (
+        ("ru", lambda c: "\u0400" <= c <= "\u04ff"),
+        ("el", lambda c: "\u0370" <= c <= "\u03ff"),
+        ("ar", lambda c: "\u0600" <= c <= "\u06ff"),
+        ("he", lambda c: "\u0590" <= c <= "\u05ff"),
+        ("ja", lambda c: "\u3040" <= c <= "\u30ff"),
+        ("ko", lambda c: "\uac00" <= c <= "\ud7af"),
+        ("zh", lambda c: "\u4e00" <= c <= "\u9fff"),
+    )
+    for code, in_script in scripts:  # kana before han: Japanese text mixes both
+        if sum(map(in_script, letters)) > 0.2 * len(letters):
+            return code
+    words = _WORD.findall(sample.casefold())
+    if len(words) < 5:
+        return None
+    counts = {code: sum(w in set(stops) for w in words) for code, stops in _STOPWORDS.items()}
+    best = max(counts, key=counts.get)
+    return best if counts[best] >= max(2, 0.05 * len(words)) else None
+
+
+def _language(tree: HtmlElement, text: str) -> str | None:
+    root = tree.getroottree().getroot()
+    declared = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+    return (
+        _language_code(declared)
+        or _language_code(_meta(tree, "content-language", "language", "dc.language"))
+        or _language_code(_meta(tree, "og:locale"))
+        or _guess_language(text)
+    )
+
+
+def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:
+    links = tree.xpath("//link[contains(concat(' ', translate(@rel,'CANONICAL','canonical'), ' '), ' canonical ')]/@href")
+    for href in [*links, _meta(tree, "og:url")]:
+        href = (href or "").strip()
+        if not href:
+            continue
+        absolute = urljoin(url, href) if url else href
+        if urlsplit(absolute).scheme in ("http", "https"):
+            return absolute
+    return None
+
+
+def _metadata(tree: HtmlElement, url: str | None):
+    try:
+        return extract_metadata(tree, url)
+    except Exception:  # metadata is a bonus: a failure leaves the fields empty
+        logger.warning("metadata extraction failed", exc_info=True)
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The public entry point
+# ---------------------------------------------------------------------------------------------
+
+
+def extract_article(html: str, url: str | None = None) -> Extracted:
+    """Extract the article of a rendered page, or raise NotAnArticle saying why there is none."""
+    if not isinstance(html, str) or not html.strip():
+        raise NotAnArticle(NO_CONTENT)
+    if _looks_binary(html):
+        raise NotAnArticle(NOT_A_WEB_PAGE)
+    tree = _parse(html)
+    meta = _metadata(tree, url)
+    canonical = _canonical_url(tree, url)
+    domain = _domain_name(url or canonical)
+    site = _meta(tree, "og:site_name") or (meta.sitename if meta else None) or domain
+    title = _title(tree, meta.title if meta else None, site, domain)
+
+    lines = [line.strip() for line in _body_text(tree).split("\n")]
+    lines = _drop_headline([line for line in lines if line], _headlines(tree, title))
+    text = "\n".join(lines)
+    _check_article(text, tree)
+
+    published = meta.date if meta and meta.date and _ISO_DATE.match(meta.date) else None
+    return Extracted(
+        title=title,
+        text=text,
+        site=site,
+        author=(meta.author if meta else None) or None,
+        published=published,
+        language=_language(tree, text),
+        canonical_url=canonical,
+        description=_meta(tree, "description", "og:description") or (meta.description if meta else None),
+    )
