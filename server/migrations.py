@@ -1,0 +1,130 @@
+"""The schema as code: named, append-only steps applied whenever the database opens.
+
+Never edit a step that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("crosscurrent")
+
+
+@migrations()
+def m001_create_articles(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            canonical_url TEXT NOT NULL UNIQUE,
+            domain TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            title TEXT,
+            site TEXT,
+            author TEXT,
+            published TEXT,
+            language TEXT,
+            text TEXT NOT NULL,
+            word_count INTEGER NOT NULL DEFAULT 0,
+            captured_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            story_id INTEGER,
+            source_id INTEGER
+        );
+        CREATE INDEX idx_articles_content_hash ON articles(content_hash);
+        CREATE INDEX idx_articles_captured_at ON articles(captured_at);
+        CREATE INDEX idx_articles_site ON articles(site);
+        CREATE INDEX idx_articles_story ON articles(story_id);
+
+        -- Raw HTML, compressed, so extraction can be re-run when it improves.
+        CREATE TABLE pages (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            html_gz BLOB NOT NULL,
+            extractor_version TEXT NOT NULL
+        );
+
+        CREATE TABLE claims (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            is_headline INTEGER NOT NULL DEFAULT 0,
+            speaker TEXT,
+            polarity TEXT NOT NULL DEFAULT 'asserts',
+            proposition TEXT NOT NULL,
+            details TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX idx_claims_article ON claims(article_id);
+        CREATE INDEX idx_claims_text_hash ON claims(text_hash);
+
+        -- One vector per distinct text and model: the same sentence is never embedded twice.
+        CREATE TABLE embeddings (
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model, text_hash)
+        );
+
+        CREATE TABLE links (
+            id INTEGER PRIMARY KEY,
+            claim_id INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+            other_claim_id INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+            label TEXT NOT NULL CHECK (label IN ('supports', 'disputes', 'related')),
+            confidence REAL NOT NULL,
+            reason TEXT NOT NULL,
+            similarity REAL NOT NULL,
+            dismissed_at TEXT,
+            UNIQUE (claim_id, other_claim_id)
+        );
+        CREATE INDEX idx_links_other ON links(other_claim_id);
+        CREATE INDEX idx_links_label ON links(label, confidence);
+
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            title TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
+    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db["claims"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+
+
+@migrations()
+def m002_create_pairing(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            origin TEXT,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT,
+            revoked_at TEXT
+        );
+        -- A browser asking to pair; the reader approves or refuses it in the companion.
+        CREATE TABLE pair_requests (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            origin TEXT,
+            poll_hash TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'refused', 'collected')),
+            token_id INTEGER REFERENCES tokens(id),
+            created_at TEXT NOT NULL
+        );
+        -- One-time codes shown by the companion or `crosscurrent pair --code`, stored hashed.
+        CREATE TABLE pair_codes (
+            code_hash TEXT PRIMARY KEY,
+            expires_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+def migrate(db: Database) -> None:
+    migrations.apply(db)
