@@ -1,0 +1,356 @@
+"""The HTML pages the companion window (or a browser tab) shows: history, article, stories,
+contradictions, stats, export and pairing.
+
+Everything derived from web pages reaches the templates as plain strings and is escaped by Jinja's
+autoescape; claims are marked by splitting the article text into spans, never by building HTML.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from server import __version__, charts, export, security
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ui", __name__)
+bp.before_request(security.ui_session_required)
+
+PER_PAGE = 30
+LABEL_ORDER = ("disputes", "supports", "related")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# --- helpers shared by the templates ------------------------------------------------------
+
+def get_store():
+    # Imported here because server.app imports this module to register the blueprint.
+    from server.app import get_store as app_store
+
+    return app_store()
+
+
+def parse_day(value: str | None) -> str | None:
+    """A YYYY-MM-DD date from a form field, or None when missing or malformed."""
+    value = (value or "").strip()
+    if not DATE_RE.match(value):
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return None
+    return value
+
+
+def page_number(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
+
+
+def is_web_url(url: str | None) -> bool:
+    """Only http(s) links become clickable: a captured page may carry javascript: or file: URLs."""
+    try:
+        return bool(url) and urlsplit(url).scheme in ("http", "https")
+    except ValueError:
+        return False
+
+
+@bp.app_template_filter("day")
+def format_day(value: str | None) -> str:
+    """'2024-10-09' or an ISO timestamp -> 'Wed 9 Oct 2024'."""
+    if not value:
+        return ""
+    try:
+        moment = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+@bp.app_template_filter("day_heading")
+def format_day_heading(value: str) -> str:
+    today = datetime.now(timezone.utc).date()
+    if value == today.isoformat():
+        return "Today"
+    if value == (today - timedelta(days=1)).isoformat():
+        return "Yesterday"
+    return format_day(value)
+
+
+@bp.app_template_filter("percent")
+def format_percent(value: float | None) -> str:
+    return f"{round((value or 0) * 100)}%"
+
+
+@bp.app_context_processor
+def template_helpers() -> dict:
+    return {"is_web_url": is_web_url, "version": __version__}
+
+
+def best_label(claim: dict) -> str | None:
+    labels = {m["label"] for m in claim.get("matches") or [] if not m.get("dismissed")}
+    return next((label for label in LABEL_ORDER if label in labels), None)
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    claim_id: int | None = None
+    label: str | None = None
+
+
+def _find(paragraph: str, sentence: str, start: int) -> tuple[int, int] | None:
+    index = paragraph.find(sentence, start)
+    if index >= 0:
+        return index, index + len(sentence)
+    # Sentence splitting may have normalised whitespace: match word by word.
+    words = sentence.split()
+    if not words:
+        return None
+    found = re.compile(r"\s+".join(map(re.escape, words))).search(paragraph, start)
+    return (found.start(), found.end()) if found else None
+
+
+def mark_claims(text: str, claims: list[dict]) -> list[list[Span]]:
+    """Split the text into paragraphs of spans, the claim sentences as their own spans."""
+    body_claims = sorted((c for c in claims if not c.get("is_headline")), key=lambda c: c.get("position", 0))
+    paragraphs = [p for p in (text or "").split("\n") if p.strip()]
+    result: list[list[Span]] = []
+    pending = list(body_claims)
+    for paragraph in paragraphs:
+        hits: list[tuple[int, int, dict]] = []
+        for claim in list(pending):
+            found = _find(paragraph, claim["text"].strip(), 0)
+            if found and not any(s < found[1] and found[0] < e for s, e, _ in hits):
+                hits.append((*found, claim))
+                pending.remove(claim)
+        hits.sort(key=lambda hit: hit[0])
+        spans, cursor = [], 0
+        for start, end, claim in hits:
+            if start > cursor:
+                spans.append(Span(paragraph[cursor:start]))
+            spans.append(Span(paragraph[start:end], claim["id"], best_label(claim) or "none"))
+            cursor = end
+        if cursor < len(paragraph):
+            spans.append(Span(paragraph[cursor:]))
+        result.append(spans)
+    return result
+
+
+def group_by_day(articles: list[dict]) -> list[tuple[str, list[dict]]]:
+    groups: list[tuple[str, list[dict]]] = []
+    for article in articles:
+        day = (article.get("captured_at") or "")[:10] or "unknown"
+        if not groups or groups[-1][0] != day:
+            groups.append((day, []))
+        groups[-1][1].append(article)
+    return groups
+
+
+def args_for_page(page: int) -> dict:
+    """The current query string with another page number (for "older" / "newer" links)."""
+    args = {k: v for k, v in request.args.items() if v and k != "page"}
+    if page > 1:
+        args["page"] = page
+    return args
+
+
+def not_found(what: str):
+    return render_template("ui/not_found.html", what=what), 404
+
+
+# --- pages --------------------------------------------------------------------------------
+
+@bp.get("/")
+def history():
+    store = get_store()
+    filters = {
+        "q": (request.args.get("q") or "").strip() or None,
+        "site": (request.args.get("site") or "").strip() or None,
+        "date_from": parse_day(request.args.get("from")),
+        "date_to": parse_day(request.args.get("to")),
+    }
+    page = page_number(request.args.get("page"))
+    result = store.list_articles(**filters, page=page, per_page=PER_PAGE)
+    return render_template(
+        "ui/history.html",
+        groups=group_by_day(result["items"]),
+        result=result,
+        filters=filters,
+        filtering=any(filters.values()),
+        sites=store.list_sites(),
+        older=url_for("ui.history", **args_for_page(page + 1)) if result.get("has_more") else None,
+        newer=url_for("ui.history", **args_for_page(page - 1)) if page > 1 else None,
+    )
+
+
+@bp.get("/articles/<int:article_id>")
+def article(article_id: int):
+    item = get_store().get_article(article_id)
+    if item is None:
+        return not_found("article")
+    claims = sorted(item.get("claims") or [], key=lambda c: c.get("position", 0))
+    return render_template(
+        "ui/article.html",
+        article=item,
+        headline=next((c for c in claims if c.get("is_headline")), None),
+        paragraphs=mark_claims(item.get("text") or "", claims),
+        claims=[c for c in claims if not c.get("is_headline")],
+        matched_claims=[c for c in claims if any(not m.get("dismissed") for m in c.get("matches") or [])],
+        best_label=best_label,
+        original_url=next((u for u in (item.get("canonical_url"), item.get("url")) if is_web_url(u)), None),
+    )
+
+
+@bp.post("/articles/<int:article_id>/forget")
+def forget(article_id: int):
+    security.check_csrf()
+    if not get_store().delete_article(article_id):
+        return not_found("article")
+    log.info("article %s forgotten from the UI", article_id)
+    return redirect(url_for("ui.history", forgotten=1))
+
+
+@bp.get("/stories")
+def stories():
+    page = page_number(request.args.get("page"))
+    result = get_store().list_stories(page=page, per_page=PER_PAGE)
+    return render_template(
+        "ui/stories.html",
+        result=result,
+        older=url_for("ui.stories", page=page + 1) if result.get("has_more") else None,
+        newer=url_for("ui.stories", **({"page": page - 1} if page > 2 else {})) if page > 1 else None,
+    )
+
+
+def _article_day(article: dict) -> str:
+    return article.get("published") or (article.get("captured_at") or "")[:10]
+
+
+@bp.get("/stories/<int:story_id>")
+def story(story_id: int):
+    item = get_store().get_story(story_id)
+    if item is None:
+        return not_found("story")
+    timeline = sorted(item.get("articles") or [], key=lambda a: (_article_day(a), a.get("captured_at") or ""))
+    links = [link for link in item.get("links") or [] if not link.get("dismissed")]
+    links.sort(key=lambda link: (LABEL_ORDER.index(link["label"]) if link.get("label") in LABEL_ORDER else 9,
+                                 -(link.get("confidence") or 0)))
+    return render_template("ui/story.html", story=item, timeline=timeline, links=links)
+
+
+@bp.get("/contradictions")
+def contradictions():
+    page = page_number(request.args.get("page"))
+    result = get_store().list_contradictions(page=page, per_page=PER_PAGE)
+    return render_template(
+        "ui/contradictions.html",
+        result=result,
+        older=url_for("ui.contradictions", page=page + 1) if result.get("has_more") else None,
+        newer=url_for("ui.contradictions", **({"page": page - 1} if page > 2 else {})) if page > 1 else None,
+    )
+
+
+@bp.post("/contradictions/<int:link_id>/dismiss")
+def dismiss(link_id: int):
+    security.check_csrf()
+    if not get_store().dismiss_link(link_id):
+        return not_found("contradiction")
+    back = request.form.get("next") or ""
+    # Only a local path: never bounce the reader to another site.
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("ui.contradictions")
+    return redirect(back)
+
+
+@bp.get("/stats")
+def stats():
+    data = get_store().stats()
+    per_day = [(row["day"][5:], row["count"]) for row in data.get("per_day", [])][-60:]
+    per_week = [(row["week"], row["count"]) for row in data.get("per_week", [])][-26:]
+    totals = data.get("totals", {})
+    figures = [
+        ("articles", totals.get("articles", 0)), ("outlets", totals.get("sites", 0)),
+        ("stories", totals.get("stories", 0)), ("contradictions", totals.get("contradictions", 0)),
+    ]
+    # The SVG is built and escaped in charts.py, so it is safe to insert as markup.
+    return render_template(
+        "ui/stats.html",
+        totals=totals,
+        figures=[Markup(charts.big_number(value, label)) for label, value in figures],
+        per_day=Markup(charts.bar_chart(per_day, title="Articles per day", empty_message="No articles yet")),
+        per_week=Markup(charts.bar_chart(per_week, title="Articles per week", empty_message="No articles yet")),
+        outlets=Markup(charts.horizontal_bars(
+            [(row["site"] or "Unknown outlet", row["count"]) for row in data.get("sites", [])],
+            title="Outlets read", empty_message="No outlets yet")),
+        stories=Markup(charts.horizontal_bars(
+            [(row["title"] or f"Story {row['id']}", row["article_count"]) for row in data.get("stories", [])],
+            title="Stories followed", empty_message="No stories yet")),
+    )
+
+
+@bp.get("/export")
+def export_page():
+    fmt = request.args.get("format")
+    if not fmt:
+        return render_template("ui/export.html", formats=EXPORT_FORMATS)
+    date_from, date_to = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
+    try:
+        result = export.render(fmt, get_store().export_articles(date_from=date_from, date_to=date_to))
+    except ValueError as error:
+        return render_template("ui/export.html", formats=EXPORT_FORMATS, error=str(error)), 400
+    return Response(result.body, mimetype=result.mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
+
+
+EXPORT_FORMATS = (
+    ("csv", "Spreadsheet (CSV)", "One row per article: date, title, outlet, claims, contradictions."),
+    ("json", "JSON", "Everything, including the text and every claim with its matches."),
+    ("md", "Markdown notes (zip)", "One note per article with front matter, ready for Obsidian."),
+    ("html", "Browser bookmarks", "A bookmarks file any browser can import."),
+)
+
+
+@bp.get("/pairing")
+def pairing():
+    store = get_store()
+    return render_template("ui/pairing.html", requests=store.pending_pair_requests(),
+                           tokens=store.list_tokens(), code=None)
+
+
+@bp.post("/pairing/requests/<int:request_id>")
+def decide_pairing(request_id: int):
+    security.check_csrf()
+    approve = request.form.get("decision") == "approve"
+    if not get_store().decide_pair_request(request_id, approve):
+        return not_found("pairing request")
+    return redirect(url_for("ui.pairing"))
+
+
+@bp.post("/pairing/tokens/<int:token_id>/revoke")
+def revoke(token_id: int):
+    security.check_csrf()
+    if not get_store().revoke_token(token_id):
+        return not_found("paired browser")
+    return redirect(url_for("ui.pairing"))
+
+
+@bp.post("/pairing/code")
+def pairing_code():
+    security.check_csrf()
+    store = get_store()
+    code = store.create_pair_code()
+    # Shown once, never stored in a URL or a cookie.
+    response = Response(render_template("ui/pairing.html", requests=store.pending_pair_requests(),
+                                        tokens=store.list_tokens(), code=code))
+    response.headers["Cache-Control"] = "no-store"
+    return response
