@@ -1,0 +1,124 @@
+// The popup's states as DOM. Every function returns a node; popup.js puts it on screen.
+import { el, formatDate, plural, safeHttpUrl } from "./dom.js";
+
+const LABEL_TEXT = { supports: "supports", disputes: "disputes", related: "related" };
+
+function label(name, count) {
+  const text = count === undefined ? LABEL_TEXT[name] : `${count} ${LABEL_TEXT[name]}`;
+  return el("span", { className: `label label-${name}`, text });
+}
+
+function outletLine(...parts) {
+  return parts.filter(Boolean).join(" · ");
+}
+
+function externalLink(text, href, className) {
+  const safe = safeHttpUrl(href);
+  if (!safe) return el("span", { className, text });
+  return el("a", { className, text, attrs: { href: safe, target: "_blank", rel: "noopener noreferrer" } });
+}
+
+export function statusView({ tone, title, body, actions = [], busy = false }) {
+  return el(
+    "section",
+    { className: `status status-${tone}`, attrs: { "data-state": tone } },
+    busy ? el("div", { className: "spinner", attrs: { "aria-hidden": "true" } }) : null,
+    el("h1", { className: "status-title", text: title }),
+    body ? el("p", { className: "status-body", text: body }) : null,
+    actions.length ? el("div", { className: "actions" }, actions) : null,
+  );
+}
+
+export function button(text, onClick, { primary = false } = {}) {
+  return el("button", { className: primary ? "button primary" : "button", text, attrs: { type: "button" }, on: { click: onClick } });
+}
+
+function contradictionCard(link, article) {
+  const other = link.other ?? {};
+  const otherArticle = other.article ?? {};
+  return el(
+    "li",
+    { className: "card card-disputes" },
+    el("div", { className: "card-head" }, label("disputes"), el("span", { className: "confidence", text: confidenceText(link.confidence) })),
+    el("p", { className: "who", text: outletLine("This page", article.site || article.domain, formatDate(article.published)) }),
+    el("blockquote", { className: "quote", text: link.claim?.text ?? "" }),
+    el("p", { className: "who", text: outletLine("Earlier", otherArticle.site, formatDate(otherArticle.published)) }),
+    el("blockquote", { className: "quote quote-other" }, externalLink(other.text ?? "", otherArticle.url, "quote-link")),
+    link.reason ? el("p", { className: "reason", text: link.reason }) : null,
+  );
+}
+
+function confidenceText(value) {
+  return typeof value === "number" ? `${Math.round(value * 100)}% sure` : "";
+}
+
+/** Label counts per earlier article, from the claims' matches. */
+function labelsByArticle(claims) {
+  const counts = new Map();
+  for (const claim of claims ?? []) {
+    for (const match of claim.matches ?? []) {
+      const id = match.other?.article?.id;
+      if (id === undefined || match.dismissed) continue;
+      const forArticle = counts.get(id) ?? {};
+      forArticle[match.label] = (forArticle[match.label] ?? 0) + 1;
+      counts.set(id, forArticle);
+    }
+  }
+  return counts;
+}
+
+function storyBlock(story, labels) {
+  const articles = story.articles ?? [];
+  return el(
+    "li",
+    { className: "story" },
+    el("h3", { className: "story-title", text: story.title || "Untitled story" }),
+    el("p", { className: "story-meta", text: outletLine(plural(story.article_count ?? articles.length, "article", "articles"), plural(story.site_count ?? 0, "outlet", "outlets")) }),
+    el(
+      "ul",
+      { className: "story-articles" },
+      articles.map((article) => {
+        const counts = labels.get(article.id) ?? {};
+        return el(
+          "li",
+          { className: "story-article" },
+          externalLink(article.title || article.url, article.url, "article-link"),
+          el("span", { className: "article-meta", text: outletLine(article.site || article.domain, formatDate(article.published)) }),
+          el("span", { className: "labels" }, Object.keys(LABEL_TEXT).filter((name) => counts[name]).map((name) => label(name, counts[name]))),
+        );
+      }),
+    ),
+  );
+}
+
+/** The server's capture answer: article, contradictions first, then related coverage by story. */
+export function answerView(reply, { onOpen }) {
+  const data = reply.data ?? {};
+  const article = data.article ?? {};
+  const claims = data.claims ?? [];
+  const contradictions = data.contradictions ?? [];
+  const related = data.related ?? [];
+  const supports = claims.reduce((sum, claim) => sum + (claim.matches ?? []).filter((m) => m.label === "supports" && !m.dismissed).length, 0);
+
+  const summary = [plural(claims.length, "claim", "claims")];
+  if (supports) summary.push(`${supports} supported`);
+  if (contradictions.length) summary.push(`${contradictions.length} disputed`);
+
+  return el(
+    "section",
+    { className: "answer", attrs: { "data-state": reply.state } },
+    reply.state === "duplicate" ? el("p", { className: "tag tag-saved", text: "Already saved" }) : el("p", { className: "tag tag-new", text: "Saved" }),
+    el("h1", { className: "article-title", text: article.title || article.url || "Untitled" }),
+    el("p", { className: "article-outlet", text: outletLine(article.site || article.domain, formatDate(article.published), article.author) }),
+    el("p", { className: "summary", text: summary.join(" · ") }),
+    contradictions.length
+      ? el("h2", { className: "section-title section-disputes", text: `Contradictions (${contradictions.length})` })
+      : null,
+    contradictions.length ? el("ul", { className: "cards" }, contradictions.map((link) => contradictionCard(link, article))) : null,
+    el("h2", { className: "section-title", text: "Related coverage" }),
+    related.length
+      ? el("ul", { className: "stories" }, related.map((story) => storyBlock(story, labelsByArticle(claims))))
+      : el("p", { className: "empty", text: "Nothing earlier on this story yet. Crosscurrent will link what you read next." }),
+    el("div", { className: "actions footer-actions" }, button("Open in Crosscurrent", onOpen, { primary: true })),
+  );
+}
