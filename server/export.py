@@ -104,7 +104,7 @@ def _csv(articles: list[dict]) -> tuple[bytes, str, str]:
             article.get("author"),
             article.get("canonical_url") or article.get("url"),
             len(article.get("claims") or []),
-            article.get("story_id") if article.get("story_id") is not None else "",
+            article.get("story_title") or article.get("story_id") or "",
             contradiction_count(article),
         )
         writer.writerow([neutralise_formula(cell) for cell in row])

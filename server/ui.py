@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from markupsafe import Markup
 
 from server import __version__, charts, export, security
+from server import pairing as pair_codes
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,12 @@ def get_store():
     from server.app import get_store as app_store
 
     return app_store()
+
+
+def get_engine():
+    from server.app import get_engine as app_engine
+
+    return app_engine()
 
 
 def parse_day(value: str | None) -> str | None:
@@ -93,7 +100,7 @@ def format_percent(value: float | None) -> str:
 
 @bp.app_context_processor
 def template_helpers() -> dict:
-    return {"is_web_url": is_web_url, "version": __version__}
+    return {"is_web_url": is_web_url, "version": __version__, "csrf_token": security.csrf_token}
 
 
 def best_label(claim: dict) -> str | None:
@@ -214,7 +221,8 @@ def article(article_id: int):
 @bp.post("/articles/<int:article_id>/forget")
 def forget(article_id: int):
     security.check_csrf()
-    if not get_store().delete_article(article_id):
+    # Through the engine, so the claim index forgets the article too.
+    if not get_engine().forget(article_id):
         return not_found("article")
     log.info("article %s forgotten from the UI", article_id)
     return redirect(url_for("ui.history", forgotten=1))
@@ -308,7 +316,7 @@ def export_page():
         result = export.render(fmt, get_store().export_articles(date_from=date_from, date_to=date_to))
     except ValueError as error:
         return render_template("ui/export.html", formats=EXPORT_FORMATS, error=str(error)), 400
-    return Response(result.body, mimetype=result.mimetype,
+    return Response(result.body, content_type=result.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
 
 
@@ -348,7 +356,7 @@ def revoke(token_id: int):
 def pairing_code():
     security.check_csrf()
     store = get_store()
-    code = store.create_pair_code()
+    code = pair_codes.new_code(store)
     # Shown once, never stored in a URL or a cookie.
     response = Response(render_template("ui/pairing.html", requests=store.pending_pair_requests(),
                                         tokens=store.list_tokens(), code=code))
