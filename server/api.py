@@ -1,0 +1,196 @@
+"""The JSON API under /api: what the extension and scripts talk to. Contract in docs/architecture.md."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from . import __version__, export, security
+from .errors import ApiError
+from .pairing import PairingError, poll_pairing, redeem_code, request_pairing
+from .pipeline import CaptureError
+
+bp = Blueprint("api", __name__)
+bp.before_request(security.check_api_request)
+bp.after_request(security.add_cors)
+
+
+def _state():
+    return current_app.extensions["crosscurrent"]
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "The request body must be a JSON object.")
+    return body
+
+
+def _optional_str(body: dict, name: str, limit: int | None = None) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "bad_request", f"'{name}' must be a string.")
+    return value[:limit] if limit else value
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_request", f"'{name}' must be a whole number.") from None
+    if value < 1:
+        raise ApiError(400, "bad_request", f"'{name}' must be 1 or more.")
+    return value
+
+
+def _date_arg(name: str) -> str | None:
+    import datetime as dt
+
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(raw[:10]).isoformat()
+    except ValueError:
+        raise ApiError(400, "bad_request", f"'{name}' must be a date like 2024-10-09.") from None
+
+
+@bp.get("/health")
+def health():
+    state = _state()
+    return jsonify({
+        "name": "crosscurrent",
+        "version": __version__,
+        "model": state.engine.embedder.model_name,
+        "model_loaded": bool(state.engine.embedder.loaded),
+        "counts": {k: v for k, v in state.store.counts().items() if k in ("articles", "claims", "stories")},
+    })
+
+
+@bp.post("/pair")
+def pair():
+    body = _json_body()
+    store = _state().store
+    origin = request.headers.get("Origin")
+    origin = origin if origin and origin.startswith(security.EXTENSION_SCHEMES) else None
+    try:
+        if "code" in body:
+            return jsonify(redeem_code(store, body["code"], body.get("name"), origin))
+        if "request_id" in body:
+            return jsonify(poll_pairing(store, body.get("request_id"), body.get("poll")))
+        return jsonify(request_pairing(store, body.get("name"), origin)), 202
+    except PairingError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
+
+
+@bp.post("/pages")
+def capture_page():
+    body = _json_body()
+    html = body.get("html")
+    if not isinstance(html, str) or not html.strip():
+        raise ApiError(400, "bad_request", "'html' is required: the page's HTML as a string.")
+    url = body.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise ApiError(400, "bad_request", "'url' is required: the page's address.")
+    engine = _state().engine
+    try:
+        result = engine.capture(
+            url.strip(), html,
+            title=_optional_str(body, "title", 1000),
+            captured_at=_optional_str(body, "captured_at", 64),
+            selection=_optional_str(body, "selection", 200_000),
+        )
+    except CaptureError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
+    answer = engine.view(result.article_id)
+    answer["status"] = "created" if result.created else "duplicate"
+    answer["elapsed_ms"] = round(result.seconds * 1000)
+    return jsonify(answer), 201 if result.created else 200
+
+
+@bp.get("/articles")
+def list_articles():
+    result = _state().store.list_articles(
+        q=request.args.get("q"), site=request.args.get("site") or None,
+        date_from=_date_arg("from"), date_to=_date_arg("to"),
+        page=_int_arg("page", 1), per_page=_int_arg("per_page", 50),
+    )
+    return jsonify(result)
+
+
+@bp.get("/articles/<int:article_id>")
+def get_article(article_id: int):
+    article = _state().store.get_article(article_id)
+    if article is None:
+        raise ApiError(404, "not_found", f"No article {article_id}.")
+    return jsonify(article)
+
+
+@bp.delete("/articles/<int:article_id>")
+def delete_article(article_id: int):
+    if not _state().engine.forget(article_id):
+        raise ApiError(404, "not_found", f"No article {article_id}.")
+    return jsonify({"deleted": article_id})
+
+
+@bp.get("/stories")
+def list_stories():
+    return jsonify(_state().store.list_stories(page=_int_arg("page", 1), per_page=_int_arg("per_page", 50)))
+
+
+@bp.get("/stories/<int:story_id>")
+def get_story(story_id: int):
+    story = _state().store.get_story(story_id)
+    if story is None:
+        raise ApiError(404, "not_found", f"No story {story_id}.")
+    return jsonify(story)
+
+
+@bp.get("/contradictions")
+def list_contradictions():
+    include = request.args.get("include_dismissed", "").lower() in ("1", "true", "yes")
+    return jsonify(_state().store.list_contradictions(
+        page=_int_arg("page", 1), per_page=_int_arg("per_page", 50), include_dismissed=include))
+
+
+@bp.post("/contradictions/<int:link_id>/dismiss")
+def dismiss_contradiction(link_id: int):
+    store = _state().store
+    link = store.get_link(link_id)
+    if link is None or link["label"] != "disputes":
+        raise ApiError(404, "not_found", f"No contradiction {link_id}.")
+    store.dismiss_link(link_id)
+    return jsonify(store.get_link(link_id))
+
+
+@bp.get("/export")
+def export_log():
+    fmt = request.args.get("format", "json")
+    if fmt not in export.FORMATS:
+        raise ApiError(400, "bad_request", f"format must be one of {', '.join(export.FORMATS)}.")
+    result = export.render(fmt, _state().store.export_articles(_date_arg("from"), _date_arg("to")))
+    response = Response(result.body, mimetype=result.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    return response
+
+
+@bp.post("/ui-link")
+def ui_link():
+    body = _json_body()
+    path = security.safe_next(_optional_str(body, "path", 500))
+    state = _state()
+    query = urlencode({"ticket": state.tickets.issue(), "next": path})
+    url = f"{request.host_url.rstrip('/')}/login?{query}"
+    shown = False
+    if state.companion is not None:
+        try:
+            shown = bool(state.companion.show(path))
+        except Exception:  # the window may be closing; the browser tab still works
+            shown = False
+    return jsonify({"url": url, "companion": shown})

@@ -1,0 +1,130 @@
+"""The Flask app factory: settings, then the store and engine, then blueprints and error handlers.
+
+Nothing heavy happens at import or in create_app: the model and the claim index load on first use
+(or in the background when the server starts).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Flask, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from . import __version__, security
+from .embeddings import make_embedder
+from .errors import HTTP_CODES, ApiError, error_response
+from .pipeline import Engine
+from .settings import load_settings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "crosscurrent.db"
+
+
+@dataclass
+class State:
+    """What one running server holds, reachable as current_app.extensions["crosscurrent"]."""
+    settings: dict
+    store: Store
+    engine: Engine
+    ui_key: str
+    tickets: security.Tickets = field(default_factory=security.Tickets)
+    companion: object | None = None     # set by the companion window when it hosts this server
+
+
+def get_state() -> State:
+    return current_app.extensions["crosscurrent"]
+
+
+def get_store() -> Store:
+    return get_state().store
+
+
+def get_engine() -> Engine:
+    return get_state().engine
+
+
+session_bp = Blueprint("session", __name__)
+session_bp.add_url_rule("/login", "login", security.login_view)
+
+
+def create_app(test_config: dict | None = None, embedder=None) -> Flask:
+    """test_config: setting overrides (data_dir, port, model, ...) plus Flask keys such as TESTING."""
+    test_config = dict(test_config or {})
+    flask_config = {k: test_config.pop(k) for k in list(test_config) if k.isupper()}
+    settings = load_settings(test_config)
+    data_dir = settings["data_dir"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(data_dir, 0o700)
+    except OSError:
+        pass
+
+    app = Flask(__name__)
+    max_page = settings["max_page_mb"] * 1024 * 1024
+    # JSON escaping can double a page's size; the exact 15 MB check is on the HTML itself.
+    app.config.update(MAX_CONTENT_LENGTH=2 * max_page + 1024 * 1024, JSON_SORT_KEYS=False)
+    app.config.update(flask_config)
+    app.json.sort_keys = False
+
+    store = Store(data_dir / DB_NAME)
+    engine = Engine(store, embedder or make_embedder(settings["model"]), max_page_bytes=max_page)
+    app.extensions["crosscurrent"] = State(settings, store, engine, security.read_ui_key(data_dir))
+
+    from .api import bp as api_bp
+    from .ui import bp as ui_bp
+
+    app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(session_bp)
+    app.register_blueprint(ui_bp)
+    app.jinja_env.globals["csrf_token"] = security.csrf_token
+    app.jinja_env.globals["version"] = __version__
+
+    app.before_request(security.check_host)
+    app.after_request(security.add_security_headers)
+    register_error_handlers(app)
+    return app
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        if wants_json():
+            return error_response(exc.status, exc.code, exc.message)
+        return _html_error(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = exc.description or exc.name
+        if status == 413:
+            message = f"The page is larger than {get_state().settings['max_page_mb']} MB."
+        if wants_json():
+            return error_response(status, HTTP_CODES.get(status, "error"), message)
+        return _html_error(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if wants_json():
+            return error_response(500, "internal_error", "Something went wrong inside Crosscurrent; nothing was stored.")
+        return _html_error(500, "Something went wrong inside Crosscurrent.")
+
+
+def _html_error(status: int, message: str):
+    from flask import render_template_string
+
+    page = render_template_string(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Crosscurrent</title>'
+        '<link rel="stylesheet" href="/static/app.css"></head><body><main class="locked">'
+        "<h1>{{ status }}</h1><p>{{ message }}</p><p><a href=\"/\">Back to your reading</a></p></main></body></html>",
+        status=status, message=message)
+    return page, status

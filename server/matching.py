@@ -1,0 +1,157 @@
+"""Finding earlier claims that may say the same thing: vector search plus lexical search.
+
+Vectors of every stored claim live in one contiguous float32 matrix in memory, so a capture's claims
+are compared with the whole history in one matrix product; BM25 over the claims' full-text index adds
+the candidates that share rare words (names, numbers) which the embedding may rank lower.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embeddings import from_blob
+
+log = logging.getLogger(__name__)
+
+VECTOR_CANDIDATES = 12     # nearest claims kept per new claim
+LEXICAL_CANDIDATES = 8     # BM25 hits added per new claim
+MIN_SIMILARITY = 0.35      # below this cosine a pair is never shown
+
+
+@dataclass
+class Candidate:
+    query: int           # index of the new claim
+    claim_id: int        # earlier claim
+    article_id: int
+    similarity: float    # cosine of the two embeddings
+    lexical: float       # BM25 score (0 when found by vector search only)
+
+
+class ClaimIndex:
+    """Every stored claim vector, appendable, searchable by cosine (vectors are L2-normalised)."""
+
+    def __init__(self, dims: int):
+        self.dims = dims
+        self._lock = threading.RLock()
+        self._matrix = np.zeros((1024, dims), dtype=np.float32)
+        self._claim_ids = np.zeros(1024, dtype=np.int64)
+        self._article_ids = np.zeros(1024, dtype=np.int64)
+        self._size = 0
+        self._row_of: dict[int, int] = {}
+        self._removed: set[int] = set()
+
+    def __len__(self) -> int:
+        return self._size - len(self._removed)
+
+    def load(self, store, model: str) -> "ClaimIndex":
+        for rows in store.iter_claim_vectors(model):
+            self.add([r[0] for r in rows], [r[1] for r in rows], np.stack([from_blob(r[2]) for r in rows]))
+        log.info("claim index: %d vectors", len(self))
+        return self
+
+    def _grow(self, needed: int) -> None:
+        capacity = self._matrix.shape[0]
+        if needed <= capacity:
+            return
+        while capacity < needed:
+            capacity *= 2
+        for name in ("_matrix", "_claim_ids", "_article_ids"):
+            old = getattr(self, name)
+            new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
+            new[: self._size] = old[: self._size]
+            setattr(self, name, new)
+
+    def add(self, claim_ids: list[int], article_ids: list[int], vectors: np.ndarray) -> None:
+        if len(claim_ids) == 0:
+            return
+        with self._lock:
+            self._grow(self._size + len(claim_ids))
+            end = self._size + len(claim_ids)
+            self._matrix[self._size:end] = vectors
+            self._claim_ids[self._size:end] = claim_ids
+            self._article_ids[self._size:end] = article_ids
+            for offset, claim_id in enumerate(claim_ids):
+                self._row_of[int(claim_id)] = self._size + offset
+            self._size = end
+
+    def remove_article(self, article_id: int) -> None:
+        """Forget an article's claims: their rows are zeroed, so they never match again."""
+        with self._lock:
+            rows = np.nonzero(self._article_ids[: self._size] == article_id)[0]
+            self._matrix[rows] = 0.0
+            for row in rows:
+                claim_id = int(self._claim_ids[row])
+                self._removed.add(claim_id)
+                self._row_of.pop(claim_id, None)
+
+    def vector_of(self, claim_id: int) -> np.ndarray | None:
+        row = self._row_of.get(int(claim_id))
+        return None if row is None else self._matrix[row]
+
+    def article_of(self, claim_id: int) -> int | None:
+        row = self._row_of.get(int(claim_id))
+        return None if row is None else int(self._article_ids[row])
+
+    def search(self, vectors: np.ndarray, k: int = VECTOR_CANDIDATES, exclude_article: int | None = None,
+               min_similarity: float = MIN_SIMILARITY) -> list[list[tuple[int, int, float]]]:
+        """For each query vector, up to k (claim id, article id, cosine), best first."""
+        with self._lock:
+            size = self._size
+            if size == 0 or len(vectors) == 0:
+                return [[] for _ in range(len(vectors))]
+            scores = vectors @ self._matrix[:size].T
+            if exclude_article is not None:
+                scores[:, self._article_ids[:size] == exclude_article] = -1.0
+            k = min(k, size)
+            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            results = []
+            for qi in range(len(vectors)):
+                order = top[qi][np.argsort(-scores[qi, top[qi]])]
+                results.append([
+                    (int(self._claim_ids[i]), int(self._article_ids[i]), float(scores[qi, i]))
+                    for i in order if scores[qi, i] >= min_similarity
+                ])
+            return results
+
+
+def find_candidates(index: ClaimIndex, store, texts: list[str], vectors: np.ndarray,
+                    exclude_article: int | None = None) -> list[Candidate]:
+    """Hybrid candidates for every new claim: nearest vectors, plus BM25 hits scored by cosine."""
+    candidates: dict[tuple[int, int], Candidate] = {}
+    for qi, hits in enumerate(index.search(vectors, exclude_article=exclude_article)):
+        for claim_id, article_id, similarity in hits:
+            candidates[(qi, claim_id)] = Candidate(qi, claim_id, article_id, similarity, 0.0)
+    for qi, text in enumerate(texts):
+        for claim_id, bm25 in store.lexical_claim_search(text, LEXICAL_CANDIDATES, exclude_article):
+            key = (qi, claim_id)
+            if key in candidates:
+                candidates[key].lexical = bm25
+                continue
+            vector = index.vector_of(claim_id)
+            if vector is None:
+                continue
+            similarity = float(vectors[qi] @ vector)
+            if similarity >= MIN_SIMILARITY:
+                candidates[key] = Candidate(qi, claim_id, index.article_of(claim_id), similarity, bm25)
+    return sorted(candidates.values(), key=lambda c: (c.query, -c.similarity))
+
+
+def rank_claims(index: ClaimIndex, store, text: str, vector: np.ndarray, k: int = 20,
+                lexical_weight: float = 0.03) -> list[tuple[int, float]]:
+    """One query's earlier claims ranked by a fused score: cosine plus a small BM25 bonus."""
+    fused: dict[int, float] = {}
+    for claim_id, _article, similarity in index.search(vector[None, :], k=max(k, 50), min_similarity=-1.0)[0]:
+        fused[claim_id] = similarity
+    for claim_id, bm25 in store.lexical_claim_search(text, max(k, 50)):
+        base = fused.get(claim_id)
+        if base is None:
+            other = index.vector_of(claim_id)
+            if other is None:
+                continue
+            base = float(vector @ other)
+        fused[claim_id] = base + lexical_weight * min(bm25, 30.0) / 10.0
+    return sorted(fused.items(), key=lambda kv: -kv[1])[:k]

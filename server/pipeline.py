@@ -1,0 +1,279 @@
+"""A capture, end to end: extract -> claims -> embed -> match -> judge -> store -> stories.
+
+The heavy steps (extraction, embedding, matching) run outside the write lock; only the final insert
+is serialised, and it re-checks for a duplicate so two captures of one page store it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import stories
+from .claims import Claim, extract_claims
+from .embeddings import from_blob, text_hash, to_blob
+from .extract import Extracted, NotAnArticle, extract_article
+from .judge import judge
+from .matching import ClaimIndex, find_candidates
+from .urls import canonical_url, domain_of
+
+log = logging.getLogger(__name__)
+
+EXTRACTOR_VERSION = "1"
+MAX_LINKS_PER_CLAIM = 5
+SELECTION_MIN_CHARS = 200
+
+
+class CaptureError(ValueError):
+    """A capture that cannot be stored, with the reason the reader sees."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class CaptureResult:
+    created: bool
+    article_id: int
+    seconds: float
+
+
+def normalise_timestamp(value: str | None) -> str:
+    """captured_at as UTC 'YYYY-MM-DDTHH:MM:SSZ'; absent means now."""
+    now = dt.datetime.now(dt.timezone.utc)
+    if value in (None, ""):
+        moment = now
+    else:
+        if not isinstance(value, str):
+            raise CaptureError(400, "bad_request", "captured_at must be an ISO 8601 date-time string")
+        try:
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise CaptureError(400, "bad_request", f"captured_at is not an ISO 8601 date-time: {value[:40]!r}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.astimezone(dt.timezone.utc)
+        if moment > now + dt.timedelta(days=1):
+            raise CaptureError(400, "bad_request", "captured_at is in the future")
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def content_hash(text: str) -> str:
+    normalised = re.sub(r"\W+", " ", text.lower()).strip()
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def claim_from_row(row: dict) -> Claim:
+    return Claim(text=row["text"], position=row["position"], is_headline=bool(row["is_headline"]),
+                 speaker=row.get("speaker"), polarity=row.get("polarity") or "asserts",
+                 proposition=row.get("proposition") or row["text"], details=row.get("details") or {})
+
+
+class Engine:
+    """The capture engine of one data folder: store, embedder and the in-memory claim index."""
+
+    def __init__(self, store, embedder, max_page_bytes: int = 15 * 1024 * 1024):
+        self.store = store
+        self.embedder = embedder
+        self.max_page_bytes = max_page_bytes
+        self._index: ClaimIndex | None = None
+        self._index_lock = threading.Lock()
+
+    # -- the claim index, loaded on first use ---------------------------------------------------------
+    @property
+    def index(self) -> ClaimIndex:
+        if self._index is None:
+            with self._index_lock:
+                if self._index is None:
+                    self._index = ClaimIndex(self.embedder.dims).load(self.store, self.embedder.model_name)
+        return self._index
+
+    def warm(self) -> None:
+        """Load the model and the index now rather than on the first capture."""
+        self.embedder.warm()
+        _ = self.index
+
+    # -- embeddings ------------------------------------------------------------------------------------
+    def vectors_for(self, texts: list[str]) -> tuple[np.ndarray, dict[str, bytes]]:
+        """Vectors for texts, reusing stored ones; returns (matrix, new blobs to store by hash)."""
+        hashes = [text_hash(t) for t in texts]
+        known = self.store.get_vectors(self.embedder.model_name, hashes)
+        missing = [h for h in dict.fromkeys(hashes) if h not in known]
+        fresh: dict[str, bytes] = {}
+        if missing:
+            first_text = {h: t for h, t in zip(hashes, texts)}
+            computed = self.embedder.embed([first_text[h] for h in missing])
+            for h, vector in zip(missing, computed):
+                fresh[h] = to_blob(vector)
+        blobs = {**known, **fresh}
+        matrix = np.stack([from_blob(blobs[h]) for h in hashes]) if hashes else np.zeros((0, self.embedder.dims), np.float32)
+        return matrix.astype(np.float32, copy=False), fresh
+
+    # -- judging ---------------------------------------------------------------------------------------
+    def judge_claims(self, claims: list[Claim], vectors: np.ndarray, exclude_article: int | None = None) -> list[dict]:
+        """Links from the new claims to earlier ones: {query, other_claim_id, other_article_id, label, ...}."""
+        if not claims or len(self.index) == 0:
+            return []
+        candidates = find_candidates(self.index, self.store, [c.text for c in claims], vectors, exclude_article)
+        others = self.store.claims_by_ids([c.claim_id for c in candidates])
+        links, per_claim = [], {}
+        for cand in candidates:
+            row = others.get(cand.claim_id)
+            if row is None:
+                continue
+            verdict = judge(claims[cand.query], claim_from_row(row), cand.similarity)
+            if verdict.label is None:
+                continue
+            links.append({
+                "query": cand.query, "other_claim_id": cand.claim_id, "other_article_id": row["article_id"],
+                "label": verdict.label, "confidence": float(verdict.confidence), "reason": verdict.reason,
+                "similarity": float(cand.similarity),
+            })
+        # Keep each claim's best few links: disputes first, then the most similar.
+        links.sort(key=lambda l: (l["query"], l["label"] != "disputes", -l["similarity"]))
+        kept = []
+        for link in links:
+            count = per_claim.get(link["query"], 0)
+            if count < MAX_LINKS_PER_CLAIM:
+                kept.append(link)
+                per_claim[link["query"]] = count + 1
+        return kept
+
+    # -- capture ---------------------------------------------------------------------------------------
+    def extract(self, html: str, url: str | None, selection: str | None = None) -> Extracted:
+        try:
+            return extract_article(html, url)
+        except NotAnArticle:
+            # The reader selected the article text themselves: trust the selection.
+            if selection and len(selection.strip()) >= SELECTION_MIN_CHARS:
+                extracted = extract_article("<html><body><article>" + "".join(
+                    f"<p>{_escape(p)}</p>" for p in selection.splitlines() if p.strip()) + "</article></body></html>", url)
+                return extracted
+            raise
+
+    def capture(self, url: str | None, html: str, title: str | None = None, captured_at: str | None = None,
+                selection: str | None = None) -> CaptureResult:
+        started = time.perf_counter()
+        if len(html.encode("utf-8", "surrogatepass")) > self.max_page_bytes:
+            raise CaptureError(413, "too_large", f"The page is larger than {self.max_page_bytes // (1024 * 1024)} MB.")
+        captured = normalise_timestamp(captured_at)
+        try:
+            extracted = self.extract(html, url, selection)
+        except NotAnArticle as exc:
+            raise CaptureError(422, "not_an_article", str(exc)) from None
+        page_url = url or extracted.canonical_url
+        if not page_url:
+            raise CaptureError(400, "bad_request", "The page has no URL and names none of its own.")
+        try:
+            canonical = canonical_url(page_url, extracted.canonical_url)
+        except ValueError as exc:
+            raise CaptureError(400, "bad_url", str(exc)) from None
+        digest = content_hash(extracted.text)
+        duplicate = self.store.find_duplicate(canonical, digest)
+        if duplicate is not None:
+            return CaptureResult(False, duplicate, time.perf_counter() - started)
+
+        heading = extracted.title or (title.strip() if isinstance(title, str) and title.strip() else None)
+        claims = extract_claims(heading, extracted.text)
+        hashes = [text_hash(c.text) for c in claims]
+        vectors, fresh = self.vectors_for([c.text for c in claims])
+        links = self.judge_claims(claims, vectors)
+        article = {
+            "url": page_url, "canonical_url": canonical, "domain": domain_of(canonical), "content_hash": digest,
+            "title": heading, "site": extracted.site or domain_of(canonical), "author": extracted.author,
+            "published": extracted.published, "language": extracted.language, "text": extracted.text,
+            "word_count": len(extracted.text.split()), "captured_at": captured,
+        }
+        with self.store.write() as conn:
+            duplicate = self.store.find_duplicate(canonical, digest, conn)
+            if duplicate is not None:      # a concurrent capture of the same page won the race
+                return CaptureResult(False, duplicate, time.perf_counter() - started)
+            article_id = self.store.insert_article(conn, article, html, EXTRACTOR_VERSION)
+            claim_ids = self.store.insert_claims(conn, article_id, [
+                {**asdict(c), "text_hash": h} for c, h in zip(claims, hashes)])
+            self.store.put_vectors(conn, self.embedder.model_name, fresh)
+            self.store.insert_links(conn, [
+                {"claim_id": claim_ids[l["query"]], "other_claim_id": l["other_claim_id"], "label": l["label"],
+                 "confidence": l["confidence"], "reason": l["reason"], "similarity": l["similarity"]}
+                for l in links])
+            stories.assign(self.store, conn, article_id, links, hashes)
+        self.index.add(claim_ids, [article_id] * len(claim_ids), vectors)
+        seconds = time.perf_counter() - started
+        log.info("captured article %d (%d claims, %d links) in %.0f ms", article_id, len(claims), len(links), seconds * 1000)
+        return CaptureResult(True, article_id, seconds)
+
+    def forget(self, article_id: int) -> bool:
+        if not self.store.delete_article(article_id):
+            return False
+        if self._index is not None:
+            self._index.remove_article(article_id)
+        return True
+
+    # -- what the reader sees for one article ---------------------------------------------------------
+    def view(self, article_id: int) -> dict:
+        article = self.store.get_article(article_id)
+        claims = article.pop("claims")
+        article.pop("text", None)
+        contradictions = [
+            orient(link, article_id)
+            for link in self.store.list_contradictions(article_id=article_id, per_page=100)["items"]
+        ]
+        return {"article": article, "claims": claims, "related": self.related(article_id, claims),
+                "contradictions": contradictions}
+
+    def related(self, article_id: int, claims: list[dict]) -> list[dict]:
+        """Related coverage grouped into stories, this article's own story first; reprints of one wire
+        copy are folded into one entry."""
+        own = self.store.article_summary(article_id)
+        linked = {m["other"]["article"]["id"] for c in claims for m in c["matches"]}
+        story_ids = []
+        if own and own["story_id"] is not None:
+            story_ids.append(own["story_id"])
+        for sid in sorted(set(self.store.story_ids_of_articles(sorted(linked)).values()) - {None}):
+            if sid not in story_ids:
+                story_ids.append(sid)
+        groups = []
+        for sid in story_ids:
+            header = self.store.story_header(sid)
+            if header is None:
+                continue
+            members = [a for a in self.store.story_articles(sid) if a["id"] != article_id]
+            if sid != (own or {}).get("story_id"):
+                members = [a for a in members if a["id"] in linked]
+            entries = fold_reprints(members)
+            if entries:
+                groups.append({**header, "articles": entries})
+        return groups
+
+
+def fold_reprints(articles: list[dict]) -> list[dict]:
+    """One entry per source: the first (newest) article of a wire copy, with the other outlets in also_in."""
+    entries: dict[int, dict] = {}
+    for article in articles:
+        source = article.get("source_id") or article["id"]
+        if source in entries:
+            entries[source]["also_in"].append({"id": article["id"], "site": article["site"], "url": article["url"]})
+        else:
+            entries[source] = {**article, "also_in": []}
+    return list(entries.values())
+
+
+def orient(link: dict, article_id: int) -> dict:
+    """Show a link from this article's side: `claim` is the article's own, `other` the matched one."""
+    if link["claim"]["article"]["id"] == article_id:
+        return link
+    return {**link, "claim": link["other"], "other": link["claim"]}
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
