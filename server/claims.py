@@ -373,6 +373,20 @@ def number_value(text: str) -> float | None:
     return value * scale.get(mag, 1.0) * (1e12 if mag == "trillion" else 1.0)
 
 
+_RELATIVE_CLAUSE = re.compile(
+    r"^(?P<subject>(?:The|A|An|[A-Z][\w’'-]*)(?:\s+[\w’'-]+){0,5}),\s+(?:which|who)\s+(?P<clause>[^,]{8,120}),"
+)
+
+
+def subclaims(text: str) -> list[str]:
+    """Statements nested in a sentence: "The book, which is set to be published Oct. 15, raises ..." yields
+    "The book is set to be published Oct. 15"."""
+    match = _RELATIVE_CLAUSE.match(text.strip())
+    if not match:
+        return []
+    return [f"{match.group('subject')} {match.group('clause')}"]
+
+
 def extract_details(text: str) -> dict:
     """Numbers with their units, dates, vague quantities, names, and whether the sentence hedges."""
     dates = [m.group(0) for m in _DATE.finditer(text)]
@@ -400,6 +414,7 @@ def extract_details(text: str) -> dict:
         "quantities": quantities,
         "names": names,
         "hedged": bool(_HEDGE.search(text)),
+        "subclaims": subclaims(text),
     }
 
 

@@ -1,0 +1,298 @@
+"""Supports / disputes / related between two claims, with a confidence and a reason a reader understands.
+
+The embedding similarity says whether two claims are about the same thing; the claims' structure (polarity,
+numbers, dates, antonyms) says whether they agree. A "disputes" label must be earned twice over: the two
+claims must be close in meaning AND share their content words, and the conflict must be explicit. A false
+alarm costs the reader's trust, so doubtful cases fall back to "related".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from server.claims import Claim, number_value
+
+log = logging.getLogger(__name__)
+
+LABELS = ("supports", "disputes", "related")
+
+# Cosine similarity (all-MiniLM-L6-v2, L2-normalised) bands.
+RELATED_MIN = 0.45  # below: different topics, no label
+SAME_MIN = 0.70  # at or above: the same proposition, whatever the wording
+SAME_WITH_OVERLAP_MIN = 0.50  # ... or this close and sharing most content words
+SAME_OVERLAP = 0.5
+DISPUTE_MIN = 0.45  # a conflict between claims less similar than this is not believed
+DISPUTE_OVERLAP = 0.3
+DETAIL_CONFLICT_MIN = 0.72  # numbers / dates / antonyms differ: only between near-paraphrases
+SAME_DENIAL_MIN = 0.58  # two denials this close deny the same thing
+RESTATE_MIN = 0.25  # a nested statement restated word for word can sit in a longer, less similar sentence
+RESTATE_CONTAINMENT = 0.9
+
+
+@dataclass
+class Judgement:
+    label: str | None  # one of LABELS, or None = unrelated (not shown)
+    confidence: float  # 0..1
+    reason: str
+
+
+UNRELATED = Judgement(None, 0.0, "")
+
+STOPWORDS = set(
+    """a an the and or but of to in on at by for with from as is are was were be been being has have had do does
+    did not no never this that these those it its he she they them his her their we our you your i me my
+    will would could should can may might must shall than then there here also very so such about into over
+    after before since while when where which who whom whose what why how all any some more most other said
+    says say told according just only even still yet if""".split()
+)
+
+ANTONYMS = [
+    ({"confirmed", "confirms", "confirm", "acknowledged", "admitted"}, {"denied", "denies", "deny", "rejected"}),
+    ({"rose", "rise", "rises", "risen", "increase", "increased", "increases", "up", "grew", "grow", "gained",
+      "higher", "jumped", "surged", "climbed"},
+     {"fell", "fall", "falls", "fallen", "decrease", "decreased", "decreases", "down", "shrank", "dropped",
+      "lower", "declined", "plunged", "slumped"}),
+    ({"won", "wins", "win", "victory", "defeated", "beat"}, {"lost", "loses", "lose", "defeat", "conceded"}),
+    ({"guilty", "convicted"}, {"acquitted", "innocent", "cleared", "exonerated"}),
+    ({"alive", "survived", "rescued", "found"}, {"dead", "died", "killed", "missing"}),
+    ({"approved", "passed", "accepted", "signed"}, {"rejected", "vetoed", "blocked", "refused"}),
+    ({"open", "opened", "reopened"}, {"closed", "shut"}),
+    ({"true", "real", "genuine", "authentic"}, {"false", "fake", "hoax", "untrue", "fabricated"}),
+    ({"arrested", "detained", "charged"}, {"released", "freed"}),
+    ({"resigned", "quit", "fired"}, {"stays", "remain", "remains", "reinstated"}),
+]
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
+_UNIT_ALIASES = {"percent": "%", "per cent": "%", "percentage point": "%", "times": "times", "once": "times",
+                 "twice": "times", "thrice": "times"}
+
+
+def _stem(word: str) -> str:
+    word = word.lower().strip("'’-").replace("’", "'")
+    word = re.sub(r"'s$", "", word)
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 1}
+
+
+def predicate_words(text: str) -> set[str]:
+    """Content words that are not names: what is said about the people, not who they are."""
+    words = _WORD.findall(text)
+    return {_stem(w) for w in words if w.lower() not in STOPWORDS and len(w) > 1 and not w[:1].isupper()}
+
+
+def overlap(a: str, b: str) -> float:
+    """Share of the shorter text's content words that the other one also has."""
+    wa, wb = content_words(a), content_words(b)
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / min(len(wa), len(wb))
+
+
+def _quote(text: str, limit: int = 110) -> str:
+    text = text.strip().strip("“”\"")
+    return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
+
+
+def _who(claim: Claim) -> str:
+    return claim.speaker[:1].upper() + claim.speaker[1:] if claim.speaker else "One report"
+
+
+# --------------------------------------------------------------------------------------------------
+# Conflicting details
+
+
+def _unit(number: str) -> str | None:
+    words = number.lower().split()
+    if not words:
+        return None
+    last = words[-1]
+    if "%" in number or "percent" in number or "per cent" in number:
+        return "%"
+    if last in _UNIT_ALIASES:
+        return _UNIT_ALIASES[last]
+    if re.fullmatch(r"[a-z]+", last) and number_value(last) is None and last not in {"million", "billion", "thousand"}:
+        return last.rstrip("s")
+    if number.startswith(("$", "€", "£")):
+        return number[0]
+    return None
+
+
+def _compatible(a: str, b: str) -> bool:
+    """Whether two amounts of the same unit can both be true ("as many as 7" and "5")."""
+    va, vb = number_value(a), number_value(b)
+    if va is None or vb is None:
+        return True
+    if va == vb:
+        return True
+    for x, vx, vy in ((a, va, vb), (b, vb, va)):
+        low = x.lower()
+        if re.match(r"(as many as|up to|at most|less than|fewer than|under)\b", low) and vy <= vx:
+            return True
+        if re.match(r"(at least|more than|over)\b", low) and vy >= vx:
+            return True
+        if re.match(r"(about|around|nearly|almost|roughly|approximately)\b", low) and abs(vx - vy) <= 0.15 * vx:
+            return True
+    return False
+
+
+def number_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
+    """A pair of amounts of the same unit that cannot both be true, or None."""
+    by_unit_new: dict[str, list[str]] = {}
+    by_unit_old: dict[str, list[str]] = {}
+    for numbers, target in ((new.details.get("numbers", []), by_unit_new), (old.details.get("numbers", []), by_unit_old)):
+        for number in numbers:
+            unit = _unit(number)
+            if unit:
+                target.setdefault(unit, []).append(number)
+    for unit in set(by_unit_new) & set(by_unit_old):
+        a_list, b_list = by_unit_new[unit], by_unit_old[unit]
+        # One amount each side: with several, which one pairs with which is a guess.
+        if len(a_list) == 1 and len(b_list) == 1 and not _compatible(a_list[0], b_list[0]):
+            return a_list[0], b_list[0]
+    return None
+
+
+_FULL_DATE = re.compile(r"[A-Z][a-z]+\.?\s+\d{1,2}\b|\b\d{1,2}\s+[A-Z][a-z]+")
+
+
+def _normal_date(date: str) -> str:
+    return re.sub(r"(?<=[a-z]{3})[a-z]*\.?", "", date.lower()).replace(",", "").strip()
+
+
+def date_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
+    """Two different day dates (month and day) for what reads as the same event."""
+    a = [d for d in new.details.get("dates", []) if _FULL_DATE.fullmatch(d.split(",")[0].strip())]
+    b = [d for d in old.details.get("dates", []) if _FULL_DATE.fullmatch(d.split(",")[0].strip())]
+    if len(a) == 1 and len(b) == 1 and _normal_date(a[0].split(",")[0]) != _normal_date(b[0].split(",")[0]):
+        return a[0], b[0]
+    return None
+
+
+def antonym_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
+    """A word in one claim whose opposite is in the other, each side using only one of the two."""
+    wa = {w.lower() for w in _WORD.findall(new.text)}
+    wb = {w.lower() for w in _WORD.findall(old.text)}
+    for left, right in ANTONYMS:
+        for x, y in ((left, right), (right, left)):
+            if wa & x and wb & y and not wa & y and not wb & x:
+                return sorted(wa & x)[0], sorted(wb & y)[0]
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# The judgement
+
+
+_DENIAL_WORDS = re.compile(
+    r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?|refut(?:e|es|ed)|not|never|no|n't|false|untrue)\b|n[’']t\b", re.I
+)
+
+
+def _polarity_conflict(new: Claim, old: Claim) -> bool:
+    """One side denies what the other plainly asserts (an "assertion" that itself holds a denial, like
+    "X confirms A, denies B", is too mixed to set against a denial)."""
+    if {new.polarity, old.polarity} != {"asserts", "denies"}:
+        return False
+    asserter = new if new.polarity == "asserts" else old
+    return not _DENIAL_WORDS.search(asserter.text)
+
+
+def _contained(short: str, long: str) -> float:
+    words = content_words(short)
+    return len(words & content_words(long)) / len(words) if len(words) >= 4 else 0.0
+
+
+def _restatement(new: Claim, old: Claim) -> str | None:
+    """A statement nested in one claim that the other states in full."""
+    for a, b in ((new, old), (old, new)):
+        for sub in a.details.get("subclaims", []):
+            if _contained(sub, b.proposition or b.text) >= RESTATE_CONTAINMENT:
+                return sub
+    return None
+
+
+def _denial_reason(new: Claim, old: Claim) -> str:
+    denier, asserter = (new, old) if new.polarity == "denies" else (old, new)
+    words = denier.details.get("quote") or denier.text
+    who = _who(denier)
+    if asserter.speaker:
+        return f"{who} denies what {asserter.speaker} asserts: {_quote(words)}"
+    return f"{who} denies this: {_quote(words)}"
+
+
+def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
+    """How `new` stands to an earlier claim `old`, given the cosine similarity of their embeddings."""
+    if similarity < RELATED_MIN:
+        restated = _restatement(new, old) if similarity >= RESTATE_MIN else None
+        if restated and new.polarity == old.polarity:
+            return Judgement("supports", 0.6, f"Same claim: {_quote(restated)}")
+        return UNRELATED
+    shared = overlap(new.proposition or new.text, old.proposition or old.text)
+    same = (
+        similarity >= SAME_MIN
+        or (similarity >= SAME_WITH_OVERLAP_MIN and shared >= SAME_OVERLAP)
+        or (similarity >= SAME_DENIAL_MIN and new.polarity == old.polarity == "denies")
+        or _restatement(new, old) is not None
+    )
+    # Sharing only names ("Trump", "Putin") is sharing a topic, not a statement.
+    shares_predicate = bool(predicate_words(new.proposition or new.text) & predicate_words(old.proposition or old.text))
+    close_enough_to_dispute = similarity >= DISPUTE_MIN and shared >= DISPUTE_OVERLAP and shares_predicate
+
+    if close_enough_to_dispute and _polarity_conflict(new, old):
+        confidence = min(0.95, 0.5 + 0.5 * similarity + 0.2 * shared - 0.2)
+        return Judgement("disputes", round(confidence, 2), _denial_reason(new, old))
+
+    if similarity >= DETAIL_CONFLICT_MIN and shared >= SAME_OVERLAP and new.polarity == old.polarity:
+        for finder, kind in ((number_conflict, "Different number"), (date_conflict, "Different date"),
+                             (antonym_conflict, "Opposite outcome")):
+            conflict = finder(new, old)
+            if conflict:
+                confidence = min(0.9, 0.3 + 0.6 * similarity)
+                reason = f"{kind}: {_quote(conflict[0], 60)} vs {_quote(conflict[1], 60)}"
+                return Judgement("disputes", round(confidence, 2), reason)
+
+    if not same:
+        return Judgement("related", round(similarity, 2), "Same topic")
+
+    if "questions" in (new.polarity, old.polarity) and new.polarity != old.polarity:
+        asker = new if new.polarity == "questions" else old
+        return Judgement("related", round(similarity * 0.8, 2), f"{_who(asker)} questions this")
+
+    confidence = round(min(0.95, 0.4 + 0.6 * similarity * (0.7 + 0.3 * shared)), 2)
+    if new.polarity == "denies":
+        return Judgement("supports", confidence, "Same denial")
+    if new.details.get("hedged") != old.details.get("hedged"):
+        return Judgement("supports", round(confidence * 0.85, 2), "Same claim, one report hedges it")
+    return Judgement("supports", confidence, "Same claim")
+
+
+def article_stance(claim: Claim, others: list[Claim], similarities: list[float]) -> Judgement:
+    """How a whole article (its claims `others`) stands to one claim, e.g. a headline.
+
+    The article disputes the claim when one of its close claims does; it supports it when a close claim
+    restates it without hedging; it is related when it only talks about it.
+    """
+    if not others:
+        return UNRELATED
+    pairs = sorted(zip(similarities, others), key=lambda pair: pair[0], reverse=True)
+    best = pairs[0][0]
+    if best < RELATED_MIN:
+        return UNRELATED
+    verdicts = [(judge(other, claim, sim), other) for sim, other in pairs[:5] if sim >= RELATED_MIN]
+    disputes = [(j, o) for j, o in verdicts if j.label == "disputes"]
+    if disputes:
+        j, _ = max(disputes, key=lambda pair: pair[0].confidence)
+        return j
+    supports = [(j, o) for j, o in verdicts if j.label == "supports" and not o.details.get("hedged")]
+    if supports:
+        j, _ = max(supports, key=lambda pair: pair[0].confidence)
+        return j
+    return Judgement("related", round(best, 2), "Same topic")
