@@ -1,0 +1,192 @@
+"""Drive the real extension in Debian's Chromium (through Playwright) against a real Crosscurrent server."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+EXTENSION_DIR = REPO / "extension"
+CHROMIUM = Path("/usr/bin/chromium")
+SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", REPO.parent / "shared"))
+PAGES_DIR = SHARED / "pages"
+CROSSCURRENT = Path(sys.executable).with_name("crosscurrent")
+FINAL_STATE = "#view > [data-state]:not([data-state='working'])"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_directory(directory: Path):
+    """A quiet http.server over `directory` on 127.0.0.1; yields the base URL."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def http_json(url: str, token: str | None = None, timeout: float = 5) -> tuple[int, dict | None]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+@dataclass
+class CrosscurrentServer:
+    """`crosscurrent serve` on a data folder; stop() and start() again keep the same port and data."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90) -> None:
+        log = open(self.data_dir / f"serve-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            [str(CROSSCURRENT), "--data", str(self.data_dir), "serve", "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"crosscurrent serve exited with {self.process.returncode}")
+            with contextlib.suppress(OSError):
+                if http_json(self.url + "/api/health", timeout=2)[0] == 200:
+                    return
+            time.sleep(0.3)
+        raise TimeoutError("crosscurrent serve did not answer /api/health")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def one_time_code(self) -> str:
+        result = subprocess.run(
+            [str(CROSSCURRENT), "--data", str(self.data_dir), "pair", "--code"],
+            capture_output=True, text=True, timeout=60, check=True,
+        )
+        found = re.search(r"\b(\d{6})\b", result.stdout)
+        assert found, f"no 6-digit code in {result.stdout!r}"
+        return found.group(1)
+
+    def articles(self, token: str) -> list[dict]:
+        status, body = http_json(self.url + "/api/articles", token)
+        assert status == 200, status
+        return body["items"]
+
+
+class ExtensionBrowser:
+    """A Chromium profile with the unpacked extension; `worker` is its background service worker."""
+
+    def __init__(self, playwright, profile_dir: Path, screenshots: Path | None = None):
+        self.screenshots = screenshots
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile_dir),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                f"--disable-extensions-except={EXTENSION_DIR}",
+                f"--load-extension={EXTENSION_DIR}",
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+            ],
+        )
+        workers = self.context.service_workers
+        self.worker = workers[0] if workers else self.context.wait_for_event("serviceworker", timeout=15000)
+        self.extension_id = self.worker.url.split("/")[2]
+
+    def close(self) -> None:
+        self.context.close()
+
+    def extension_url(self, page: str) -> str:
+        return f"chrome-extension://{self.extension_id}/{page}"
+
+    def storage(self, key: str):
+        return self.worker.evaluate("async (key) => (await chrome.storage.local.get(key))[key]", key)
+
+    def badge_text(self) -> str:
+        return self.worker.evaluate("chrome.action.getBadgeText({})")
+
+    def open_news_tab(self, url: str) -> int:
+        """Opens `url` in a tab and returns the tab id the extension knows it by."""
+        page = self.context.new_page()
+        page.goto(url)
+        return self.worker.evaluate(
+            "async (url) => (await chrome.tabs.query({url})).map((tab) => tab.id)[0]", url.split("#")[0]
+        )
+
+    def capture(self, tab_id: int, shot: str | None = None, working_shot: str | None = None, timeout: float = 120_000):
+        """Opens the popup aimed at `tab_id`; returns (popup page, final state).
+
+        The popup normally captures the tab the toolbar button was clicked in (activeTab). A test cannot
+        click the toolbar, so it opens popup.html?tab=ID in a tab of its own. The pages under test are
+        served from 127.0.0.1, which the manifest's host permission for the local server already covers,
+        so scripting.executeScript works there exactly as it does after a click: no test-only permission.
+        """
+        popup = self.context.new_page()
+        popup.set_viewport_size({"width": 380, "height": 600})
+        popup.goto(self.extension_url(f"popup.html?tab={tab_id}"))
+        if working_shot and popup.locator("#view > [data-state='working']").count():
+            self.screenshot(popup, working_shot)
+        popup.wait_for_selector(FINAL_STATE, timeout=timeout)
+        if shot:
+            self.screenshot(popup, shot)
+        return popup, popup.locator(FINAL_STATE).get_attribute("data-state")
+
+    def pair_with_code(self, server_url: str, code: str) -> str:
+        """Pairs through the options page like a reader would; returns the stored token."""
+        options = self.context.new_page()
+        options.goto(self.extension_url("options.html"))
+        options.fill("#server-address", server_url)
+        options.fill("#pair-code", code)
+        options.click("#code-form button[type=submit]")
+        options.wait_for_selector("#pairing-state[data-state='paired']", timeout=15000)
+        options.close()
+        return self.storage("pairing")["token"]
+
+    def screenshot(self, page, name: str) -> None:
+        if self.screenshots is not None:
+            self.screenshots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=True)

@@ -1,0 +1,214 @@
+"""The browser extension: its packaging, and the real extension in headless Chromium against a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from extension_helpers import (
+    CHROMIUM, EXTENSION_DIR, PAGES_DIR, REPO, CrosscurrentServer, ExtensionBrowser, serve_directory,
+)
+
+sys.path.insert(0, str(REPO / "packaging"))
+import build_extensions  # noqa: E402
+
+# The shared pages, in the order a reader captures them.
+PAGE_1 = "woodward-book-report.html"
+PAGE_2 = "asheville-recovery.html"
+PAGE_3 = "kremlin-test-machines.html"
+PAGE_4 = "kremlin-denies-calls.html"
+
+ALLOWED_PERMISSIONS = {"activeTab", "scripting", "storage", "alarms"}
+LOCAL_HOSTS = {"http://127.0.0.1/*", "http://localhost/*"}
+
+
+# --- packaging and static rules (fast) -------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "target, patch, expected",
+    [
+        ({"a": 1}, {"b": 2}, {"a": 1, "b": 2}),
+        ({"background": {"service_worker": "bg.js", "type": "module"}},
+         {"background": {"service_worker": None, "scripts": ["bg.js"]}},
+         {"background": {"type": "module", "scripts": ["bg.js"]}}),
+        ({"permissions": ["a", "b"]}, {"permissions": ["c"]}, {"permissions": ["c"]}),
+        ({"a": {"b": 1}}, {"a": None}, {}),
+    ],
+)
+def test_merge_patch(target, patch, expected):
+    assert build_extensions.merge_patch(target, patch) == expected
+
+
+@pytest.mark.parametrize("browser", ["chrome", "firefox"])
+def test_manifest_asks_only_for_what_it_needs(browser):
+    manifest = build_extensions.manifest_for(browser)
+    assert manifest["manifest_version"] == 3
+    assert set(manifest["permissions"]) == ALLOWED_PERMISSIONS
+    assert set(manifest["host_permissions"]) == LOCAL_HOSTS
+    assert manifest["commands"]["_execute_action"]["suggested_key"]["default"] == "Alt+Shift+C"
+    for path in [manifest["action"]["default_popup"], manifest["options_ui"]["page"], *manifest["icons"].values()]:
+        assert (EXTENSION_DIR / path).is_file(), path
+
+
+@pytest.mark.parametrize(
+    "browser, has_service_worker, has_scripts, has_gecko",
+    [("chrome", True, False, False), ("firefox", False, True, True)],
+)
+def test_packages_are_deterministic_and_per_browser(tmp_path, browser, has_service_worker, has_scripts, has_gecko):
+    first = build_extensions.build(tmp_path / "one")
+    second = build_extensions.build(tmp_path / "two")
+    archive = f"crosscurrent-{browser}.zip"
+    assert (tmp_path / "one" / archive).read_bytes() == (tmp_path / "two" / archive).read_bytes()
+    assert len(first) == len(second) == 2
+    with zipfile.ZipFile(tmp_path / "one" / archive) as package:
+        names = package.namelist()
+        manifest = json.loads(package.read("manifest.json"))
+    assert "manifest.firefox.json" not in names
+    assert {"popup.html", "options.html", "background.js", "webext.js"} <= set(names)
+    assert ("service_worker" in manifest["background"]) == has_service_worker
+    assert ("scripts" in manifest["background"]) == has_scripts
+    assert ("browser_specific_settings" in manifest) == has_gecko
+
+
+SCRIPTS = sorted(EXTENSION_DIR.glob("*.js"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[path.name for path in SCRIPTS])
+def test_scripts_follow_the_extension_rules(script):
+    source = script.read_text(encoding="utf-8")
+    # Server and page data are hostile: no HTML parsing of strings anywhere.
+    assert not re.search(r"\b(innerHTML|outerHTML\s*=|insertAdjacentHTML|document\.write)\b", source)
+    # One shim touches the API namespace; everything else imports it.
+    if script.name != "webext.js":
+        assert not re.search(r"\b(chrome|browser)\.(runtime|storage|tabs|scripting|action|alarms|permissions)\b", source)
+
+
+# --- the real extension in Chromium ----------------------------------------------------------------
+
+browser_test = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def pages_url():
+    with serve_directory(PAGES_DIR) as url:
+        yield url
+
+
+@pytest.fixture
+def screenshots():
+    folder = os.environ.get("CROSSCURRENT_SCREENSHOTS")
+    return Path(folder) if folder else None
+
+
+@pytest.fixture
+def browser(playwright, tmp_path, screenshots):
+    instance = ExtensionBrowser(playwright, tmp_path / "profile", screenshots)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    instance = CrosscurrentServer(tmp_path_factory.mktemp("crosscurrent-data"))
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def wait_for(check, timeout=30.0, interval=0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {check}")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@browser_test
+@pytest.mark.browser
+def test_capture_shows_related_coverage_and_the_contradiction(browser, server, pages_url):
+    token = browser.pair_with_code(server.url, server.one_time_code())
+
+    popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_1}"), working_shot="popup-working")
+    assert state == "saved", popup.inner_text("#view")
+    assert "Capital Ledger" in popup.inner_text(".article-outlet")
+
+    popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_3}"), shot="popup-answer")
+    assert state == "saved", popup.inner_text("#view")
+    stored = {article["url"] for article in server.articles(token)}
+    assert {f"{pages_url}/{PAGE_1}", f"{pages_url}/{PAGE_3}"} <= stored
+
+    disputes = popup.inner_text(".card-disputes")
+    assert "Peskov" in disputes and "seven times" in disputes
+    assert re.search(r"den(y|ies|ial|ied)", popup.inner_text(".card-disputes .reason"), re.I)
+    related = popup.inner_text(".stories")
+    assert "Capital Ledger" in related and "supports" in related
+
+    popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_3}"))
+    assert state == "duplicate"
+    assert popup.inner_text(".tag") == "Already saved"
+
+    # A directory listing has no article in it.
+    popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/"), shot="popup-not-an-article")
+    assert state == "not-article"
+    assert browser.badge_text() == ""
+
+
+@browser_test
+@pytest.mark.browser
+def test_capture_waits_while_the_server_is_down_and_keeps_its_time(browser, server, pages_url):
+    token = browser.pair_with_code(server.url, server.one_time_code())
+    server.stop()
+    try:
+        popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_4}"), shot="popup-queued")
+        assert state == "queued"
+        assert "1 page is waiting" in popup.inner_text("#view")
+        assert browser.badge_text() == "1"
+        [queued] = browser.storage("outbox")
+        clicked_at = parse_time(queued["page"]["captured_at"])
+    finally:
+        server.start()
+
+    # The worker scheduled the retry with an alarm (30 s and up); bring that same alarm forward.
+    browser.worker.evaluate("chrome.alarms.create('outbox-retry', {when: Date.now() + 100})")
+    wait_for(lambda: browser.badge_text() == "", timeout=60)
+    assert browser.storage("outbox") == []
+    [delivered] = [a for a in server.articles(token) if a["url"].startswith(f"{pages_url}/{PAGE_4}")]
+    assert abs((parse_time(delivered["captured_at"]) - clicked_at).total_seconds()) < 1
+
+
+@browser_test
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "target, expected_state, expected_text, badge, shot",
+    [
+        (PAGE_2, "not-paired", "Not paired", "1", "popup-not-paired"),
+        ("about:blank", "forbidden", "Can't read this page", "", "popup-forbidden"),
+    ],
+)
+def test_popup_explains_what_it_cannot_do(browser, pages_url, target, expected_state, expected_text, badge, shot):
+    url = target if ":" in target else f"{pages_url}/{target}"
+    popup, state = browser.capture(browser.open_news_tab(url), shot=shot)
+    assert state == expected_state
+    assert expected_text in popup.inner_text("#view")
+    assert browser.badge_text() == badge
