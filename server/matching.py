@@ -47,8 +47,13 @@ class ClaimIndex:
     def __len__(self) -> int:
         return self._size - len(self._removed)
 
+    @property
+    def max_claim_id(self) -> int:
+        return int(self._claim_ids[: self._size].max()) if self._size else 0
+
     def load(self, store, model: str) -> "ClaimIndex":
-        for rows in store.iter_claim_vectors(model):
+        """Add every stored claim newer than the newest one held (all of them on a fresh index)."""
+        for rows in store.iter_claim_vectors(model, after_id=self.max_claim_id):
             self.add([r[0] for r in rows], [r[1] for r in rows], np.stack([from_blob(r[2]) for r in rows]))
         log.info("claim index: %d vectors", len(self))
         return self

@@ -122,6 +122,9 @@ class Engine:
     # -- judging ---------------------------------------------------------------------------------------
     def judge_claims(self, claims: list[Claim], vectors: np.ndarray, exclude_article: int | None = None) -> list[dict]:
         """Links from the new claims to earlier ones: {query, other_claim_id, other_article_id, label, ...}."""
+        if self.store.max_claim_id() > self.index.max_claim_id:
+            # Another process (an import, a second server) stored claims since the index was loaded.
+            self.index.load(self.store, self.embedder.model_name)
         if not claims or len(self.index) == 0:
             return []
         candidates = find_candidates(self.index, self.store, [c.text for c in claims], vectors, exclude_article)
@@ -212,6 +215,51 @@ class Engine:
         log.info("captured article %d (%d claims, %d links) in %.0f ms", article_id, len(claims), len(links), seconds * 1000)
         return CaptureResult(True, article_id, seconds)
 
+    def reindex(self, progress=lambda: None) -> dict:
+        """Rebuild claims, vectors, links and stories from the stored HTML, oldest article first, so every
+        article is matched against the ones before it exactly as at capture time. Dismissals survive."""
+        store = self.store
+        dismissed = store.dismissed_pairs()
+        store.reset_links_and_stories()
+        with self._index_lock:
+            self._index = ClaimIndex(self.embedder.dims)
+        summary = {"articles": 0, "claims": 0, "links": 0, "stories": 0, "kept": 0}
+        for article_id in store.article_ids():
+            row = store.article_row(article_id)
+            html = store.page_html(article_id)
+            try:
+                extracted = extract_article(html or "", row["url"])
+                title = extracted.title or row["title"]
+                fields = {"title": title, "site": extracted.site or row["site"], "author": extracted.author,
+                          "published": extracted.published, "language": extracted.language,
+                          "text": extracted.text}
+            except NotAnArticle:
+                summary["kept"] += 1
+                fields = {k: row[k] for k in ("title", "site", "author", "published", "language", "text")}
+            fields.update(word_count=len(fields["text"].split()), content_hash=content_hash(fields["text"]))
+            claims = extract_claims(fields["title"], fields["text"])
+            hashes = [text_hash(c.text) for c in claims]
+            vectors, fresh = self.vectors_for([c.text for c in claims])
+            links = self.judge_claims(claims, vectors, exclude_article=article_id)
+            with store.write() as conn:
+                store.replace_article_content(conn, article_id, fields)
+                claim_ids = store.insert_claims(conn, article_id, [
+                    {**asdict(c), "text_hash": h} for c, h in zip(claims, hashes)])
+                store.put_vectors(conn, self.embedder.model_name, fresh)
+                store.insert_links(conn, [
+                    {"claim_id": claim_ids[l["query"]], "other_claim_id": l["other_claim_id"], "label": l["label"],
+                     "confidence": l["confidence"], "reason": l["reason"], "similarity": l["similarity"]}
+                    for l in links])
+                stories.assign(store, conn, article_id, links, hashes)
+            self.index.add(claim_ids, [article_id] * len(claim_ids), vectors)
+            summary["articles"] += 1
+            summary["claims"] += len(claims)
+            summary["links"] += len(links)
+            progress()
+        store.restore_dismissed(dismissed)
+        summary["stories"] = store.counts()["stories"]
+        return summary
+
     def forget(self, article_id: int) -> bool:
         if not self.store.delete_article(article_id):
             return False
@@ -273,6 +321,15 @@ def orient(link: dict, article_id: int) -> dict:
     if link["claim"]["article"]["id"] == article_id:
         return link
     return {**link, "claim": link["other"], "other": link["claim"]}
+
+
+SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)\s*(https?://[^\s>]+?)\s*-->", re.I)
+
+
+def saved_from_url(html: str) -> str | None:
+    """The address a browser's "Save page as" noted at the top of the file, if any."""
+    match = SAVED_FROM.search(html[:4096])
+    return match.group(1) if match else None
 
 
 def _escape(text: str) -> str:

@@ -220,12 +220,12 @@ class Store:
             [(model, h, blob) for h, blob in vectors.items()],
         )
 
-    def iter_claim_vectors(self, model: str, batch: int = 20000) -> Iterator[list[sqlite3.Row]]:
-        """(claim id, article id, vector) for every stored claim, in id order, in batches."""
+    def iter_claim_vectors(self, model: str, after_id: int = 0, batch: int = 20000) -> Iterator[list[sqlite3.Row]]:
+        """(claim id, article id, vector) for every stored claim after `after_id`, in id order, in batches."""
         cursor = self.reader.execute(
             """SELECT c.id, c.article_id, e.vector FROM claims c
-               JOIN embeddings e ON e.model = ? AND e.text_hash = c.text_hash ORDER BY c.id""",
-            (model,),
+               JOIN embeddings e ON e.model = ? AND e.text_hash = c.text_hash WHERE c.id > ? ORDER BY c.id""",
+            (model, after_id),
         )
         while True:
             rows = cursor.fetchmany(batch)
@@ -273,6 +273,31 @@ class Store:
             own = {r[0] for r in self.reader.execute("SELECT id FROM claims WHERE article_id = ?", (exclude_article,))}
             rows = [r for r in rows if r[0] not in own]
         return [(r[0], r[1]) for r in rows[:limit]]
+
+    def dismissed_pairs(self) -> list[tuple[str, str, str]]:
+        """Dismissed contradictions by the texts they join, so a rebuild can dismiss them again."""
+        return [tuple(r) for r in self.reader.execute(
+            """SELECT c.text_hash, o.text_hash, l.dismissed_at FROM links l
+                 JOIN claims c ON c.id = l.claim_id JOIN claims o ON o.id = l.other_claim_id
+                WHERE l.dismissed_at IS NOT NULL""")]
+
+    def restore_dismissed(self, pairs: list[tuple[str, str, str]]) -> None:
+        with self.write() as conn:
+            for mine, theirs, when in pairs:
+                conn.execute(
+                    """UPDATE links SET dismissed_at = ? WHERE id IN (
+                         SELECT l.id FROM links l JOIN claims c ON c.id = l.claim_id
+                           JOIN claims o ON o.id = l.other_claim_id
+                          WHERE c.text_hash = ? AND o.text_hash = ?)""", (when, mine, theirs))
+
+    def reset_links_and_stories(self) -> None:
+        with self.write() as conn:
+            conn.execute("DELETE FROM links")
+            conn.execute("UPDATE articles SET story_id = NULL, source_id = NULL")
+            conn.execute("DELETE FROM stories")
+
+    def max_claim_id(self) -> int:
+        return self.reader.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
 
     # -- stories ---------------------------------------------------------------------------------
     def create_story(self, conn, title: str | None) -> int:

@@ -1,0 +1,282 @@
+"""The `crosscurrent` command. With no subcommand it opens the companion window."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .settings import BY_NAME, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def _settings(ctx: click.Context) -> dict:
+    return ctx.obj["settings"]
+
+
+def _app(ctx: click.Context):
+    """The app for commands that work on the data folder directly (no HTTP)."""
+    if "app" not in ctx.obj:
+        from .app import create_app
+
+        s = _settings(ctx)
+        ctx.obj["app"] = create_app({"data_dir": s["data_dir"], "port": s["port"], "model": s["model"]})
+    return ctx.obj["app"]
+
+
+def _state(ctx: click.Context):
+    return _app(ctx).extensions["crosscurrent"]
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=BY_NAME["data_dir"].help + " [env: CROSSCURRENT_DATA]")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help=BY_NAME["port"].help + " [env: CROSSCURRENT_PORT; default: 7412]")
+@click.option("--model", default=None, help=BY_NAME["model"].help + " [env: CROSSCURRENT_MODEL]")
+@click.version_option(__version__, prog_name="crosscurrent")
+@click.pass_context
+def cli(ctx: click.Context, data_dir, port, model):
+    """Crosscurrent: where else have I read this, and who says otherwise.
+
+    With no command, opens the Crosscurrent window (starting the local server if none runs).
+    Everything stays in your data folder on this computer.
+    """
+    try:
+        settings = load_settings({"data_dir": data_dir, "port": port, "model": model})
+    except (ValueError, KeyError) as exc:
+        raise click.UsageError(str(exc)) from None
+    logging.basicConfig(level=getattr(logging, str(settings["log_level"]).upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj["settings"] = settings
+    if ctx.invoked_subcommand is None:
+        from companion.main import run
+
+        sys.exit(run(data_dir=settings["data_dir"], port=settings["port"]))
+
+
+@cli.command()
+@click.option("--no-warm", is_flag=True, help="Load the model on the first capture instead of at start.")
+@click.pass_context
+def serve(ctx: click.Context, no_warm: bool):
+    """Run the local server only (no window), on 127.0.0.1."""
+    from werkzeug.serving import make_server
+
+    app = _app(ctx)
+    port = _settings(ctx)["port"]
+    try:
+        server = make_server("127.0.0.1", port, app, threaded=True)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}. "
+                                   "Is Crosscurrent already running? Use --port to pick another port.")
+    if not no_warm:
+        threading.Thread(target=app.extensions["crosscurrent"].engine.warm, name="warm", daemon=True).start()
+    click.echo(f"Crosscurrent {__version__} serving http://127.0.0.1:{port}/ "
+               f"(data: {_settings(ctx)['data_dir']}). Ctrl-C stops it.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@cli.command("open")
+@click.option("--print-only", is_flag=True, help="Print the signed-in address instead of opening a browser.")
+@click.pass_context
+def open_ui(ctx: click.Context, print_only: bool):
+    """Open the reading history in your web browser (signed in)."""
+    from .security import read_ui_key
+
+    s = _settings(ctx)
+    url = f"http://127.0.0.1:{s['port']}/login?key={read_ui_key(s['data_dir'])}"
+    if print_only or not webbrowser.open(url):
+        click.echo(url)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--code", is_flag=True, help="Print a one-time code to type into the extension's options.")
+@click.pass_context
+def pair(ctx: click.Context, code: bool):
+    """Pair a browser: show waiting requests and paired browsers, or print a one-time code."""
+    if ctx.invoked_subcommand is not None:
+        return
+    store = _state(ctx).store
+    if code:
+        from .pairing import CODE_MINUTES, new_code
+
+        click.echo(f"Type this code in the Crosscurrent extension's options within {CODE_MINUTES} minutes: "
+                   f"{new_code(store)}")
+        return
+    _print_pairing(store)
+
+
+def _print_pairing(store) -> None:
+    pending = store.pending_pair_requests()
+    click.echo("Waiting to pair:" if pending else "No browser is waiting to pair.")
+    for req in pending:
+        click.echo(f"  {req['id']}  {req['name']}  ({req['origin'] or 'unknown origin'}, asked {req['created_at']})"
+                   f"  -> crosscurrent pair approve {req['id']}")
+    tokens = store.list_tokens()
+    click.echo("Paired browsers:" if tokens else "No paired browsers.")
+    for tok in tokens:
+        state = f"revoked {tok['revoked_at']}" if tok["revoked_at"] else f"last used {tok['last_used_at'] or 'never'}"
+        click.echo(f"  {tok['id']}  {tok['name']}  (paired {tok['created_at']}, {state})")
+
+
+@pair.command("list")
+@click.pass_context
+def pair_list(ctx: click.Context):
+    """List waiting requests and paired browsers."""
+    _print_pairing(_state(ctx).store)
+
+
+@pair.command("approve")
+@click.argument("request_id", type=int)
+@click.pass_context
+def pair_approve(ctx: click.Context, request_id: int):
+    """Approve a waiting pairing request."""
+    if not _state(ctx).store.decide_pair_request(request_id, True):
+        raise click.ClickException(f"No waiting pairing request {request_id} (see `crosscurrent pair list`).")
+    click.echo(f"Approved request {request_id}: the browser will finish pairing by itself.")
+
+
+@pair.command("refuse")
+@click.argument("request_id", type=int)
+@click.pass_context
+def pair_refuse(ctx: click.Context, request_id: int):
+    """Refuse a waiting pairing request."""
+    if not _state(ctx).store.decide_pair_request(request_id, False):
+        raise click.ClickException(f"No waiting pairing request {request_id} (see `crosscurrent pair list`).")
+    click.echo(f"Refused request {request_id}.")
+
+
+@pair.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def pair_revoke(ctx: click.Context, token_id: int):
+    """Revoke a paired browser: its captures are refused until it pairs again."""
+    if not _state(ctx).store.revoke_token(token_id):
+        raise click.ClickException(f"No active paired browser {token_id} (see `crosscurrent pair list`).")
+    click.echo(f"Revoked browser {token_id}.")
+
+
+@cli.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def import_pages(ctx: click.Context, folder: Path):
+    """Import a folder of saved .html pages (searched recursively), oldest file first."""
+    from .extract import decode_html
+    from .pipeline import CaptureError, saved_from_url
+
+    engine = _state(ctx).engine
+    files = sorted((p for p in folder.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file()),
+                   key=lambda p: (p.stat().st_mtime, str(p)))
+    if not files:
+        raise click.ClickException(f"No .html files in {folder}.")
+    created = duplicates = 0
+    skipped: list[str] = []
+    with click.progressbar(files, label=f"Importing {len(files)} pages", file=sys.stderr,
+                           item_show_func=lambda p: p.name[:40] if p else "") as bar:
+        for path in bar:
+            try:
+                html = decode_html(path.read_bytes())
+                result = engine.capture(saved_from_url(html), html, captured_at=_mtime_iso(path))
+            except CaptureError as exc:
+                skipped.append(f"{path}: {exc.message}")
+                continue
+            except OSError as exc:
+                skipped.append(f"{path}: {exc.strerror or exc}")
+                continue
+            if result.created:
+                created += 1
+            else:
+                duplicates += 1
+    click.echo(f"Imported {created} new articles, {duplicates} already stored, {len(skipped)} skipped.")
+    for line in skipped:
+        click.echo(f"  skipped {line}", err=True)
+
+
+def _mtime_iso(path: Path) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "md", "html"]), default="csv", show_default=True,
+              help="csv, json, md (a zip of Markdown notes) or html (browser bookmarks).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (YYYY-MM-DD).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output; required for md).")
+@click.pass_context
+def export_log(ctx: click.Context, fmt: str, date_from, date_to, output: Path | None):
+    """Export the reading log."""
+    from . import export
+
+    if fmt == "md" and output is None:
+        raise click.UsageError("--format md writes a zip of notes: give a file with -o.")
+    articles = _state(ctx).store.export_articles(date_from and date_from.date().isoformat(),
+                                                 date_to and date_to.date().isoformat())
+    result = export.render(fmt, articles)
+    if output is None:
+        sys.stdout.buffer.write(result.body)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(result.body)
+        click.echo(f"Wrote {output} ({len(result.body):,} bytes).", err=True)
+
+
+@cli.command()
+@click.pass_context
+def reindex(ctx: click.Context):
+    """Re-extract and re-embed every article from its stored HTML, and rebuild links and stories."""
+    engine = _state(ctx).engine
+    total = len(engine.store.article_ids())
+    if total == 0:
+        click.echo("Nothing to reindex: no articles yet.")
+        return
+    with click.progressbar(length=total, label=f"Reindexing {total} articles", file=sys.stderr) as bar:
+        summary = engine.reindex(progress=lambda: bar.update(1))
+    click.echo(f"Reindexed {summary['articles']} articles: {summary['claims']} claims, {summary['links']} links, "
+               f"{summary['stories']} stories ({summary['kept']} kept their old text because the page no longer "
+               "extracts).")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool):
+    """Print reading statistics."""
+    figures = _state(ctx).store.stats()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    totals = figures["totals"]
+    click.echo(f"{totals['articles']} articles from {totals['sites']} outlets, {totals['claims']} claims, "
+               f"{totals['stories']} stories, {totals['contradictions']} open contradictions.")
+    if figures["sites"]:
+        click.echo("Outlets read most:")
+        for row in figures["sites"][:10]:
+            click.echo(f"  {row['count']:>5}  {row['site']}")
+    if figures["per_week"]:
+        click.echo("Articles per week:")
+        for row in figures["per_week"][-8:]:
+            click.echo(f"  {row['week']}  {row['count']}")
+
+
+def main() -> None:
+    cli(prog_name="crosscurrent")
+
+
+if __name__ == "__main__":
+    main()
