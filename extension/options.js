@@ -155,7 +155,7 @@ async function pairWithCode(event) {
     say("pairing-status", "The code has six digits.", "bad");
     return;
   }
-  const outcome = await callServer(server, "/api/pair", { method: "POST", body: { code } });
+  const outcome = await callServer(server, "/api/pair", { method: "POST", body: { code, name: browserName() } });
   if (outcome.kind === "ok" && outcome.data?.token) {
     $("pair-code").value = "";
     await paired(outcome.data.token, server);

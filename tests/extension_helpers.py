@@ -79,7 +79,7 @@ class CrosscurrentServer:
     def start(self, timeout: float = 90) -> None:
         log = open(self.data_dir / f"serve-{self.port}.log", "ab")
         self.process = subprocess.Popen(
-            [str(CROSSCURRENT), "--data", str(self.data_dir), "serve", "--port", str(self.port)],
+            [str(CROSSCURRENT), "--data", str(self.data_dir), "--port", str(self.port), "serve"],
             stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
@@ -189,4 +189,5 @@ class ExtensionBrowser:
     def screenshot(self, page, name: str) -> None:
         if self.screenshots is not None:
             self.screenshots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=True)
+            # The body, as the toolbar popup would size itself to it.
+            page.locator("body").screenshot(path=str(self.screenshots / f"{name}.png"))

@@ -166,7 +166,7 @@ def test_capture_shows_related_coverage_and_the_contradiction(browser, server, p
 
     popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_3}"))
     assert state == "duplicate"
-    assert popup.inner_text(".tag") == "Already saved"
+    assert popup.text_content(".tag") == "Already saved"
 
     # A directory listing has no article in it.
     popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/"), shot="popup-not-an-article")
