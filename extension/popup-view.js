@@ -33,19 +33,42 @@ export function button(text, onClick, { primary = false } = {}) {
   return el("button", { className: primary ? "button primary" : "button", text, attrs: { type: "button" }, on: { click: onClick } });
 }
 
-function contradictionCard(link, article) {
-  const other = link.other ?? {};
-  const otherArticle = other.article ?? {};
+/** One card per claim of this page, with every earlier claim that disputes it (most confident first). */
+function contradictionCard(links, article) {
   return el(
     "li",
     { className: "card card-disputes" },
-    el("div", { className: "card-head" }, label("disputes"), el("span", { className: "confidence", text: confidenceText(link.confidence) })),
+    el("div", { className: "card-head" }, label("disputes")),
     el("p", { className: "who", text: outletLine("This page", article.site || article.domain, formatDate(article.published)) }),
-    el("blockquote", { className: "quote", text: link.claim?.text ?? "" }),
-    el("p", { className: "who", text: outletLine("Earlier", otherArticle.site, formatDate(otherArticle.published)) }),
-    el("blockquote", { className: "quote quote-other" }, externalLink(other.text ?? "", otherArticle.url, "quote-link")),
-    link.reason ? el("p", { className: "reason", text: link.reason }) : null,
+    el("blockquote", { className: "quote", text: links[0].claim?.text ?? "" }),
+    links.map((link) => {
+      const other = link.other ?? {};
+      const otherArticle = other.article ?? {};
+      return el(
+        "div",
+        { className: "earlier" },
+        el(
+          "p",
+          { className: "who" },
+          el("span", { text: outletLine("Earlier", otherArticle.site, formatDate(otherArticle.published)) }),
+          el("span", { className: "confidence", text: confidenceText(link.confidence) }),
+        ),
+        el("blockquote", { className: "quote quote-other" }, externalLink(other.text ?? "", otherArticle.url, "quote-link")),
+        link.reason ? el("p", { className: "reason", text: link.reason }) : null,
+      );
+    }),
   );
+}
+
+function groupByClaim(links) {
+  const groups = new Map();
+  for (const link of links) {
+    const key = link.claim?.id ?? link.claim?.text ?? link.id;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(link);
+  }
+  for (const group of groups.values()) group.sort((a, b) => (b.confidence ?? 0) - (a.confidence ?? 0));
+  return [...groups.values()];
 }
 
 function confidenceText(value) {
@@ -114,7 +137,7 @@ export function answerView(reply, { onOpen }) {
     contradictions.length
       ? el("h2", { className: "section-title section-disputes", text: `Contradictions (${contradictions.length})` })
       : null,
-    contradictions.length ? el("ul", { className: "cards" }, contradictions.map((link) => contradictionCard(link, article))) : null,
+    contradictions.length ? el("ul", { className: "cards" }, groupByClaim(contradictions).map((links) => contradictionCard(links, article))) : null,
     el("h2", { className: "section-title", text: "Related coverage" }),
     related.length
       ? el("ul", { className: "stories" }, related.map((story) => storyBlock(story, labelsByArticle(claims))))

@@ -166,7 +166,8 @@ class ExtensionBrowser:
         so scripting.executeScript works there exactly as it does after a click: no test-only permission.
         """
         popup = self.context.new_page()
-        popup.set_viewport_size({"width": 380, "height": 600})
+        # As wide as the toolbar popup; tall enough that a screenshot shows the whole answer.
+        popup.set_viewport_size({"width": 380, "height": 1600})
         popup.goto(self.extension_url(f"popup.html?tab={tab_id}"))
         if working_shot and popup.locator("#view > [data-state='working']").count():
             self.screenshot(popup, working_shot)

@@ -164,6 +164,13 @@ def test_capture_shows_related_coverage_and_the_contradiction(browser, server, p
     related = popup.inner_text(".stories")
     assert "Capital Ledger" in related and "supports" in related
 
+    # "Open in Crosscurrent" opens the signed-in UI on this article in a new tab.
+    with browser.context.expect_page() as opened:
+        popup.click("text=Open in Crosscurrent")
+    ui = opened.value
+    ui.wait_for_url(re.compile(re.escape(server.url) + r"/articles/\d+"), timeout=15000)
+    assert "Kremlin" in ui.title() + ui.inner_text("body")
+
     popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_3}"))
     assert state == "duplicate"
     assert popup.text_content(".tag") == "Already saved"
