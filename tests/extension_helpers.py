@@ -102,14 +102,29 @@ class CrosscurrentServer:
                 self.process.wait()
         self.process = None
 
-    def one_time_code(self) -> str:
+    def cli(self, *args: str) -> str:
+        """Runs `crosscurrent --data DIR ARGS...` (as the reader would in a terminal); returns stdout."""
         result = subprocess.run(
-            [str(CROSSCURRENT), "--data", str(self.data_dir), "pair", "--code"],
+            [str(CROSSCURRENT), "--data", str(self.data_dir), *args],
             capture_output=True, text=True, timeout=60, check=True,
         )
-        found = re.search(r"\b(\d{6})\b", result.stdout)
-        assert found, f"no 6-digit code in {result.stdout!r}"
+        return result.stdout
+
+    def one_time_code(self) -> str:
+        output = self.cli("pair", "--code")
+        found = re.search(r"\b(\d{6})\b", output)
+        assert found, f"no 6-digit code in {output!r}"
         return found.group(1)
+
+    def pairing_ids(self) -> tuple[list[int], list[int]]:
+        """(waiting request ids, paired browser ids) from `crosscurrent pair list`."""
+        waiting, paired, section = [], [], None
+        for line in self.cli("pair", "list").splitlines():
+            if not line.startswith(" "):
+                section = waiting if line.startswith("Waiting") else paired if line.startswith("Paired") else None
+            elif section is not None:
+                section.append(int(line.split()[0]))
+        return waiting, paired
 
     def articles(self, token: str) -> list[dict]:
         status, body = http_json(self.url + "/api/articles", token)
@@ -184,6 +199,7 @@ class ExtensionBrowser:
         options.fill("#pair-code", code)
         options.click("#code-form button[type=submit]")
         options.wait_for_selector("#pairing-state[data-state='paired']", timeout=15000)
+        self.screenshot(options, "options-paired")
         options.close()
         return self.storage("pairing")["token"]
 

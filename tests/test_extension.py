@@ -206,6 +206,27 @@ def test_capture_waits_while_the_server_is_down_and_keeps_its_time(browser, serv
 
 @browser_test
 @pytest.mark.browser
+def test_ask_to_pair_then_revoke(browser, server, pages_url):
+    options = browser.context.new_page()
+    options.goto(browser.extension_url("options.html"))
+    options.fill("#server-address", server.url)
+    options.click("#ask-to-pair")
+    options.wait_for_selector("#pairing-status[data-tone='wait']")
+    waiting, _ = server.pairing_ids()
+    server.cli("pair", "approve", str(max(waiting)))  # what the reader does in the Crosscurrent window
+    options.wait_for_selector("#pairing-state[data-state='paired']", timeout=15000)
+
+    _, paired = server.pairing_ids()
+    server.cli("pair", "revoke", str(max(paired)))
+    popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_2}"), shot="popup-revoked")
+    assert state == "revoked"
+    assert browser.badge_text() == "1"
+    options.reload()
+    options.wait_for_selector("#pairing-state[data-state='revoked']")
+
+
+@browser_test
+@pytest.mark.browser
 @pytest.mark.parametrize(
     "target, expected_state, expected_text, badge, shot",
     [
