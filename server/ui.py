@@ -130,7 +130,7 @@ def _find(paragraph: str, sentence: str, start: int) -> tuple[int, int] | None:
 def mark_claims(text: str, claims: list[dict]) -> list[list[Span]]:
     """Split the text into paragraphs of spans, the claim sentences as their own spans."""
     body_claims = sorted((c for c in claims if not c.get("is_headline")), key=lambda c: c.get("position", 0))
-    paragraphs = [p for p in (text or "").split("\n") if p.strip()]
+    paragraphs = [p.strip() for p in (text or "").split("\n") if p.strip()]
     result: list[list[Span]] = []
     pending = list(body_claims)
     for paragraph in paragraphs:
@@ -212,7 +212,9 @@ def article(article_id: int):
         headline=next((c for c in claims if c.get("is_headline")), None),
         paragraphs=mark_claims(item.get("text") or "", claims),
         claims=[c for c in claims if not c.get("is_headline")],
-        matched_claims=[c for c in claims if any(not m.get("dismissed") for m in c.get("matches") or [])],
+        matched_claims=sorted(
+            (c for c in claims if not c.get("is_headline") and best_label(c)),
+            key=lambda c: (LABEL_ORDER.index(best_label(c)), c.get("position", 0))),
         best_label=best_label,
         original_url=next((u for u in (item.get("canonical_url"), item.get("url")) if is_web_url(u)), None),
     )

@@ -1,0 +1,239 @@
+"""The companion window: a real pywebview Qt window under Xvfb, its js_api, and the no-display mode.
+
+The window runs in a child process (this file run as a script) so that Qt's one-per-process
+application and its GUI thread stay out of pytest's process; the child writes what it saw as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+PAGES = [("woodward-book-report.html", "https://capitalledger.example/woodward-book"),
+         ("kremlin-test-machines.html", "https://dailynews.example/kremlin-test-machines")]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def child_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update({"PYTHONPATH": str(ROOT), "CROSSCURRENT_MODEL": "hash", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def xwd_to_png(xwd: bytes) -> bytes:
+    """Convert Xvfb's XWD framebuffer (24-bit TrueColor in 32-bit pixels) to a PNG."""
+    endian = ">" if struct.unpack(">I", xwd[4:8])[0] == 7 else "<"
+    fields = struct.unpack(endian + "25I", xwd[:100])
+    header_size, width, height = fields[0], fields[4], fields[5]
+    byte_order, bits_per_pixel, bytes_per_line, ncolors = fields[7], fields[11], fields[12], fields[19]
+    assert bits_per_pixel == 32, f"unexpected {bits_per_pixel} bits per pixel"
+    start = header_size + 12 * ncolors
+    rows = []
+    for y in range(height):
+        line = xwd[start + y * bytes_per_line: start + y * bytes_per_line + width * 4]
+        rgb = bytearray(width * 3)
+        # byte_order 0 = LSBFirst: the pixel's bytes are B, G, R, X.
+        r, g, b = (2, 1, 0) if byte_order == 0 else (1, 2, 3)
+        rgb[0::3], rgb[1::3], rgb[2::3] = line[r::4], line[g::4], line[b::4]
+        rows.append(b"\x00" + bytes(rgb))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + chunk(b"IEND", b""))
+
+
+def distinct_colours(png_rows_source: bytes, sample: int = 4000) -> int:
+    step = max(len(png_rows_source) // sample // 4 * 4, 4)
+    return len({png_rows_source[i:i + 3] for i in range(0, len(png_rows_source) - 4, step)})
+
+
+@pytest.fixture
+def xvfb(tmp_path):
+    if shutil.which("Xvfb") is None:
+        pytest.skip("the Xvfb binary is not installed (Debian package xvfb)")
+    fbdir = tmp_path / "fb"
+    fbdir.mkdir()
+    for number in range(90, 130):
+        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        process = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", "1280x860x24", "-nolisten", "tcp", "-fbdir", str(fbdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and process.poll() is None:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                yield {"display": f":{number}", "framebuffer": fbdir / "Xvfb_screen0"}
+                process.terminate()
+                process.wait(timeout=10)
+                return
+            time.sleep(0.1)
+        process.kill()
+        process.wait()
+    pytest.fail("could not start Xvfb on any display :90-:129")
+
+
+# --- the real window -------------------------------------------------------------------------------
+
+@pytest.mark.window
+def test_window_shows_the_ui_and_answers_js_api(xvfb, tmp_path):
+    result_file = tmp_path / "result.json"
+    env = child_env(DISPLAY=xvfb["display"], QT_QPA_PLATFORM="xcb",
+                    QTWEBENGINE_CHROMIUM_FLAGS="--disable-gpu --disable-dev-shm-usage",
+                    QTWEBENGINE_DISABLE_SANDBOX="1", CROSSCURRENT_SHARED=str(SHARED))
+    started = time.monotonic()
+    child = subprocess.run(
+        [sys.executable, __file__, "window", str(tmp_path / "data"), str(result_file), str(xvfb["framebuffer"])],
+        env=env, capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert result_file.exists(), f"the window process wrote nothing:\n{child.stdout}\n{child.stderr[-4000:]}"
+    result = json.loads(result_file.read_text())
+    assert "error" not in result, result.get("error")
+
+    assert result["version"] == {"ok": True, "version": result["server_version"]}
+    assert result["title"].endswith("Crosscurrent")
+    assert result["companion_class"] is True, "app.js did not see pywebviewready"
+    # Only the four native actions are reachable from the page, and they refuse page-chosen tricks.
+    assert result["api_methods"] == ["open_external", "reveal_data_folder", "save_export", "version"]
+    assert result["javascript_url"]["ok"] is False
+    assert result["web_url"] == {"ok": True}
+    assert result["opened"] == ["https://example.org/story"]
+    assert result["article_heading"], "the article page did not load in the window"
+
+    for name in ("window-history.png", "window-article.png"):
+        png = (tmp_path / name).read_bytes()
+        assert png.startswith(b"\x89PNG")
+        if os.environ.get("CROSSCURRENT_SCREENSHOTS"):
+            target = Path(os.environ["CROSSCURRENT_SCREENSHOTS"])
+            target.mkdir(parents=True, exist_ok=True)
+            (target / name).write_bytes(png)
+    assert result["colours_history"] > 8, "the screenshot looks blank"
+    assert child.returncode == 0, child.stderr[-4000:]
+    print(f"window test took {time.monotonic() - started:.1f} s")
+
+
+# --- no display ----------------------------------------------------------------------------------
+
+@pytest.mark.window
+def test_without_display_it_keeps_serving_and_says_how_to_open(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys, companion.main as m; sys.exit(m.run(sys.argv[1], int(sys.argv[2])))",
+         str(tmp_path / "data"), str(port)],
+        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        line = process.stdout.readline()
+        assert line.strip() == (f"No display found: Crosscurrent keeps serving at http://127.0.0.1:{port}/ — "
+                                "open it in your browser with `crosscurrent open`")
+        from companion.server_thread import probe
+
+        assert probe(port, timeout=5)["name"] == "crosscurrent"
+        assert (tmp_path / "data" / "companion.lock").read_text() == str(process.pid)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        assert not (tmp_path / "data" / "companion.lock").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+# --- the child process ---------------------------------------------------------------------------------
+
+def _wait_for(window, script: str, expected=True, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        try:
+            value = window.evaluate_js(script)
+        except Exception:  # the page may be between two loads
+            value = None
+        if value == expected:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"{script!r} stayed {value!r}")
+
+
+def _screenshot(framebuffer: Path, target: Path) -> int:
+    time.sleep(0.8)  # let the compositor paint the last frame
+    xwd = framebuffer.read_bytes()
+    png = xwd_to_png(xwd)
+    target.write_bytes(png)
+    return distinct_colours(xwd[len(xwd) // 4: len(xwd) * 3 // 4])
+
+
+def window_child(data_dir: str, result_file: str, framebuffer: str) -> int:
+    from companion.api import CompanionApi
+    from companion.main import WindowHost, open_window
+    from companion.server_thread import ServerThread
+    from server import __version__
+    from server.app import create_app
+    from server.security import read_ui_key
+
+    app = create_app({"data_dir": data_dir, "model": "hash"})
+    engine = app.extensions["crosscurrent"].engine
+    for name, url in PAGES:
+        if (SHARED / "pages" / name).exists():
+            engine.capture(url, (SHARED / "pages" / name).read_text(encoding="utf-8"))
+    server = ServerThread(app, 0).start()
+    host = WindowHost(server.port)
+    app.extensions["crosscurrent"].companion = host
+    opened: list[str] = []
+    api = CompanionApi(Path(data_dir), app.extensions["crosscurrent"].store.export_articles,
+                       window_provider=lambda: host.window, open_url=lambda url: opened.append(url) or True)
+    out = Path(result_file).parent
+    result: dict = {"server_version": __version__}
+
+    def checks(window):
+        try:
+            _wait_for(window, "document.documentElement.classList.contains('in-companion')"
+                              " && location.pathname === '/'")
+            result["companion_class"] = True
+            result["title"] = window.evaluate_js("document.title")
+            result["version"] = window.evaluate_js("window.pywebview.api.version()")
+            result["api_methods"] = sorted(window.evaluate_js("Object.keys(window.pywebview.api)"))
+            result["javascript_url"] = window.evaluate_js("window.pywebview.api.open_external('javascript:alert(1)')")
+            result["web_url"] = window.evaluate_js("window.pywebview.api.open_external('https://example.org/story')")
+            result["opened"] = opened
+            result["colours_history"] = _screenshot(Path(framebuffer), out / "window-history.png")
+            host.show("/articles/2")
+            _wait_for(window, "location.pathname === '/articles/2' && document.readyState === 'complete'")
+            _wait_for(window, "document.documentElement.classList.contains('in-companion')")
+            result["article_heading"] = window.evaluate_js("document.querySelector('h1').textContent")
+            _screenshot(Path(framebuffer), out / "window-article.png")
+        except Exception as error:  # reported to the test through the result file
+            result["error"] = repr(error)
+        finally:
+            Path(result_file).write_text(json.dumps(result))
+            window.destroy()
+
+    try:
+        open_window(server.port, read_ui_key(data_dir), api, host, on_shown=checks)
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "window":
+    sys.exit(window_child(*sys.argv[2:]))

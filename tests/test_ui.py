@@ -1,0 +1,372 @@
+"""The HTML UI in real headless Chromium against a real server with the real model.
+
+The four story pages and a hostile page are captured through POST /api/pages, then every page of the
+UI is driven with Playwright. Tests run in file order: the ones that change data (dismiss, pairing,
+forget) come last.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from helpers import STORY_PAGES, LiveServer, page_html
+
+pytestmark = pytest.mark.browser
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+HOSTILE_URL = "https://hostile.example/news/breaking"
+HOSTILE_TITLE = "<script>window.__pwned = 'title'</script> Council approves the harbour budget"
+HOSTILE_TEXT = "<img src=x onerror=window.__pwned='text'>"
+HOSTILE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>&lt;script&gt;window.__pwned = 'title'&lt;/script&gt; Council approves the harbour budget</title>
+<meta property="og:title" content="&lt;script&gt;window.__pwned = 'title'&lt;/script&gt; Council approves the harbour budget">
+<meta property="og:site_name" content="Harbour &lt;b&gt;Gazette&lt;/b&gt;">
+<meta name="author" content="Sam &quot;onerror&quot; Reporter">
+<meta property="article:published_time" content="2024-10-12">
+<link rel="canonical" href="javascript:window.__pwned='canonical'">
+<script>window.__pwned = 'inline';</script></head>
+<body onload="window.__pwned='onload'"><article>
+<h1>&lt;script&gt;window.__pwned = 'title'&lt;/script&gt; Council approves the harbour budget</h1>
+<p>The city council approved a budget of 12 million dollars for the harbour on Tuesday, the mayor said in a statement
+to reporters gathered outside the town hall after a long evening session.</p>
+<p>Engineers wrote &lt;img src=x onerror=window.__pwned='text'&gt; into the council's web form to test it, and the
+clerk said the form rejected the input before any member of the public saw it.</p>
+<p>The harbour master said the money would pay for new pontoons, dredging of the main channel and repairs to the
+sea wall that was damaged in last winter's storms. <a href="javascript:window.__pwned='link'">Read more</a></p>
+<p>Opposition members said the budget was too small and that the repairs would cost at least 15 million dollars,
+according to an estimate published by the port authority in the spring.</p>
+<p>Work on the sea wall is expected to begin in March and to last about eighteen months, the council said, with the
+channel dredging scheduled for the following autumn.<img src="x" onerror="window.__pwned='img'"></p>
+<p>Residents will be able to comment on the plans at a public meeting next month in the harbour library, where the
+engineers will present drawings of the new pontoons and answer questions.</p>
+</article><iframe src="javascript:parent.__pwned='iframe'"></iframe></body></html>"""
+
+
+# --- fixtures -------------------------------------------------------------------------------------
+
+def _post_json(url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, real_embedder):
+    from server.app import create_app
+    from server.pairing import new_code
+
+    data_dir = tmp_path_factory.mktemp("ui-data")
+    app = create_app({"data_dir": data_dir}, embedder=real_embedder)
+    server = LiveServer(app)
+    store = app.extensions["crosscurrent"].store
+    status, answer = _post_json(f"{server.url}/api/pair", {"code": new_code(store), "name": "UI test"})
+    assert status == 200, answer
+    token = answer["token"]
+    ids = {}
+    for name, url in STORY_PAGES:
+        status, answer = _post_json(f"{server.url}/api/pages", {"url": url, "html": page_html(name)}, token)
+        assert status == 201, answer
+        ids[name] = answer["article"]["id"]
+    status, answer = _post_json(f"{server.url}/api/pages", {"url": HOSTILE_URL, "html": HOSTILE_PAGE}, token)
+    assert status == 201, answer
+    ids["hostile"] = answer["article"]["id"]
+    server.token, server.ids, server.app, server.data_dir = token, ids, app, data_dir
+    yield server
+    server.stop()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class UiPage:
+    """A signed-in tab that checks the CSP of every document and records dialogs and script errors."""
+
+    def __init__(self, page, base_url: str):
+        self.page, self.base = page, base_url
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def visit(self, path: str, status: int = 200):
+        response = self.page.goto(self.base + path)
+        assert response.status == status, f"{path}: {response.status}"
+        self.check_csp(response)
+        return response
+
+    @staticmethod
+    def check_csp(response) -> None:
+        headers = response.headers
+        assert headers.get("content-security-policy") == CSP, response.url
+        assert headers.get("x-frame-options") == "DENY"
+
+    def screenshot(self, name: str) -> None:
+        folder = os.environ.get("CROSSCURRENT_SCREENSHOTS")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(Path(folder) / f"ui-{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def ui(live, browser, tmp_path):
+    from server.security import read_ui_key
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    tab = UiPage(page, live.url)
+    tab.visit(f"/login?key={read_ui_key(live.data_dir)}")
+    yield tab
+    assert tab.errors == [], f"script errors on the page: {tab.errors}"
+    assert tab.page.evaluate("typeof window.__pwned") == "undefined"
+    assert tab.dialogs == []
+    context.close()
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+def test_signed_out_tab_gets_the_how_to_open_page(live, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    response = page.goto(live.url + "/")
+    assert response.status == 401
+    UiPage.check_csp(response)
+    assert "crosscurrent open" in page.inner_text("body")
+    context.close()
+
+
+def test_history_lists_articles_newest_first_with_search_and_filters(ui):
+    ui.visit("/")
+    titles = ui.page.locator(".article-title").all_inner_texts()
+    assert len(titles) == 5
+    assert titles[0] == HOSTILE_TITLE  # captured last
+    assert titles[-1].startswith("Woodward book")
+    assert ui.page.locator(".day-heading").first.inner_text() == "TODAY"
+    ui.screenshot("history")
+
+    ui.page.fill("input[name=q]", "Peskov")
+    ui.page.click("button[type=submit]")
+    found = ui.page.locator(".article-title").all_inner_texts()
+    assert found and all("Kremlin" in title for title in found)
+
+    ui.visit("/?site=Mountain+Courier")
+    assert ui.page.locator(".article-title").count() == 1
+    ui.visit("/?q=zebra+xylophone")
+    assert "Nothing matches" in ui.page.inner_text("main")
+
+
+def test_history_pages_older_articles(ui, monkeypatch):
+    from server import ui as ui_module
+
+    monkeypatch.setattr(ui_module, "PER_PAGE", 2)
+    ui.visit("/")
+    assert ui.page.locator(".article-row").count() == 2
+    ui.page.click("text=Older →")
+    assert "page=2" in ui.page.url
+    assert ui.page.locator(".article-row").count() == 2
+    ui.page.click("text=Older →")
+    assert ui.page.locator(".article-row").count() == 1
+    assert ui.page.locator("text=Older →").count() == 0
+
+
+@pytest.mark.parametrize("path", ["/stories", "/contradictions", "/stats", "/export", "/pairing"])
+def test_every_page_has_the_navigation_bar(ui, path):
+    ui.visit(path)
+    assert ui.page.locator("nav.nav a").all_inner_texts() == [
+        "History", "Stories", "Contradictions", "Stats", "Export", "Pairing"]
+    assert ui.page.locator("nav.nav a.active").count() == 1
+    # Companion-only controls stay hidden in a plain browser tab.
+    assert not ui.page.locator("[data-action=reveal-data-folder]").is_visible()
+
+
+def test_article_marks_claims_and_shows_matches(live, ui):
+    ui.visit(f"/articles/{live.ids['kremlin-test-machines.html']}")
+    ui.screenshot("article")
+    assert ui.page.locator("h1").inner_text().startswith("Kremlin reportedly confirms")
+    byline = ui.page.locator(".byline").inner_text()
+    assert "Wed 9 Oct 2024" in byline and "en" in byline
+    assert ui.page.locator(".kicker").inner_text().upper() == "DAILY NEWS"
+
+    disputed = ui.page.locator(".article-text a.claim-disputes").all_inner_texts()
+    assert any("Peskov also denied" in text for text in disputed)
+    supported = ui.page.locator(".article-text a.claim-supports").all_inner_texts()
+    assert any("did send coronavirus testing devices" in text for text in supported)
+
+    dispute_card = ui.page.locator(".claim-card.has-disputes").filter(has_text="Peskov also denied").first
+    match = dispute_card.locator(".match-disputes").first
+    assert "Capital Ledger" in match.inner_text()
+    assert "as many as seven times" in match.locator("blockquote").inner_text()
+    assert "den" in match.locator(".reason").inner_text().lower()
+
+    original = ui.page.locator("a.open-original")
+    assert original.get_attribute("href").startswith("https://dailynews.example/")
+    assert original.get_attribute("rel") == "noopener noreferrer"
+
+
+def test_story_timeline_groups_the_three_reports(live, ui):
+    ui.visit("/stories")
+    ui.screenshot("stories")
+    card = ui.page.locator(".card").filter(has_text="3 articles")
+    assert card.count() == 1
+    card.locator("a").click()
+    ui.page.wait_for_selector(".timeline")
+    UiPage.check_csp(ui.page.context.request.get(ui.page.url))
+    ui.screenshot("story")
+    outlets = ui.page.locator(".timeline-item .outlet").all_inner_texts()
+    assert outlets == ["Capital Ledger", "Daily News", "Evening Wire"]  # oldest first
+    pairs = ui.page.locator(".pair")
+    assert pairs.filter(has=ui.page.locator(".chip-disputes")).count() >= 1
+    assert pairs.filter(has=ui.page.locator(".chip-supports")).count() >= 1
+    assert "Mountain Courier" not in ui.page.inner_text("main")
+
+
+def test_stats_page_draws_svg_charts(ui):
+    ui.visit("/stats")
+    ui.screenshot("stats")
+    titles = ui.page.locator("svg.chart > title").all_text_contents()
+    for expected in ("Articles per day", "Articles per week", "Outlets read", "Stories followed", "5 articles"):
+        assert expected in titles
+    assert "Daily News" in ui.page.locator("svg.chart", has_text="Outlets read").inner_html()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "md", "html"])
+def test_export_downloads_each_format(ui, fmt):
+    ui.visit("/export")
+    if fmt == "csv":
+        ui.screenshot("export")
+    ui.page.check(f"input[name=format][value={fmt}]")
+    with ui.page.expect_download() as info:
+        ui.page.click("button[type=submit]")
+    body = Path(info.value.path()).read_bytes()
+    assert info.value.suggested_filename.startswith("crosscurrent-")
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+        assert len(rows) == 5
+        assert {row["outlet"] for row in rows} >= {"Capital Ledger", "Daily News", "Evening Wire"}
+    elif fmt == "json":
+        items = json.loads(body)
+        assert len(items) == 5 and all("claims" in item and "text" in item for item in items)
+    elif fmt == "md":
+        names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+        assert len(names) == 5 and all(name.endswith(".md") and "/" not in name for name in names)
+    else:
+        assert body.startswith(b"<!DOCTYPE NETSCAPE-Bookmark-file-1>")
+        assert b"<script>" not in body and b"javascript:" not in body
+
+
+def test_hostile_page_is_shown_as_text_and_runs_nothing(live, ui):
+    ui.visit(f"/articles/{live.ids['hostile']}")
+    ui.screenshot("hostile")
+    assert ui.page.locator("h1").inner_text() == HOSTILE_TITLE
+    assert HOSTILE_TEXT in ui.page.locator(".article-text").inner_text()
+    assert ui.page.locator(".article-text img, .article-text script, main script, main iframe").count() == 0
+    assert ui.page.locator("a[href^='javascript:' i]").count() == 0
+    assert ui.page.locator("a.open-original").get_attribute("href").startswith("https://hostile.example/")
+    assert ui.page.evaluate("typeof window.__pwned") == "undefined"
+    ui.visit("/")
+    assert ui.page.locator(".article-title").first.inner_text() == HOSTILE_TITLE
+    assert ui.page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_dismissing_a_contradiction_removes_it(live, ui):
+    ui.visit("/contradictions")
+    ui.screenshot("contradictions")
+    items = ui.page.locator(".contradiction")
+    before = items.count()
+    assert before >= 2
+    confidences = [int(t.split("%")[0]) for t in ui.page.locator(".contradiction .confidence").all_inner_texts()]
+    assert confidences == sorted(confidences, reverse=True)
+    first = items.first
+    dismissed_id = first.get_attribute("id")
+    sides = first.locator("blockquote").all_inner_texts()
+    assert len(sides) == 2 and all(sides)
+    first.locator("button", has_text="Dismiss").click()
+    ui.page.wait_for_load_state()
+    assert ui.page.url.endswith("/contradictions")
+    assert ui.page.locator(".contradiction").count() == before - 1
+    assert ui.page.locator(f"#{dismissed_id}").count() == 0
+
+
+def test_dismiss_without_csrf_token_is_refused(live, ui):
+    response = ui.page.context.request.post(f"{live.url}/contradictions/1/dismiss", form={"csrf": "forged"})
+    assert response.status == 403
+
+
+def test_pairing_approve_and_revoke(live, ui):
+    status, pending = _post_json(f"{live.url}/api/pair", {"name": "Firefox on this laptop"})
+    assert status == 202
+    ui.visit("/pairing")
+    ui.screenshot("pairing")
+    request_row = ui.page.locator(".pair-request", has_text="Firefox on this laptop")
+    request_row.locator("button", has_text="Approve").click()
+    ui.page.wait_for_load_state()
+    assert ui.page.locator(".pair-request").count() == 0
+
+    status, approved = _post_json(f"{live.url}/api/pair", {"request_id": pending["request_id"], "poll": pending["poll"]})
+    assert status == 200 and approved["status"] == "approved"
+    ui.visit("/pairing")
+    paired = ui.page.locator(".paired-browser", has_text="Firefox on this laptop")
+    assert paired.count() == 1
+    paired.locator("button", has_text="Revoke").click()
+    ui.page.wait_for_load_state()
+    assert ui.page.locator(".paired-browser", has_text="Firefox on this laptop").count() == 0
+    status, answer = _post_json(f"{live.url}/api/pages", {"url": "https://x.example/", "html": "<p>x</p>"},
+                                approved["token"])
+    assert (status, answer["error"]) == (401, "token_revoked")
+
+
+def test_pairing_refuse_and_one_time_code(live, ui):
+    status, pending = _post_json(f"{live.url}/api/pair", {"name": "Chromium at work"})
+    ui.visit("/pairing")
+    ui.page.locator(".pair-request", has_text="Chromium at work").locator("button", has_text="Refuse").click()
+    ui.page.wait_for_load_state()
+    status, answer = _post_json(f"{live.url}/api/pair", {"request_id": pending["request_id"], "poll": pending["poll"]})
+    assert (status, answer["error"]) == (403, "pair_refused")
+
+    ui.page.click("text=Show a one-time code")
+    ui.page.wait_for_selector(".one-time-code")
+    ui.screenshot("pairing-code")
+    code = ui.page.locator(".one-time-code").inner_text()
+    assert re.fullmatch(r"\d{6}", code)
+    status, answer = _post_json(f"{live.url}/api/pair", {"code": code, "name": "Typed code"})
+    assert status == 200 and answer["token"]
+    status, answer = _post_json(f"{live.url}/api/pair", {"code": code, "name": "Again"})
+    assert status == 403
+
+
+def test_forget_article_asks_first_then_removes_it(live, ui):
+    ui.visit(f"/articles/{live.ids['hostile']}")
+    ui.page.click("summary:has-text('Forget this article')")
+    ui.page.click("button:has-text('Yes, forget it')")
+    ui.page.wait_for_load_state()
+    assert "was forgotten" in ui.page.inner_text("main")
+    assert ui.page.locator(".article-title").count() == 4
+    ui.visit(f"/articles/{live.ids['hostile']}", status=404)
