@@ -1,0 +1,323 @@
+"""Capture speed through the real HTTP server over histories of 1k, 10k, 100k articles.
+
+Histories that large cannot be built by real captures in reasonable time, so they are synthetic: each
+article has ~30 claims whose texts are real sentences (from the test pages) tagged to be unique, and
+whose vectors are the real embeddings of those sentences plus Gaussian noise (cosine ~0.7 to the
+original), normalised, written through the store's own write methods. Each size runs in its own
+subprocess so peak memory (VmHWM) belongs to that size alone.
+
+Per size: latency p50/p95 of POST /api/pages for the test pages (fresh URL and varied text each time,
+so neither the duplicate check nor the embedding cache short-cuts it), the floor (extraction + claim
+splitting + embedding of the same page, no store), a bulk-import rate (Engine.capture in a loop, the
+`crosscurrent import` path) and a cProfile of one capture. Once per run: start-up time from launching
+`crosscurrent serve` to the first 201 of a capture.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import logging
+import os
+import pstats
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from server.claims import extract_claims
+from server.embeddings import text_hash, to_blob
+from server.extract import extract_article
+from server.security import hash_secret, new_token
+from server.store import Store
+
+from .common import MODEL_ENV, embedder_name, get_embedder, shared_dir
+
+log = logging.getLogger(__name__)
+
+CLAIMS_PER_ARTICLE = 30
+NOISE_PER_DIM = 0.052          # noise norm ~1.0 on 384 dims: cosine ~0.7 to the real sentence
+HISTORY_BATCH = 500            # synthetic articles per transaction
+CAPTURES_PER_PAGE = 5
+IMPORT_ARTICLES = 12
+DEFAULT_SIZES = (1000, 10000, 100000)
+
+
+def test_pages() -> dict[str, str]:
+    folder = shared_dir() / "pages"
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))}
+
+
+def vary(html: str, n: int) -> str:
+    """A variant of the page whose every sentence differs a little, so nothing is a cached repeat."""
+    html = re.sub(r'(rel="canonical" href="[^"?]+)', rf"\1-edition-{n}", html)
+    html = re.sub(r"\.(\s*</p>)", rf" (edition {n}).\1", html)
+    return re.sub(r"(?<=[a-z])\. (?=[A-Z])", f" (edition {n}). ", html)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# -- synthetic history -----------------------------------------------------------------------------
+def sentence_pool(pages: dict[str, str], embedder) -> tuple[list[str], np.ndarray]:
+    texts = []
+    for html in pages.values():
+        extracted = extract_article(html)
+        texts.extend(c.text for c in extract_claims(extracted.title, extracted.text))
+    texts = list(dict.fromkeys(texts))
+    return texts, embedder.embed(texts)
+
+
+def build_history(store: Store, model: str, size: int, pool_texts: list[str], pool_vectors: np.ndarray,
+                  seed: int = 7) -> float:
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    for start in range(0, size, HISTORY_BATCH):
+        count = min(HISTORY_BATCH, size - start)
+        picks = rng.integers(0, len(pool_texts), size=(count, CLAIMS_PER_ARTICLE))
+        vectors = pool_vectors[picks] + rng.normal(0, NOISE_PER_DIM, (count, CLAIMS_PER_ARTICLE, pool_vectors.shape[1]))
+        vectors /= np.linalg.norm(vectors, axis=2, keepdims=True)
+        vectors = vectors.astype(np.float32)
+        blobs: dict[str, bytes] = {}
+        with store.write() as conn:
+            for a in range(count):
+                number = start + a
+                texts = [f"{pool_texts[p]} (archive {number}-{j})" for j, p in enumerate(picks[a])]
+                article_id = store.insert_article(conn, {
+                    "url": f"https://history.bench/{number}", "canonical_url": f"https://history.bench/{number}",
+                    "domain": "history.bench", "content_hash": text_hash(f"history {number}"),
+                    "title": texts[0], "site": f"Outlet {number % 40}", "author": None, "published": "2026-01-01",
+                    "language": "en", "text": "\n".join(texts), "word_count": sum(len(t.split()) for t in texts),
+                    "captured_at": "2026-01-01T00:00:00Z",
+                }, "", "bench")
+                rows = []
+                for j, text in enumerate(texts):
+                    digest = text_hash(text)
+                    blobs[digest] = to_blob(vectors[a, j])
+                    rows.append({"position": j, "text": text, "text_hash": digest, "is_headline": j == 0,
+                                 "speaker": None, "polarity": "asserts", "proposition": text, "details": {}})
+                store.insert_claims(conn, article_id, rows)
+            store.put_vectors(conn, model, blobs)
+    return time.perf_counter() - started
+
+
+# -- one size, in its own process ------------------------------------------------------------------
+def post_capture(port: int, token: str, url: str, html: str) -> tuple[int, float]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/pages", data=json.dumps({"url": url, "html": html}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, method="POST")
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=300) as answer:
+            answer.read()
+            status = answer.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return status, time.perf_counter() - started
+
+
+def add_token(store: Store) -> str:
+    token = new_token()
+    with store.write() as conn:
+        store.insert_token(conn, "benchmark", None, hash_secret(token))
+    return token
+
+
+def floor_seconds(embedder, html: str) -> float:
+    started = time.perf_counter()
+    extracted = extract_article(html)
+    claims = extract_claims(extracted.title, extracted.text)
+    embedder.embed([c.text for c in claims])
+    return time.perf_counter() - started
+
+
+def profile_capture(engine, html: str, top: int = 12) -> list[str]:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    engine.capture("https://profile.bench/one", html)
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
+    lines = [line for line in text.getvalue().splitlines() if re.match(r"\s*\d", line)]
+    # Keep the informative rows: skip the capture wrapper itself and interpreter plumbing.
+    return [re.sub(r"\s+", " ", line.strip()) for line in lines if "{built-in method builtins.exec}" not in line][:top]
+
+
+def measure_size(size: int) -> dict:
+    from werkzeug.serving import make_server
+
+    from server.app import create_app
+
+    embedder = get_embedder()
+    embedder.warm()
+    pages = test_pages()
+    result: dict = {"size": size, "claims_per_article": CLAIMS_PER_ARTICLE}
+    with tempfile.TemporaryDirectory(prefix="crosscurrent-speed-") as folder:
+        store = Store(Path(folder) / "crosscurrent.db")
+        pool_texts, pool_vectors = sentence_pool(pages, embedder)
+        result["history_build_s"] = round(build_history(store, embedder.model_name, size, pool_texts, pool_vectors), 1)
+        token = add_token(store)
+        store.close()
+
+        app = create_app({"data_dir": folder, "model": embedder_name()}, embedder=embedder)
+        engine = app.extensions["crosscurrent"].engine
+        started = time.perf_counter()
+        engine.warm()
+        result["index_load_s"] = round(time.perf_counter() - started, 2)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        port = server.server_port
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            latencies: dict[str, list[float]] = {}
+            floors: dict[str, list[float]] = {}
+            variant = 0
+            for name, html in pages.items():
+                for _ in range(CAPTURES_PER_PAGE):
+                    variant += 1
+                    status, seconds = post_capture(port, token, f"https://speed.bench/{name}/{variant}", vary(html, variant))
+                    if status != 201:
+                        raise RuntimeError(f"capture of {name} answered {status}")
+                    latencies.setdefault(name, []).append(seconds)
+                    floors.setdefault(name, []).append(floor_seconds(embedder, vary(html, 10_000 + variant)))
+            every = [s for values in latencies.values() for s in values]
+            floor_all = [s for values in floors.values() for s in values]
+            result["capture_ms"] = {"p50": round(1000 * statistics.median(every)),
+                                    "p95": round(1000 * percentile(every, 0.95)), "n": len(every)}
+            result["per_page_p50_ms"] = {n: round(1000 * statistics.median(v)) for n, v in latencies.items()}
+            result["floor_ms"] = {"p50": round(1000 * statistics.median(floor_all)),
+                                  "p95": round(1000 * percentile(floor_all, 0.95))}
+            result["capture_over_floor"] = round(statistics.median(every) / statistics.median(floor_all), 2)
+
+            # Bulk import: Engine.capture in a loop, as `crosscurrent import` does.
+            names = list(pages)
+            started = time.perf_counter()
+            for i in range(IMPORT_ARTICLES):
+                engine.capture(f"https://import.bench/{i}", vary(pages[names[i % len(names)]], 20_000 + i))
+            import_s = time.perf_counter() - started
+            floor_s = sum(floor_seconds(embedder, vary(pages[names[i % len(names)]], 30_000 + i))
+                          for i in range(IMPORT_ARTICLES))
+            result["import_articles_per_s"] = round(IMPORT_ARTICLES / import_s, 2)
+            result["floor_articles_per_s"] = round(IMPORT_ARTICLES / floor_s, 2)
+            result["profile"] = profile_capture(engine, vary(pages[names[0]], 40_000))
+        finally:
+            server.shutdown()
+            app.extensions["crosscurrent"].store.close()
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# -- start-up ----------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def startup_seconds(timeout: float = 180.0) -> float:
+    """From launching `crosscurrent serve` to the first 201 of a capture (model load included)."""
+    html = next(iter(test_pages().values()))
+    with tempfile.TemporaryDirectory(prefix="crosscurrent-start-") as folder:
+        store = Store(Path(folder) / "crosscurrent.db")
+        token = add_token(store)
+        store.close()
+        port = free_port()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "--data-dir", folder, "--port", str(port), "--model", embedder_name(), "serve"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while time.perf_counter() - started < timeout:
+                try:
+                    status, _ = post_capture(port, token, "https://start.bench/1", html)
+                except OSError:
+                    time.sleep(0.05)
+                    continue
+                if status == 201:
+                    return time.perf_counter() - started
+                raise RuntimeError(f"first capture answered {status}")
+            raise TimeoutError("the server gave no answer in time")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+# -- the runner ----------------------------------------------------------------------------------------
+def run(sizes=DEFAULT_SIZES, timeout: float = 1500.0) -> dict:
+    results = {"history": "synthetic (real sentence vectors plus noise, written through the store)",
+               "model": embedder_name(), "sizes": {}}
+    for size in sizes:
+        done = subprocess.run([sys.executable, "-m", "bench.speed", "--worker", str(size)], capture_output=True,
+                              text=True, timeout=timeout, env={**os.environ, MODEL_ENV: embedder_name()})
+        if done.returncode != 0:
+            log.error("speed at %d articles failed: %s", size, done.stderr[-2000:])
+            results["sizes"][str(size)] = {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
+            continue
+        results["sizes"][str(size)] = json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        results["startup_to_first_capture_s"] = round(startup_seconds(), 1)
+    except (RuntimeError, TimeoutError) as exc:
+        results["startup_to_first_capture_s"] = None
+        results["startup_error"] = str(exc)
+    return results
+
+
+def report(results: dict) -> str:
+    lines = [f"speed ({results['history']}; model {results['model']})",
+             f"{'articles':>9} {'claims':>8} {'p50 ms':>7} {'p95 ms':>7} {'floor':>6} {'ratio':>6} "
+             f"{'import/s':>8} {'floor/s':>8} {'RSS MB':>7} {'index s':>7}"]
+    for size, r in results["sizes"].items():
+        if "error" in r:
+            lines.append(f"{size:>9} failed: {r['error']}")
+            continue
+        lines.append(f"{size:>9} {int(size) * r['claims_per_article']:>8} {r['capture_ms']['p50']:>7} "
+                     f"{r['capture_ms']['p95']:>7} {r['floor_ms']['p50']:>6} {r['capture_over_floor']:>6} "
+                     f"{r['import_articles_per_s']:>8} {r['floor_articles_per_s']:>8} {r['peak_rss_mb']:>7} "
+                     f"{r['index_load_s']:>7}")
+    lines.append(f"start-up to first 201: {results.get('startup_to_first_capture_s')} s")
+    largest = [r for r in results["sizes"].values() if "profile" in r]
+    if largest:
+        lines.append(f"profile of one capture at {largest[-1]['size']} articles (cumulative, top functions):")
+        lines.extend("  " + line for line in largest[-1]["profile"])
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.speed")
+    parser.add_argument("--worker", type=int, help="measure one history size and print JSON (internal)")
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    if args.worker is not None:
+        print(json.dumps(measure_size(args.worker)))
+        return 0
+    results = run([int(s) for s in args.sizes.split(",") if s])
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
