@@ -25,7 +25,7 @@ SOURCE = ROOT / "extension"
 BASE_MANIFEST = "manifest.json"
 FIREFOX_PATCH = "manifest.firefox.json"
 # Files that describe the package rather than belong in it.
-NOT_SHIPPED = {FIREFOX_PATCH}
+NOT_SHIPPED = {FIREFOX_PATCH, "README.md"}
 SKIPPED_NAMES = {".DS_Store", "Thumbs.db"}
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 
