@@ -24,8 +24,11 @@ logger = logging.getLogger(__name__)
 _OPTIONS = Extractor(output_format="python", comments=False, tables=True)
 
 # Below this much body text a page is a teaser, a stub or an error page, not something to read.
-MIN_ARTICLE_CHARS = 250
+# A short blog post of two or three sentences still counts: readers capture those too.
+MIN_ARTICLE_CHARS = 200
 MIN_ARTICLE_SENTENCES = 2
+# Verse, recipes and lists often lack sentence punctuation: that many lines stand in for sentences.
+MIN_ARTICLE_LINES = 6
 # Share of the body text that is also link text, above which the page is a list of links.
 MAX_LINKED_SHARE = 0.6
 
@@ -117,7 +120,8 @@ def decode_html(data: bytes) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _JUNK_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
-_SENTENCE_END = re.compile(r"[.!?。！？…]['\"”’»)]*(?:\s|$)")
+# Latin full stops need a following space (not "3.5", "e.g"); CJK and Indic stops need none.
+_SENTENCE_END = re.compile(r"[.!?…]['\"”’»)]*(?:\s|$)|[。！？।۔؟]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -168,8 +172,9 @@ def _linked_share(text: str, tree: HtmlElement) -> float:
 
 
 def _check_article(text: str, tree: HtmlElement) -> None:
-    sentences = len(_SENTENCE_END.findall(text + " "))
-    if len(text) < MIN_ARTICLE_CHARS or sentences < MIN_ARTICLE_SENTENCES:
+    sentences = len(_SENTENCE_END.findall(text))
+    lines = text.count("\n") + 1
+    if len(text) < MIN_ARTICLE_CHARS or (sentences < MIN_ARTICLE_SENTENCES and lines < MIN_ARTICLE_LINES):
         raise NotAnArticle(TOO_SHORT)
     if _linked_share(text, tree) > MAX_LINKED_SHARE:
         raise NotAnArticle(LINK_LIST)
