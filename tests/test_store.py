@@ -1,0 +1,122 @@
+"""The database: migrations on a blank and an older file, atomic captures, and what forgetting removes."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlite_utils import Database
+
+from helpers import STORY_PAGES, page_html
+from server.migrations import migrations
+from server.store import Store, fts_all_terms, fts_query
+
+TABLES = {"articles", "pages", "claims", "embeddings", "links", "stories", "tokens", "pair_requests",
+          "pair_codes", "articles_fts", "claims_fts"}
+
+
+def test_blank_database_gets_the_whole_schema(tmp_path):
+    store = Store(tmp_path / "blank.db")
+    assert TABLES <= set(store.db.table_names())
+    assert [m.name for m in migrations.applied(store.db)] == [m.name for m in migrations._migrations]
+    assert store.reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+
+
+def test_upgrade_from_the_first_schema_keeps_the_data(tmp_path):
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m002_create_pairing")
+    assert "tokens" not in old.table_names()
+    old["articles"].insert({"url": "https://a.example/x", "canonical_url": "https://a.example/x", "domain": "a.example",
+                            "content_hash": "h", "title": "Old", "text": "Kept text.", "captured_at": "2024-01-01T00:00:00Z",
+                            "created_at": "2024-01-01T00:00:00Z"})
+    old.conn.close()
+    store = Store(path)
+    assert TABLES <= set(store.db.table_names())
+    assert store.list_articles()["items"][0]["title"] == "Old"
+    assert store.list_articles(q="kept")["items"]
+    store.close()
+    # Opening again applies nothing twice.
+    again = Store(path)
+    assert len(migrations.applied(again.db)) == len(migrations._migrations)
+    again.close()
+
+
+def test_a_failed_capture_leaves_nothing_behind(hash_app):
+    engine = hash_app.extensions["crosscurrent"].engine
+    store = engine.store
+    name, url = STORY_PAGES[0]
+    original = store.insert_links
+
+    def broken(conn, links):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    store.insert_links = broken
+    with pytest.raises(sqlite3.OperationalError):
+        engine.capture(url, page_html(name))
+    store.insert_links = original
+    counts = store.counts()
+    assert counts["articles"] == counts["claims"] == counts["stories"] == 0
+    assert store.reader.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
+    # ...and the same page is captured fine afterwards.
+    assert engine.capture(url, page_html(name)).created
+
+
+def test_embeddings_are_stored_once_per_text(hash_app):
+    engine = hash_app.extensions["crosscurrent"].engine
+    name, url = STORY_PAGES[2]
+    html = page_html(name)
+    engine.capture(url, html)
+    before = engine.store.reader.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    calls = []
+    real_embed = engine.embedder.embed
+    engine.embedder.embed = lambda texts: calls.append(list(texts)) or real_embed(texts)
+    # The same article at another address, one word changed: only the changed sentence is embedded.
+    copy = html.replace("Wednesday", "Thursday").replace("kremlin-trump-covid-test-machines", "updated-copy")
+    assert engine.capture(url + "-copy", copy).created
+    assert calls and sum(len(c) for c in calls) == 1
+    after = engine.store.reader.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    assert after == before + 1
+    blob_model = engine.store.reader.execute("SELECT DISTINCT model FROM embeddings").fetchall()
+    assert [r[0] for r in blob_model] == ["hash-384"]
+
+
+def test_raw_html_is_kept_compressed(hash_app):
+    engine = hash_app.extensions["crosscurrent"].engine
+    name, url = STORY_PAGES[2]
+    html = page_html(name)
+    article_id = engine.capture(url, html).article_id
+    assert engine.store.page_html(article_id) == html
+    size = engine.store.reader.execute("SELECT length(html_gz) FROM pages").fetchone()[0]
+    assert size < len(html.encode()) / 1.5
+
+
+def test_forgetting_removes_claims_links_and_empty_stories(hash_app):
+    engine = hash_app.extensions["crosscurrent"].engine
+    ids = [engine.capture(url, page_html(name)).article_id for name, url in STORY_PAGES]
+    for article_id in ids:
+        assert engine.forget(article_id)
+    counts = engine.store.counts()
+    assert counts == {"articles": 0, "claims": 0, "stories": 0, "contradictions": 0, "sites": 0}
+    assert engine.store.reader.execute("SELECT count(*) FROM links").fetchone()[0] == 0
+    assert len(engine.index) == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Trump and Putin spoke", '"trump" OR "putin" OR "spoke"'),
+    ('NEAR("x" AND) OR *', '"near"'),
+    ("the and of", None),
+    ("", None),
+])
+def test_fts_query_is_words_only(text, expected):
+    assert fts_query(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('Peskov "denied', '"Peskov" "denied"'),
+    ("  ", None),
+    ("a-b c*", '"ab" "c"'),
+])
+def test_search_box_terms(text, expected):
+    assert fts_all_terms(text) == expected
