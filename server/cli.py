@@ -70,13 +70,10 @@ def serve(ctx: click.Context, no_warm: bool):
     """Run the local server only (no window), on 127.0.0.1."""
     from werkzeug.serving import make_server
 
-    app = _app(ctx)
     port = _settings(ctx)["port"]
-    try:
-        server = make_server("127.0.0.1", port, app, threaded=True)
-    except OSError as exc:
-        raise click.ClickException(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}. "
-                                   "Is Crosscurrent already running? Use --port to pick another port.")
+    _check_port_free(port)
+    app = _app(ctx)
+    server = make_server("127.0.0.1", port, app, threaded=True)
     if not no_warm:
         threading.Thread(target=app.extensions["crosscurrent"].engine.warm, name="warm", daemon=True).start()
     click.echo(f"Crosscurrent {__version__} serving http://127.0.0.1:{port}/ "
@@ -87,6 +84,18 @@ def serve(ctx: click.Context, no_warm: bool):
         pass
     finally:
         server.server_close()
+
+
+def _check_port_free(port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"Cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}. Is Crosscurrent already running? "
+                "Use --port to pick another port.") from None
 
 
 @cli.command("open")
