@@ -90,3 +90,79 @@ def score(task: str, data: Path, pred: Path) -> tuple[int, dict | None, str]:
         except json.JSONDecodeError:
             return 2, None, "scorer printed no JSON: " + done.stdout[-500:]
     return done.returncode, result, done.stderr.strip()
+
+
+def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
+    """{"body": {"f1": ..}} -> {"body.f1": ..}: every scalar figure by a dotted name."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def primary_figure(result: dict) -> tuple[str, float | None]:
+    name = result.get("primary", "")
+    return name, flatten(result.get("metrics", {})).get(name)
+
+
+# -- subsets: the first N items of a task folder, so a limited run is scored on what it predicted ---------
+def _link(src: Path, dst: Path) -> None:
+    dst.symlink_to(src.resolve(), target_is_directory=src.is_dir())
+
+
+def _head_lines(src: Path, dst: Path, count: int, header: bool = False) -> list[str]:
+    """Copy the first `count` records (plus a header line) and return them. CSV fields may hold newlines,
+    so CSV files go through the csv module."""
+    import csv
+
+    if src.suffix == ".csv":
+        with open(src, newline="", encoding="utf-8") as rows, open(dst, "w", newline="", encoding="utf-8") as sink:
+            reader, writer = csv.reader(rows), csv.writer(sink)
+            kept = []
+            for n, row in enumerate(reader):
+                if n > count:
+                    break
+                writer.writerow(row)
+                kept.append(row)
+        return kept
+    with open(src, encoding="utf-8") as rows:
+        kept = [line for line in rows if line.strip()][:count]
+    dst.write_text("".join(kept), encoding="utf-8")
+    return kept
+
+
+def make_subset(task: str, src: Path, dst: Path, limit: int, claims_limit: int | None = None) -> Path:
+    """A task folder holding the first `limit` items of `src` (large shared files are linked, not copied).
+    For claims, `claims_limit` also cuts the verified claims to the gold ones plus the first N others."""
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    if task == "extraction":
+        pages = [json.loads(l) for l in _head_lines(src / "pages.jsonl", dst / "pages.jsonl", limit)]
+        wanted = {p["id"] for p in pages}
+        write_jsonl(dst / "gold.jsonl", (g for g in read_jsonl(src / "gold.jsonl") if g["id"] in wanted))
+        _link(src / "html", dst / "html")
+    elif task == "claims":
+        queries = [json.loads(l)["id"] for l in _head_lines(src / "queries.jsonl", dst / "queries.jsonl", limit)]
+        wanted = set(queries)
+        qrels = [l for l in (src / "qrels.tsv").read_text(encoding="utf-8").splitlines() if l.split("\t")[0] in wanted]
+        (dst / "qrels.tsv").write_text("\n".join(qrels) + "\n", encoding="utf-8")
+        if claims_limit is None:
+            _link(src / "claims.jsonl", dst / "claims.jsonl")
+        else:
+            gold = {l.split("\t")[1] for l in qrels}
+            claims = read_jsonl(src / "claims.jsonl")
+            others = [c for c in claims if c["id"] not in gold][:claims_limit]
+            write_jsonl(dst / "claims.jsonl", [c for c in claims if c["id"] in gold] + others)
+    elif task == "stance":
+        _head_lines(src / "stances.csv", dst / "stances.csv", limit)
+        _link(src / "bodies.csv", dst / "bodies.csv")
+    elif task == "nli":
+        _head_lines(src / "pairs.jsonl", dst / "pairs.jsonl", limit)
+    elif task == "stories":
+        _head_lines(src / "articles.jsonl", dst / "articles.jsonl", limit)
+    else:
+        raise ValueError(f"unknown task {task!r}")
+    return dst

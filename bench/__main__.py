@@ -1,0 +1,292 @@
+"""`python -m bench`: predict, score, run everything, or measure speed.
+
+    python -m bench predict TASK --data DIR --out FILE [--limit N]
+    python -m bench score TASK --data DIR --pred FILE
+    python -m bench all [--quick] [--data-root DIR] [--out DIR]
+    python -m bench speed [--sizes 1000,10000,100000]
+
+`--model hash` (or CROSSCURRENT_BENCH_MODEL=hash) runs without the embedding model: for tests only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import inspect
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import common
+
+log = logging.getLogger(__name__)
+
+TASKS = ("extraction", "claims", "stance", "nli", "stories")
+PRED_SUFFIX = {"stance": ".csv"}
+FLOORS = Path(__file__).with_name("floors.json")
+CLAIM_WEIGHTS = (0.0, 0.03, 0.1, 0.3)       # lexical_weight values reported beside the default
+
+
+# -- predict and score ------------------------------------------------------------------------------
+def predict(task: str, data: Path, out: Path, limit: int | None = None) -> dict:
+    module = importlib.import_module(f"bench.{task}")
+    options = inspect.signature(module.predict).parameters
+    extra = {}
+    if "embedder" in options:
+        extra["embedder"] = common.get_embedder()     # one model for the whole run
+    if "jobs" in options:
+        extra["jobs"] = os.cpu_count() or 1
+    return module.predict(Path(data), Path(out), limit, **extra) or {}
+
+
+def key_figures(result: dict) -> str:
+    flat = common.flatten(result.get("metrics", {}))
+    primary, value = common.primary_figure(result)
+    shown = [f"{primary}={value:.4f}"] if value is not None else []
+    for name, figure in flat.items():
+        if name != primary and len(shown) < 8 and isinstance(figure, float):
+            shown.append(f"{name}={figure:.4f}")
+    return "  ".join(shown)
+
+
+# -- all ------------------------------------------------------------------------------------------------
+@dataclass
+class Row:
+    name: str
+    task: str
+    primary: str = ""
+    value: float | None = None
+    figures: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    note: str = ""
+    error: str = ""
+
+
+@dataclass
+class Plan:
+    """Items per task: None = the whole set. `all` keeps to 30 minutes on two cores; --quick to a few."""
+    extraction: int | None
+    claims_queries: int | None
+    claims_pool: int | None          # verified claims kept besides the gold ones (None = all 14k)
+    stance: int | None
+    emergent: int | None
+    nli: int | None
+    stories: int | None
+    speed_sizes: tuple[int, ...]
+    text_modes: tuple[str, ...]
+
+
+FULL = Plan(extraction=None, claims_queries=None, claims_pool=None, stance=4000, emergent=None, nli=None,
+            stories=None, speed_sizes=(1000, 10000), text_modes=("text", "title+text"))
+QUICK = Plan(extraction=60, claims_queries=150, claims_pool=2000, stance=300, emergent=300, nli=300,
+             stories=None, speed_sizes=(), text_modes=("text",))
+
+
+def _scored(row: Row, task: str, data: Path, pred: Path) -> Row:
+    status, result, message = common.score(task, data, pred)
+    if status != 0 or result is None:
+        row.error = f"scorer exit {status}: {message[-300:]}"
+        return row
+    row.primary, row.value = common.primary_figure(result)
+    row.figures = common.flatten(result["metrics"])
+    return row
+
+
+def _task_data(root: Path, name: str, task: str, limit: int | None, scratch: Path, **subset) -> tuple[Path, str]:
+    source = root / name
+    if limit is None and not subset.get("claims_limit"):
+        return source, "all items"
+    folder = common.make_subset(task, source, scratch / f"{name}-subset", limit or 10**9, **subset)
+    return folder, f"first {limit} items" if limit else "all items"
+
+
+def _predict_row(name: str, task: str, data: Path, pred: Path, note: str, runner) -> Row:
+    row = Row(name, task, note=note)
+    started = time.perf_counter()
+    try:
+        runner(data, pred)
+    except (ImportError, AttributeError) as exc:
+        row.error = f"not available: {exc}"
+        return row
+    except Exception as exc:       # a broken benchmark must not stop the others
+        log.exception("%s failed", name)
+        row.error = f"{type(exc).__name__}: {exc}"
+        return row
+    row.seconds = round(time.perf_counter() - started, 1)
+    return _scored(row, task, data, pred)
+
+
+def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | None]:
+    plan = QUICK if quick else FULL
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="crosscurrent-all-") as scratch_name:
+        scratch = Path(scratch_name)
+
+        data, note = _task_data(root, "extraction", "extraction", plan.extraction, scratch)
+        for name, fn in (("extraction", "predict"), ("extraction baseline (trafilatura)", "baseline")):
+            def runner(d, p, fn=fn):
+                module = importlib.import_module("bench.extraction")
+                getattr(module, fn)(d, p, None, jobs=os.cpu_count() or 1)
+            rows.append(_predict_row(name, "extraction", data, scratch / f"{fn}-extraction.jsonl", note, runner))
+
+        from . import claims
+        data, note = _task_data(root, "claims", "claims", plan.claims_queries, scratch,
+                                claims_limit=plan.claims_pool)
+        if plan.claims_pool:
+            note += f", {plan.claims_pool} claims + gold"
+        for mode in plan.text_modes:
+            preds = {"fused": scratch / f"claims-{mode}-fused.jsonl", "bm25": scratch / f"claims-{mode}-bm25.jsonl"}
+            weights = CLAIM_WEIGHTS if mode == plan.text_modes[0] and not quick else ()
+            preds.update({f"w={w:g}": scratch / f"claims-{mode}-w{w:g}.jsonl" for w in weights})
+            started = time.perf_counter()
+            try:
+                claims.run(data, preds, mode=mode, weights=weights)
+                failure = ""
+            except Exception as exc:
+                log.exception("claims failed")
+                failure = f"{type(exc).__name__}: {exc}"
+            seconds = round(time.perf_counter() - started, 1)
+            for ranker, pred in preds.items():
+                if mode != "text" and ranker == "bm25":
+                    continue
+                label = {"fused": "claims (fused)", "bm25": "claims baseline (BM25)"}.get(ranker, f"claims lexical_weight {ranker[2:]}")
+                row = Row(label + ("" if mode == "text" else f" [{mode}]"), "claims", note=note, seconds=seconds)
+                rows.append(_scored(row, "claims", data, pred) if not failure else Row(**{**asdict(row), "error": failure}))
+
+        for name, folder, limit in (("stance", "stance", plan.stance), ("stance-emergent", "stance-emergent", plan.emergent)):
+            data, note = _task_data(root, folder, "stance", limit, scratch)
+            rows.append(_predict_row(name, "stance", data, scratch / f"{name}.csv", note,
+                                     lambda d, p: predict("stance", d, p)))
+        for task, limit in (("nli", plan.nli), ("stories", plan.stories)):
+            data, note = _task_data(root, task, task, limit, scratch)
+            rows.append(_predict_row(task, task, data, scratch / f"{task}.jsonl", note,
+                                     lambda d, p, task=task: predict(task, d, p)))
+
+    speed_results = None
+    if plan.speed_sizes:
+        from . import speed
+
+        started = time.perf_counter()
+        speed_results = speed.run(plan.speed_sizes)
+        speed_results["seconds"] = round(time.perf_counter() - started, 1)
+        speed_results["sizes_run"] = list(plan.speed_sizes)
+    return rows, speed_results
+
+
+def table(rows: list[Row]) -> str:
+    lines = [f"{'benchmark':<40} {'primary':<14} {'value':>7} {'sec':>6}  items / notes"]
+    for row in rows:
+        if row.error:
+            lines.append(f"{row.name:<40} {'-':<14} {'-':>7} {row.seconds:>6}  {row.note}; {row.error}")
+            continue
+        extra = ""
+        if row.task == "claims":
+            extra = "  " + " ".join(f"{k}={row.figures[k]:.4f}" for k in ("recall@5", "recall@20", "mrr") if k in row.figures)
+        elif row.task == "stories":
+            extra = "  " + " ".join(f"{k}={row.figures[k]:.4f}" for k in ("precision@5", "recall@5", "bcubed_f1") if k in row.figures)
+        elif row.task in ("stance", "nli"):
+            extra = "  " + " ".join(f"{k}={v:.4f}" for k, v in row.figures.items() if "macro" in k or k == "accuracy")
+        lines.append(f"{row.name:<40} {row.primary:<14} {row.value:>7.4f} {row.seconds:>6}  {row.note}{extra}")
+    return "\n".join(lines)
+
+
+def check_floors(rows: list[Row]) -> list[str]:
+    floors = json.loads(FLOORS.read_text()) if FLOORS.is_file() else {}
+    failures = []
+    for row in rows:
+        floor = floors.get(row.name)
+        if floor is None:
+            continue
+        if row.error or row.value is None:
+            failures.append(f"{row.name}: no figure ({row.error or 'not scored'})")
+        elif row.value < floor:
+            failures.append(f"{row.name}: {row.primary} {row.value:.4f} below the floor {floor}")
+    return failures
+
+
+# -- command line ------------------------------------------------------------------------------------
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Crosscurrent quality and speed benchmarks.")
+    parser.add_argument("--model", help="embedding model: all-MiniLM-L6-v2 (default) or hash (tests only)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("predict", help="write predictions for one task")
+    p.add_argument("task", choices=TASKS)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--limit", type=int)
+    s = commands.add_parser("score", help="score predictions with the shared scorer")
+    s.add_argument("task", choices=TASKS)
+    s.add_argument("--data", type=Path, required=True)
+    s.add_argument("--pred", type=Path, required=True)
+    a = commands.add_parser("all", help="predict and score every task, baselines and speed")
+    a.add_argument("--quick", action="store_true", help="small fixed subsets; fail below bench/floors.json")
+    a.add_argument("--data-root", type=Path, default=None)
+    a.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
+    v = commands.add_parser("speed", help="capture latency, import rate, memory and start-up")
+    v.add_argument("--sizes", default="1000,10000,100000")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.model:
+        os.environ[common.MODEL_ENV] = args.model
+
+    if args.command == "predict":
+        print(json.dumps(predict(args.task, args.data, args.out, args.limit)))
+        return 0
+    if args.command == "score":
+        status, result, message = common.score(args.task, args.data, args.pred)
+        if status != 0:
+            print(message or f"scorer exit {status}", file=sys.stderr)
+            return status
+        print(f"{args.task}: {key_figures(result)}")
+        print(json.dumps(result.get("counts", {})))
+        return 0
+    if args.command == "speed":
+        from . import speed
+
+        print(speed.report(speed.run([int(s) for s in args.sizes.split(",") if s])))
+        return 0
+
+    root = args.data_root or common.data_root()
+    if not root.is_dir():
+        print(f"no benchmark data at {root}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    rows, speed_results = run_all(root, args.out, args.quick)
+    seconds = round(time.perf_counter() - started, 1)
+    print(table(rows))
+    if speed_results:
+        from . import speed
+
+        print()
+        print(speed.report(speed_results) + f"\n(sizes run: {speed_results['sizes_run']}; 100000 via `python -m bench speed`)")
+    mode = "quick" if args.quick else "full"
+    print(f"\n{mode} run: {seconds} s; model {common.embedder_name()}; "
+          + ("subsets as noted per row" if args.quick else "stance subsampled as noted; everything else complete"))
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{stamp}{'-quick' if args.quick else ''}.json"
+    path.write_text(json.dumps({"mode": mode, "seconds": seconds, "model": common.embedder_name(),
+                                "rows": [asdict(r) for r in rows], "speed": speed_results}, indent=1))
+    print(f"results: {path}")
+    if args.quick:
+        failures = check_floors(rows)
+        for failure in failures:
+            print("BELOW FLOOR " + failure, file=sys.stderr)
+        return 1 if failures else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
