@@ -255,7 +255,7 @@ def _short_speaker(subject: str) -> str | None:
 def _clean_prop(prop: str) -> str:
     prop = prop.strip().strip(",;: ")
     prop = re.sub(r"^(?:that|whether|if)\s+", "", prop, flags=re.I)
-    prop = prop.rstrip(".").strip(" “”\"‘’,")
+    prop = prop.strip(" “”\"‘’,").rstrip(".").strip(" “”\"‘’,")
     return prop[:1].upper() + prop[1:] if prop else prop
 
 
@@ -424,7 +424,8 @@ def extract_details(text: str) -> dict:
 _BARE_QUOTE = re.compile(r"^[“\"](?P<quote>[^”\"]+?)[,.!?]?[”\"]\s*,?\s*(?P<rest>.*)$")
 
 
-def _make_claim(sentence: str, position: int, is_headline: bool) -> Claim:
+def make_claim(sentence: str, position: int = 0, is_headline: bool = False) -> Claim:
+    """One sentence as a Claim, kept whatever it says (a statement to check against others)."""
     speaker, polarity, proposition = attribute(sentence)
     details = extract_details(sentence)
     return Claim(sentence, position, is_headline, speaker, polarity, proposition, details)
@@ -434,14 +435,14 @@ def extract_claims(title: str | None, text: str) -> list[Claim]:
     """The headline (position 0) and the body sentences that assert something checkable."""
     claims: list[Claim] = []
     if title and len(title.split()) >= 3:
-        claims.append(_make_claim(title.strip(), 0, True))
+        claims.append(make_claim(title.strip(), 0, True))
     last_named: str | None = None
     position = 0
     for sentence in split_sentences(text):
         position += 1
         if not _is_claim_sentence(sentence):
             continue
-        claim = _make_claim(sentence, position, False)
+        claim = make_claim(sentence, position, False)
         if claim.speaker and claim.speaker.lower() in _PRONOUNS:
             claim.speaker = last_named or claim.speaker  # "he told RBC" -> the last named speaker
         previous = claims[-1] if claims and not claims[-1].is_headline else None

@@ -1,0 +1,217 @@
+"""Sentence splitting, claim selection and attribution on news prose."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.claims import attribute, extract_claims, extract_details, make_claim, number_value, split_sentences
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "The U.S. economy grew 3.5 percent. Officials were pleased.",
+            ["The U.S. economy grew 3.5 percent.", "Officials were pleased."],
+        ),
+        (
+            "The book is set to be published on Oct. 15 by Simon & Schuster. It has 400 pages.",
+            ["The book is set to be published on Oct. 15 by Simon & Schuster.", "It has 400 pages."],
+        ),
+        (
+            "Mr. Smith met Dr. Jones at 10 a.m. on Friday. They talked.",
+            ["Mr. Smith met Dr. Jones at 10 a.m. on Friday.", "They talked."],
+        ),
+        (
+            "She lives at No. 10 Downing Street. No. That was all.",
+            ["She lives at No. 10 Downing Street.", "No.", "That was all."],
+        ),
+        (
+            "The novel by J. K. Rowling sold well. Critics agreed.",
+            ["The novel by J. K. Rowling sold well.", "Critics agreed."],
+        ),
+        (
+            "Peskov denied it. “No, that’s not true,” he told Russian outlet RBC. Trump did too.",
+            ["Peskov denied it.", "“No, that’s not true,” he told Russian outlet RBC.", "Trump did too."],
+        ),
+        (
+            '"No, that\'s not true," he told reporters. "Is it?" she asked.',
+            ['"No, that\'s not true," he told reporters.', '"Is it?" she asked.'],
+        ),
+        (
+            "“He’s a storyteller. A bad one. And he’s lost his marbles,” Trump said of Woodward.",
+            ["“He’s a storyteller. A bad one. And he’s lost his marbles,” Trump said of Woodward."],
+        ),
+        (
+            "He paused... and then left. Wait… Nothing happened.",
+            ["He paused... and then left.", "Wait…", "Nothing happened."],
+        ),
+        (
+            "Medical equipment went to the U.S. The Kremlin confirmed it.",
+            ["Medical equipment went to the U.S.", "The Kremlin confirmed it."],
+        ),
+        ("First paragraph without a stop\nSecond one.", ["First paragraph without a stop", "Second one."]),
+        ("Why did it happen? Nobody knows!", ["Why did it happen?", "Nobody knows!"]),
+        ("", []),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, speaker, polarity, proposition",
+    [
+        (
+            "Peskov also denied Woodward’s claim that Trump and Putin have spoken on the telephone several times "
+            "since Trump left office.",
+            "Peskov",
+            "denies",
+            "Trump and Putin have spoken on the telephone several times since Trump left office",
+        ),
+        (
+            "Kremlin spokesman Dmitry Peskov said the two men had not spoken by phone since 2021.",
+            "Peskov",
+            "denies",
+            "The two men had spoken by phone since 2021",
+        ),
+        (
+            "The Kremlin rejected a report that Donald Trump has held private phone calls with Vladimir Putin.",
+            "the Kremlin",
+            "denies",
+            "Donald Trump has held private phone calls with Vladimir Putin",
+        ),
+        (
+            'The book, titled "War," also reports that Trump and Putin have spoken on the telephone.',
+            "the book",
+            "asserts",
+            "Trump and Putin have spoken on the telephone",
+        ),
+        (
+            "Former President Donald Trump did send coronavirus testing devices to Putin, the Kremlin confirmed "
+            "Wednesday.",
+            "the Kremlin",
+            "asserts",
+            "Former President Donald Trump did send coronavirus testing devices to Putin",
+        ),
+        (
+            "Donald Trump secretly sent testing machines to Vladimir Putin, according to a new book by Bob Woodward.",
+            "a new book by Bob Woodward",
+            "asserts",
+            "Donald Trump secretly sent testing machines to Vladimir Putin",
+        ),
+        (
+            "Kremlin spokesperson Dmitry Peskov told Bloomberg News in a written statement that “we also sent "
+            "equipment at the beginning of the pandemic.”",
+            "Peskov",
+            "asserts",
+            "We also sent equipment at the beginning of the pandemic",
+        ),
+        (
+            "Senators asked whether the agency had followed the law.",
+            "Senators",
+            "questions",
+            "The agency had followed the law",
+        ),
+        ("“No, that’s not true,” he told Russian outlet RBC.", "he", "denies", "No, that’s not true"),
+        (
+            "Kremlin denies Trump and Putin have talked since 2021",
+            "Kremlin",
+            "denies",
+            "Trump and Putin have talked since 2021",
+        ),
+        (
+            "The story was initially reported in a new book by Bob Woodward.",
+            None,
+            "asserts",
+            "The story was initially reported in a new book by Bob Woodward",
+        ),
+        (
+            "Floodwaters swept through Asheville's Biltmore Village in late September.",
+            None,
+            "asserts",
+            "Floodwaters swept through Asheville's Biltmore Village in late September",
+        ),
+    ],
+)
+def test_attribute(sentence, speaker, polarity, proposition):
+    assert attribute(sentence) == (speaker, polarity, proposition)
+
+
+@pytest.mark.parametrize(
+    "sentence, key, expected",
+    [
+        ("They have spoken as many as seven times since 2021.", "numbers", ["as many as seven times"]),
+        ("They have spoken as many as seven times since 2021.", "dates", ["2021"]),
+        ("They have spoken several times since Trump left office.", "quantities", ["several times"]),
+        ("Unemployment rose to 3.5 percent in October.", "numbers", ["3.5 percent"]),
+        ("The company lost $1.2 billion last year.", "numbers", ["$1.2 billion"]),
+        ("Abbott Covid-19 testing machines were scarce.", "numbers", []),
+        ("The book is set to be published on Oct. 15 by Simon & Schuster.", "dates", ["Oct. 15"]),
+        ("The Kremlin confirmed Wednesday that it received the devices.", "dates", ["Wednesday"]),
+        ("The Kremlin confirmed Wednesday that it received the devices.", "names", ["Kremlin", "Wednesday"][:1]),
+        ("The ship reportedly sank near the coast.", "hedged", True),
+        ("The ship sank near the coast.", "hedged", False),
+        (
+            "The book, which is set to be published Oct. 15, raises questions about the war.",
+            "subclaims",
+            ["The book is set to be published Oct. 15"],
+        ),
+    ],
+)
+def test_extract_details(sentence, key, expected):
+    assert extract_details(sentence)[key] == expected
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("seven times", 7), ("as many as 7 times", 7), ("$1.5 million", 1.5e6), ("12,000 people", 12000), ("a lot", None)],
+)
+def test_number_value(text, value):
+    assert number_value(text) == value
+
+
+BODY = "\n".join(
+    [
+        "By Dana Whitfield · October 8, 2024",
+        "Peskov also denied Woodward’s claim that Trump and Putin have spoken on the telephone several times "
+        "since Trump left office. “No, that’s not true,” he told Russian outlet RBC.",
+        "Will the war end soon?",
+        "Sign up for our free newsletter to get the morning briefing.",
+        "© 2024 Capital Ledger. All rights reserved.",
+        "Read more about the war in Ukraine and the Middle East here.",
+        "Photo: Vladimir Putin at the Kremlin in Moscow last year.",
+        "Short bit.",
+        "Senators asked whether the agency had followed the law when it sent the machines.",
+    ]
+)
+
+
+def test_extract_claims_keeps_statements_and_drops_the_rest():
+    claims = extract_claims("Kremlin denies Trump and Putin have talked since 2021", BODY)
+    texts = [c.text for c in claims]
+    assert texts == [
+        "Kremlin denies Trump and Putin have talked since 2021",
+        "Peskov also denied Woodward’s claim that Trump and Putin have spoken on the telephone several times "
+        "since Trump left office.",
+        "“No, that’s not true,” he told Russian outlet RBC.",
+        "Senators asked whether the agency had followed the law when it sent the machines.",
+    ]
+    headline, denial, quote, question = claims
+    assert (headline.position, headline.is_headline) == (0, True)
+    assert [c.position for c in claims[1:]] == [2, 3, 11]
+    assert not any(c.is_headline for c in claims[1:])
+    # The pronoun is the last named speaker, and the denial carries the words said.
+    assert quote.speaker == "Peskov"
+    assert denial.details["quote"] == "No, that’s not true"
+    assert question.polarity == "questions"
+
+
+def test_extract_claims_without_title():
+    claims = extract_claims(None, "Residents formed volunteer crews to clear debris and deliver water.")
+    assert [(c.position, c.is_headline) for c in claims] == [(1, False)]
+
+
+def test_make_claim_keeps_any_sentence():
+    claim = make_claim("Short bit.")
+    assert (claim.text, claim.position, claim.polarity) == ("Short bit.", 0, "asserts")
