@@ -1,0 +1,156 @@
+"""The benchmark command on tiny datasets in the shared formats, with the hash embedder (fast)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import sys
+
+import pytest
+
+# `bench` is a folder of the repository, not part of the installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import __main__ as bench_cli  # noqa: E402
+from bench import common  # noqa: E402
+
+SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+needs_scorer = pytest.mark.skipif(not (SHARED / "bench" / "score.py").is_file(), reason="shared scorer not present")
+
+CLAIMS = [
+    ("c-vaccine", "A new vaccine causes infertility in young women, a viral post claims."),
+    ("c-bridge", "The Golden Gate Bridge was closed for a week after an earthquake."),
+    ("c-moon", "Astronauts found water ice in a crater on the far side of the Moon."),
+    ("c-tax", "The government doubled the fuel tax on diesel trucks in March."),
+    ("c-zoo", "A tiger escaped from the city zoo and was seen near a school."),
+]
+QUERIES = [
+    ("q-1", "Viral post: the new vaccine causes infertility in women!!", "c-vaccine"),
+    ("q-2", "Earthquake closed the Golden Gate Bridge for a whole week", "c-bridge"),
+    ("q-3", "Tiger escaped from the zoo, seen near a school this morning", "c-zoo"),
+]
+
+STORY_TEXTS = {
+    "flood": ("River floods the old town after three days of rain",
+              "The river burst its banks in the old town on Monday after three days of heavy rain. "
+              "Emergency crews evacuated two hundred residents from houses near the water. "
+              "The mayor said the damage to the market square would cost millions to repair. "
+              "Forecasters expect the rain to stop by Wednesday, when the water should fall. "
+              "Schools in the district stay closed until the roads are safe again."),
+    "election": ("Opposition wins the regional election by a narrow margin",
+                 "The opposition party won the regional election on Sunday by fewer than two thousand votes. "
+                 "Turnout rose to sixty percent, the highest in twenty years. "
+                 "The governor conceded defeat in a short speech to supporters late at night. "
+                 "The new assembly will meet for the first time next month to choose a cabinet. "
+                 "Observers reported no serious irregularities at the polling stations."),
+}
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def hash_model(monkeypatch):
+    monkeypatch.setenv(common.MODEL_ENV, "hash")
+
+
+@pytest.fixture
+def claims_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    write_jsonl(folder / "claims.jsonl", [{"id": i, "text": t, "title": None} for i, t in CLAIMS])
+    write_jsonl(folder / "queries.jsonl", [{"id": q, "text": t} for q, t, _ in QUERIES])
+    (folder / "qrels.tsv").write_text("".join(f"{q}\t{c}\n" for q, _, c in QUERIES), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def stories_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    rows = []
+    for n, (story, (title, text)) in enumerate(sorted(STORY_TEXTS.items()) * 2):
+        # Two outlets per story: the second one reorders the sentences, so it is no duplicate.
+        sentences = text.split(". ")
+        body = ". ".join(sentences if n < 2 else sentences[::-1])
+        rows.append({"id": f"a{n}", "title": title if n < 2 else title + " - update", "text": body,
+                     "story": story, "lang": "en"})
+    write_jsonl(folder / "articles.jsonl", rows)
+    return folder
+
+
+def test_claims_predict_ranks_the_matching_claim_first(claims_dir: Path, tmp_path: Path):
+    out = tmp_path / "pred.jsonl"
+    assert bench_cli.main(["predict", "claims", "--data", str(claims_dir), "--out", str(out)]) == 0
+    rows = common.read_jsonl(out)
+    known = {i for i, _ in CLAIMS}
+    assert [r["id"] for r in rows] == [q for q, _, _ in QUERIES]
+    for row, (_, _, gold) in zip(rows, QUERIES):
+        assert set(row["ranked"]) <= known and len(row["ranked"]) == len(set(row["ranked"]))
+        assert row["ranked"][0] == gold
+
+
+@pytest.mark.parametrize("limit, expected", [(None, 3), (1, 1)])
+def test_claims_predict_honours_limit(claims_dir: Path, tmp_path: Path, limit, expected):
+    out = tmp_path / "pred.jsonl"
+    argv = ["predict", "claims", "--data", str(claims_dir), "--out", str(out)] + (["--limit", str(limit)] if limit else [])
+    assert bench_cli.main(argv) == 0
+    assert len(common.read_jsonl(out)) == expected
+
+
+def test_stories_predict_links_articles_of_one_story(stories_dir: Path, tmp_path: Path):
+    out = tmp_path / "pred.jsonl"
+    assert bench_cli.main(["predict", "stories", "--data", str(stories_dir), "--out", str(out)]) == 0
+    rows = {r["id"]: r for r in common.read_jsonl(out)}
+    gold = {r["id"]: r["story"] for r in common.read_jsonl(stories_dir / "articles.jsonl")}
+    assert set(rows) == set(gold)
+    for ident, row in rows.items():
+        assert ident not in row["related"] and set(row["related"]) <= set(gold)
+        assert isinstance(row["story"], str)
+        # The other outlet's copy of the same event is the first related article.
+        assert row["related"] and gold[row["related"][0]] == gold[ident]
+
+
+@pytest.mark.parametrize("title, text, refused", [
+    ("A short note", "Too short.", True),
+    (STORY_TEXTS["flood"][0], STORY_TEXTS["flood"][1], False),
+])
+def test_stories_refused_articles_get_an_empty_ranking(tmp_path: Path, title, text, refused):
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    write_jsonl(folder / "articles.jsonl", [{"id": "x", "title": title, "text": text, "story": "s", "lang": "en"}])
+    out = tmp_path / "pred.jsonl"
+    assert bench_cli.main(["predict", "stories", "--data", str(folder), "--out", str(out)]) == 0
+    [row] = common.read_jsonl(out)
+    assert row["related"] == []
+    assert ("story" not in row) is refused
+
+
+@needs_scorer
+@pytest.mark.parametrize("prediction, status", [
+    ('{"id": "q-1", "ranked": ["c-vaccine"]}\n', 0),
+    ("this is not json\n", 2),
+])
+def test_score_exit_status_is_the_scorers(claims_dir: Path, tmp_path: Path, monkeypatch, prediction, status):
+    monkeypatch.setenv("CROSSCURRENT_SHARED", str(SHARED))
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(prediction, encoding="utf-8")
+    assert bench_cli.main(["score", "claims", "--data", str(claims_dir), "--pred", str(pred)]) == status
+
+
+def test_score_without_a_scorer_fails(claims_dir: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("CROSSCURRENT_SHARED", str(tmp_path / "nowhere"))
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text('{"id": "q-1", "ranked": []}\n', encoding="utf-8")
+    assert bench_cli.main(["score", "claims", "--data", str(claims_dir), "--pred", str(pred)]) == 2
+
+
+@pytest.mark.parametrize("limit, pool, queries, claims", [(1, None, 1, 5), (2, 1, 2, 3), (5, 0, 3, 3)])
+def test_claims_subset_keeps_gold_and_cuts_the_rest(claims_dir: Path, tmp_path: Path, limit, pool, queries, claims):
+    subset = common.make_subset("claims", claims_dir, tmp_path / "subset", limit, claims_limit=pool)
+    assert len(common.read_jsonl(subset / "queries.jsonl")) == queries
+    assert len(common.read_jsonl(subset / "claims.jsonl")) == claims
+    assert len((subset / "qrels.tsv").read_text().split()) == 2 * queries
