@@ -128,7 +128,8 @@ def horizontal_bars(rows: Iterable[tuple[str, int]], *, title: str, unit: str = 
     parts.append(_text(0, 20, title, size=14, weight="600"))
     for index, (label, value) in enumerate(rows):
         y = top + index * row_height
-        shown = label if len(label) <= 28 else label[:27] + "…"
+        # ~6.5 px per character at 12 px: keep the label inside its column.
+        shown = label if len(label) <= 26 else label[:25].rstrip() + "…"
         bar_w = max(plot_w * value / maximum, 2)
         parts.append(_text(label_w - 8, y + row_height * 0.62, shown, anchor="end", size=12))
         parts.append(

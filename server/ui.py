@@ -25,6 +25,7 @@ bp = Blueprint("ui", __name__)
 bp.before_request(security.ui_session_required)
 
 PER_PAGE = 30
+STORY_AGREEMENTS_SHOWN = 6
 LABEL_ORDER = ("disputes", "supports", "related")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -255,7 +256,9 @@ def story(story_id: int):
     links = [link for link in item.get("links") or [] if not link.get("dismissed")]
     links.sort(key=lambda link: (LABEL_ORDER.index(link["label"]) if link.get("label") in LABEL_ORDER else 9,
                                  -(link.get("confidence") or 0)))
-    return render_template("ui/story.html", story=item, timeline=timeline, links=links)
+    # Every dispute stays in view; agreements beyond a few fold away.
+    shown = max(sum(1 for link in links if link.get("label") == "disputes"), 0) + STORY_AGREEMENTS_SHOWN
+    return render_template("ui/story.html", story=item, timeline=timeline, links=links, shown_pairs=shown)
 
 
 @bp.get("/contradictions")
