@@ -159,6 +159,126 @@ def test_without_display_it_keeps_serving_and_says_how_to_open(tmp_path):
             process.wait()
 
 
+# --- js_api, lock and bridge (no window) ---------------------------------------------------------------
+
+class FakeWindow:
+    def __init__(self, chosen):
+        self.chosen, self.asked = chosen, []
+
+    def create_file_dialog(self, dialog_type, save_filename=""):
+        self.asked.append(save_filename)
+        return self.chosen
+
+
+def make_api(tmp_path, window=None, articles=()):
+    from companion.api import CompanionApi
+
+    opened, folders, calls = [], [], []
+
+    def export_articles(date_from=None, date_to=None):
+        calls.append((date_from, date_to))
+        return list(articles)
+
+    api = CompanionApi(tmp_path / "data", export_articles, window_provider=lambda: window,
+                       open_url=lambda url: opened.append(url) or True, open_folder=folders.append)
+    return api, opened, folders, calls
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://news.example/a", True),
+    ("http://127.0.0.1:7412/", True),
+    ("javascript:alert(1)", False),
+    ("file:///etc/passwd", False),
+    ("https://", False),
+    ("https://x.example/a b", False),
+    ("https://x.example/\nHeader: 1", False),
+    (["https://x.example"], False),
+    ("https://x.example/" + "a" * 9000, False),
+])
+def test_open_external_only_opens_web_links(tmp_path, url, ok):
+    api, opened, _, _ = make_api(tmp_path)
+    assert api.open_external(url)["ok"] is ok
+    assert opened == ([url] if ok else [])
+
+
+def test_js_api_exposes_only_four_methods():
+    from companion.api import CompanionApi
+
+    public = sorted(name for name in dir(CompanionApi) if not name.startswith("_"))
+    assert public == ["open_external", "reveal_data_folder", "save_export", "version"]
+
+
+def test_reveal_data_folder_opens_only_the_data_folder(tmp_path):
+    api, _, folders, _ = make_api(tmp_path)
+    assert api.reveal_data_folder() == {"ok": True}
+    assert folders == [tmp_path / "data"]
+
+
+@pytest.mark.parametrize("fmt, date_from, date_to, chosen, expected, dates", [
+    ("csv", "2024-10-01", "2024-10-31", "{dir}/log.csv", {"ok": True, "filename": "log.csv", "articles": 1},
+     ("2024-10-01", "2024-10-31")),
+    ("json", "../../etc", "2024-13-01", ["{dir}/log.json"], {"ok": True, "filename": "log.json", "articles": 1},
+     (None, None)),
+    ("md", None, None, None, {"ok": False, "cancelled": True}, (None, None)),
+    ("exe", None, None, "{dir}/x", {"ok": False, "error": "Unknown export format."}, None),
+])
+def test_save_export_writes_where_the_reader_chose(tmp_path, fmt, date_from, date_to, chosen, expected, dates):
+    pytest.importorskip("webview")
+    if isinstance(chosen, str):
+        chosen = chosen.format(dir=tmp_path)
+    elif isinstance(chosen, list):
+        chosen = [c.format(dir=tmp_path) for c in chosen]
+    window = FakeWindow(chosen)
+    article = {"id": 1, "title": "T", "url": "https://a.example/", "captured_at": "2024-10-09T10:00:00Z"}
+    api, _, _, calls = make_api(tmp_path, window, [article])
+    assert api.save_export(fmt, date_from, date_to) == expected
+    assert calls == ([dates] if dates else [])
+    if expected.get("ok"):
+        assert (tmp_path / expected["filename"]).stat().st_size > 0
+        assert window.asked[0].startswith("crosscurrent-")
+
+
+@pytest.mark.parametrize("environ, platform, expected", [
+    ({}, "linux", False), ({"DISPLAY": ":0"}, "linux", True), ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+    ({}, "darwin", True), ({}, "win32", True),
+])
+def test_has_display(monkeypatch, environ, platform, expected):
+    from companion import main
+
+    monkeypatch.setattr(main.sys, "platform", platform)
+    assert main.has_display(environ) is expected
+
+
+@pytest.mark.parametrize("holder, acquired", [
+    (None, True),                       # no lock file
+    ("999999999", True),                # a companion that is gone: stale lock
+    ("not a pid", True),
+    ("{parent}", False),                # a live process holds it
+])
+def test_instance_lock(tmp_path, holder, acquired):
+    from companion.server_thread import InstanceLock
+
+    lock = InstanceLock(tmp_path)
+    if holder is not None:
+        lock.path.write_text(holder.format(parent=os.getppid()))
+    assert lock.acquire() is acquired
+    if acquired:
+        assert lock.path.read_text() == str(os.getpid())
+        lock.release()
+        assert not lock.path.exists()
+    else:
+        assert lock.path.exists()
+
+
+def test_bridge_rewrite_matches_the_installed_pywebview():
+    webview = pytest.importorskip("webview")
+    from companion.csp_bridge import CLOSURE, rewrite_bridge
+
+    source = (Path(webview.__file__).parent / "js" / "api.js").read_text()
+    rewritten = rewrite_bridge(source)
+    assert "new Function" not in rewritten and CLOSURE in rewritten
+
+
 # --- the child process ---------------------------------------------------------------------------------
 
 def _wait_for(window, script: str, expected=True, timeout: float = 30.0):

@@ -181,3 +181,10 @@ def test_markdown_note_has_front_matter_and_claims():
 ])
 def test_safe_filename(title, fallback, expected):
     assert safe_filename(title, fallback) == expected
+
+
+@pytest.mark.parametrize("extra, story", [({}, "3"), ({"story_title": "Kremlin and the book"}, "Kremlin and the book"),
+                                          ({"story_id": None}, "")])
+def test_csv_story_column_prefers_the_story_title(extra, story):
+    (row,) = csv_rows(render("csv", [article(**extra)]))
+    assert row["story"] == story

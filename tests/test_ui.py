@@ -21,8 +21,6 @@ import pytest
 
 from helpers import STORY_PAGES, LiveServer, page_html
 
-pytestmark = pytest.mark.browser
-
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -153,6 +151,7 @@ def ui(live, browser, tmp_path):
 
 # --- pages ----------------------------------------------------------------------------------------
 
+@pytest.mark.browser
 def test_signed_out_tab_gets_the_how_to_open_page(live, browser):
     context = browser.new_context()
     page = context.new_page()
@@ -163,6 +162,7 @@ def test_signed_out_tab_gets_the_how_to_open_page(live, browser):
     context.close()
 
 
+@pytest.mark.browser
 def test_history_lists_articles_newest_first_with_search_and_filters(ui):
     ui.visit("/")
     titles = ui.page.locator(".article-title").all_inner_texts()
@@ -183,6 +183,7 @@ def test_history_lists_articles_newest_first_with_search_and_filters(ui):
     assert "Nothing matches" in ui.page.inner_text("main")
 
 
+@pytest.mark.browser
 def test_history_pages_older_articles(ui, monkeypatch):
     from server import ui as ui_module
 
@@ -197,6 +198,7 @@ def test_history_pages_older_articles(ui, monkeypatch):
     assert ui.page.locator("text=Older →").count() == 0
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("path", ["/stories", "/contradictions", "/stats", "/export", "/pairing"])
 def test_every_page_has_the_navigation_bar(ui, path):
     ui.visit(path)
@@ -207,6 +209,7 @@ def test_every_page_has_the_navigation_bar(ui, path):
     assert not ui.page.locator("[data-action=reveal-data-folder]").is_visible()
 
 
+@pytest.mark.browser
 def test_article_marks_claims_and_shows_matches(live, ui):
     ui.visit(f"/articles/{live.ids['kremlin-test-machines.html']}")
     ui.screenshot("article")
@@ -231,6 +234,7 @@ def test_article_marks_claims_and_shows_matches(live, ui):
     assert original.get_attribute("rel") == "noopener noreferrer"
 
 
+@pytest.mark.browser
 def test_story_timeline_groups_the_three_reports(live, ui):
     ui.visit("/stories")
     ui.screenshot("stories")
@@ -248,6 +252,7 @@ def test_story_timeline_groups_the_three_reports(live, ui):
     assert "Mountain Courier" not in ui.page.inner_text("main")
 
 
+@pytest.mark.browser
 def test_stats_page_draws_svg_charts(ui):
     ui.visit("/stats")
     ui.screenshot("stats")
@@ -257,6 +262,7 @@ def test_stats_page_draws_svg_charts(ui):
     assert "Daily News" in ui.page.locator("svg.chart", has_text="Outlets read").inner_html()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("fmt", ["csv", "json", "md", "html"])
 def test_export_downloads_each_format(ui, fmt):
     ui.visit("/export")
@@ -282,6 +288,7 @@ def test_export_downloads_each_format(ui, fmt):
         assert b"<script>" not in body and b"javascript:" not in body
 
 
+@pytest.mark.browser
 def test_hostile_page_is_shown_as_text_and_runs_nothing(live, ui):
     ui.visit(f"/articles/{live.ids['hostile']}")
     ui.screenshot("hostile")
@@ -296,6 +303,7 @@ def test_hostile_page_is_shown_as_text_and_runs_nothing(live, ui):
     assert ui.page.evaluate("typeof window.__pwned") == "undefined"
 
 
+@pytest.mark.browser
 def test_dismissing_a_contradiction_removes_it(live, ui):
     ui.visit("/contradictions")
     ui.screenshot("contradictions")
@@ -315,11 +323,13 @@ def test_dismissing_a_contradiction_removes_it(live, ui):
     assert ui.page.locator(f"#{dismissed_id}").count() == 0
 
 
+@pytest.mark.browser
 def test_dismiss_without_csrf_token_is_refused(live, ui):
     response = ui.page.context.request.post(f"{live.url}/contradictions/1/dismiss", form={"csrf": "forged"})
     assert response.status == 403
 
 
+@pytest.mark.browser
 def test_pairing_approve_and_revoke(live, ui):
     status, pending = _post_json(f"{live.url}/api/pair", {"name": "Firefox on this laptop"})
     assert status == 202
@@ -343,6 +353,7 @@ def test_pairing_approve_and_revoke(live, ui):
     assert (status, answer["error"]) == (401, "token_revoked")
 
 
+@pytest.mark.browser
 def test_pairing_refuse_and_one_time_code(live, ui):
     status, pending = _post_json(f"{live.url}/api/pair", {"name": "Chromium at work"})
     ui.visit("/pairing")
@@ -362,6 +373,7 @@ def test_pairing_refuse_and_one_time_code(live, ui):
     assert status == 403
 
 
+@pytest.mark.browser
 def test_forget_article_asks_first_then_removes_it(live, ui):
     ui.visit(f"/articles/{live.ids['hostile']}")
     ui.page.click("summary:has-text('Forget this article')")
@@ -370,3 +382,51 @@ def test_forget_article_asks_first_then_removes_it(live, ui):
     assert "was forgotten" in ui.page.inner_text("main")
     assert ui.page.locator(".article-title").count() == 4
     ui.visit(f"/articles/{live.ids['hostile']}", status=404)
+
+
+# --- pure helpers (no browser) ---------------------------------------------------------------------
+
+def _claim(claim_id, text, label=None, is_headline=False, position=1):
+    matches = [{"label": label, "dismissed": False}] if label else []
+    return {"id": claim_id, "text": text, "is_headline": is_headline, "position": position, "matches": matches}
+
+
+@pytest.mark.parametrize("text, claims, expected", [
+    ("One. Two.", [], [[("One. Two.", None)]]),
+    ("Peskov denied it. Others agreed.", [_claim(1, "Peskov denied it.", "disputes")],
+     [[("Peskov denied it.", "disputes"), (" Others agreed.", None)]]),
+    ("A <b>x</b> claim.\nSecond para.", [_claim(2, "A <b>x</b> claim.")], [[("A <b>x</b> claim.", "none")],
+                                                                           [("Second para.", None)]]),
+    ("Spaced   out  sentence here.", [_claim(3, "Spaced out sentence here.", "supports")],
+     [[("Spaced   out  sentence here.", "supports")]]),
+    ("Headline text. Body.", [_claim(4, "Headline text.", "related", is_headline=True)],
+     [[("Headline text. Body.", None)]]),
+    ("Not in the text.", [_claim(5, "Something else.")], [[("Not in the text.", None)]]),
+])
+def test_mark_claims_splits_text_into_spans(text, claims, expected):
+    from server.ui import mark_claims
+
+    spans = mark_claims(text, claims)
+    assert [[(span.text, span.label) for span in paragraph] for paragraph in spans] == expected
+    assert "".join(span.text for span in spans[0]) == text.split("\n")[0].strip()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2024-10-09", "2024-10-09"), ("2024-02-30", None), ("09/10/2024", None), ("", None), (None, None),
+    ("2024-10-09' OR 1=1", None),
+])
+def test_parse_day(value, expected):
+    from server.ui import parse_day
+
+    assert parse_day(value) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://news.example/a", True), ("http://news.example/a", True), ("javascript:alert(1)", False),
+    ("JavaScript:alert(1)", False), ("file:///etc/passwd", False), ("data:text/html,x", False), (None, False),
+    ("", False),
+])
+def test_only_web_urls_become_links(url, expected):
+    from server.ui import is_web_url
+
+    assert is_web_url(url) is expected
