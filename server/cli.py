@@ -90,6 +90,8 @@ def _check_port_free(port: int) -> None:
     import socket
 
     with socket.socket() as probe:
+        # Like the server itself: a port left in TIME_WAIT by a previous run is free to take.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
