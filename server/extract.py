@@ -20,8 +20,12 @@ from trafilatura.settings import Extractor
 
 logger = logging.getLogger(__name__)
 
-# Shared across calls and threads: trafilatura copies it before changing anything.
-_OPTIONS = Extractor(output_format="python", comments=False, tables=True)
+# Shared across calls and threads: trafilatura copies them before changing anything.
+_BALANCED = Extractor(output_format="python", comments=False, tables=True)
+_PRECISE = Extractor(output_format="python", comments=False, tables=True, precision=True)
+# The precise pass wins when it keeps at least this share of the balanced text: it then dropped
+# only boilerplate (bylines, captions, teasers); below it, it usually cut article paragraphs.
+PRECISE_KEEPS_SHARE = 0.9
 
 # Below this much body text a page is a teaser, a stub or an error page, not something to read.
 # A short blog post of two or three sentences still counts: readers capture those too.
@@ -145,13 +149,22 @@ def _parse(html: str) -> HtmlElement:
     return tree
 
 
-def _body_text(tree: HtmlElement) -> str:
+def _run_trafilatura(tree: HtmlElement, options: Extractor) -> str:
     try:
-        document = trafilatura.bare_extraction(tree, options=_OPTIONS)
+        document = trafilatura.bare_extraction(tree, options=options)
     except Exception:  # trafilatura bugs on odd pages must not become server errors
         logger.warning("extraction failed", exc_info=True)
         document = None
     return document.text if document is not None and document.text else ""
+
+
+def _body_text(tree: HtmlElement) -> str:
+    """Balanced extraction, replaced by the precise one when that loses next to nothing."""
+    balanced = _run_trafilatura(tree, _BALANCED)
+    if not balanced:
+        return ""
+    precise = _run_trafilatura(tree, _PRECISE)
+    return precise if len(precise) >= PRECISE_KEEPS_SHARE * len(balanced) else balanced
 
 
 def _drop_headline(lines: list[str], headlines: set[str]) -> list[str]:
@@ -161,22 +174,46 @@ def _drop_headline(lines: list[str], headlines: set[str]) -> list[str]:
     return lines
 
 
-def _linked_share(text: str, tree: HtmlElement) -> float:
-    """How much of the extracted text is link text: high on home pages and result lists."""
+def _link_texts(tree: HtmlElement) -> set[str]:
     anchors = {_norm(a.text_content()) for a in tree.iter("a")}
     anchors.discard("")
+    return anchors
+
+
+# Links to other stories ("More on this", a related headline) trail the article body; a whole
+# line that is one link and no sentence is such a teaser when it sits among the last lines.
+TRAILING_LINES = 3
+MIN_TEASER_CHARS = 20
+
+
+def _drop_trailing_teasers(lines: list[str], anchors: set[str]) -> list[str]:
+    first_tail = len(lines) - TRAILING_LINES
+    return [
+        line
+        for index, line in enumerate(lines)
+        if not (
+            index >= first_tail
+            and len(line) >= MIN_TEASER_CHARS
+            and _norm(line) in anchors
+            and not _SENTENCE_END.search(line)
+        )
+    ]
+
+
+def _linked_share(text: str, anchors: set[str]) -> float:
+    """How much of the extracted text is link text: high on home pages and result lists."""
     lines = [_norm(line) for line in text.split("\n") if line.strip()]
     total = sum(len(line) for line in lines)
     linked = sum(len(line) for line in lines if line in anchors)
     return linked / total if total else 0.0
 
 
-def _check_article(text: str, tree: HtmlElement) -> None:
+def _check_article(text: str, anchors: set[str]) -> None:
     sentences = len(_SENTENCE_END.findall(text))
     lines = text.count("\n") + 1
     if len(text) < MIN_ARTICLE_CHARS or (sentences < MIN_ARTICLE_SENTENCES and lines < MIN_ARTICLE_LINES):
         raise NotAnArticle(TOO_SHORT)
-    if _linked_share(text, tree) > MAX_LINKED_SHARE:
+    if _linked_share(text, anchors) > MAX_LINKED_SHARE:
         raise NotAnArticle(LINK_LIST)
 
 
@@ -346,8 +383,9 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
 
     lines = [line.strip() for line in _body_text(tree).split("\n")]
     lines = _drop_headline([line for line in lines if line], _headlines(tree, title))
-    text = "\n".join(lines)
-    _check_article(text, tree)
+    anchors = _link_texts(tree)
+    text = "\n".join(_drop_trailing_teasers(lines, anchors))
+    _check_article(text, anchors)
 
     published = meta.date if meta and meta.date and _ISO_DATE.match(meta.date) else None
     return Extracted(
