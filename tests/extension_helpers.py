@@ -76,21 +76,28 @@ class CrosscurrentServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / f"serve-{self.port}.log"
+
     def start(self, timeout: float = 90) -> None:
-        log = open(self.data_dir / f"serve-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [str(CROSSCURRENT), "--data", str(self.data_dir), "--port", str(self.port), "serve"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [str(CROSSCURRENT), "--data", str(self.data_dir), "--port", str(self.port), "serve"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"crosscurrent serve exited with {self.process.returncode}")
+                raise RuntimeError(f"crosscurrent serve exited with {self.process.returncode}: {self.log_tail()}")
             with contextlib.suppress(OSError):
                 if http_json(self.url + "/api/health", timeout=2)[0] == 200:
                     return
             time.sleep(0.3)
-        raise TimeoutError("crosscurrent serve did not answer /api/health")
+        raise TimeoutError(f"crosscurrent serve did not answer /api/health: {self.log_tail()}")
+
+    def log_tail(self, chars: int = 2000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -198,7 +205,7 @@ class ExtensionBrowser:
         options.fill("#server-address", server_url)
         options.fill("#pair-code", code)
         options.click("#code-form button[type=submit]")
-        options.wait_for_selector("#pairing-state[data-state='paired']", timeout=15000)
+        options.wait_for_selector("#pairing-state[data-state='paired']", timeout=30000)
         self.screenshot(options, "options-paired")
         options.close()
         return self.storage("pairing")["token"]

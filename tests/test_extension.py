@@ -188,7 +188,7 @@ def test_capture_waits_while_the_server_is_down_and_keeps_its_time(browser, serv
     server.stop()
     try:
         popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_4}"), shot="popup-queued")
-        assert state == "queued"
+        assert state == "queued", popup.inner_text("#view")
         assert "1 page is waiting" in popup.inner_text("#view")
         assert browser.badge_text() == "1"
         [queued] = browser.storage("outbox")
@@ -214,12 +214,12 @@ def test_ask_to_pair_then_revoke(browser, server, pages_url):
     options.wait_for_selector("#pairing-status[data-tone='wait']")
     waiting, _ = server.pairing_ids()
     server.cli("pair", "approve", str(max(waiting)))  # what the reader does in the Crosscurrent window
-    options.wait_for_selector("#pairing-state[data-state='paired']", timeout=15000)
+    options.wait_for_selector("#pairing-state[data-state='paired']", timeout=30000)
 
     _, paired = server.pairing_ids()
     server.cli("pair", "revoke", str(max(paired)))
     popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_2}"), shot="popup-revoked")
-    assert state == "revoked"
+    assert state == "revoked", popup.inner_text("#view")
     assert browser.badge_text() == "1"
     options.reload()
     options.wait_for_selector("#pairing-state[data-state='revoked']")

@@ -1,0 +1,221 @@
+"""Article extraction on the shared test pages and on pages that are not articles."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from server.extract import NotAnArticle, decode_html, extract_article
+
+SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+PAGES = SHARED / "pages"
+
+pytestmark = pytest.mark.skipif(not PAGES.is_dir(), reason="shared test pages not found")
+
+_cache: dict[str, object] = {}
+
+
+def extracted(name: str):
+    if name not in _cache:
+        _cache[name] = extract_article(decode_html((PAGES / name).read_bytes()))
+    return _cache[name]
+
+
+KREMLIN = "kremlin-test-machines.html"
+
+
+@pytest.mark.parametrize(
+    "page, must_appear",
+    [
+        (KREMLIN, "Former President Donald Trump did send coronavirus testing devices"),
+        (KREMLIN, "Peskov also denied Woodward’s claim that Trump and Putin have spoken"),
+        (KREMLIN, "The book, which is set to be published Oct. 15"),
+        (KREMLIN, "they’d know how to get in touch with each other."),
+        (KREMLIN, "Trump has referred to Putin as “very savvy”"),
+        ("woodward-book-report.html", "as many as seven times since Trump left the White House in 2021"),
+        ("kremlin-denies-calls.html", "Peskov said the two men had not spoken by phone since 2021"),
+        ("asheville-recovery.html", "restoring the water system could take weeks"),
+    ],
+)
+def test_article_text_is_kept(page, must_appear):
+    assert must_appear in extracted(page).text
+
+
+@pytest.mark.parametrize(
+    "page, boilerplate",
+    [
+        (KREMLIN, "May Be Interested In"),
+        (KREMLIN, "share Share"),
+        (KREMLIN, "Similar Content"),
+        (KREMLIN, "Leave a Reply"),
+        (KREMLIN, "Your email address will not be published"),
+        (KREMLIN, "From the Frontlines"),
+        # The headline is the title, not the first paragraph.
+        (KREMLIN, "Kremlin reportedly confirms Trump sent Putin Covid test machines"),
+    ],
+)
+def test_boilerplate_is_dropped(page, boilerplate):
+    assert boilerplate not in extracted(page).text
+
+
+def test_all_thirteen_paragraphs_of_the_kremlin_article():
+    paragraphs = extracted(KREMLIN).text.split("\n")
+    assert len(paragraphs) == 13
+    assert paragraphs[0].startswith("Former President Donald Trump did send")
+    assert paragraphs[-1].startswith("Trump’s critics have long taken issue")
+
+
+@pytest.mark.parametrize(
+    "page, field, expected",
+    [
+        (KREMLIN, "site", "Daily News"),
+        (KREMLIN, "published", "2024-10-09"),
+        (KREMLIN, "language", "en"),
+        (
+            KREMLIN,
+            "title",
+            "Kremlin reportedly confirms Trump sent Putin Covid test machines, denies Putin phone calls "
+            "since he left office",
+        ),
+        (KREMLIN, "canonical_url", "https://dailynews.example/politics/kremlin-trump-covid-test-machines"),
+        ("woodward-book-report.html", "site", "Capital Ledger"),
+        ("woodward-book-report.html", "published", "2024-10-08"),
+        ("woodward-book-report.html", "author", "Dana Whitfield"),
+        ("asheville-recovery.html", "site", "Mountain Courier"),
+        ("asheville-recovery.html", "published", "2024-10-10"),
+        ("kremlin-denies-calls.html", "site", "Evening Wire"),
+        ("kremlin-denies-calls.html", "published", "2024-10-11"),
+    ],
+)
+def test_metadata(page, field, expected):
+    assert getattr(extracted(page), field) == expected
+
+
+# --- synthetic pages ---------------------------------------------------------------------------
+
+PARAGRAPHS = [
+    "The city council voted on Tuesday to rebuild the old river bridge, which was closed last spring "
+    "after engineers found cracks in two of its supporting piers.",
+    "Construction is expected to start in March and take about eighteen months, the mayor said, "
+    "adding that a ferry will carry pedestrians across the river in the meantime.",
+    "Residents who live near the bridge said the closure had doubled their commute and hurt the shops "
+    "along the waterfront, some of which have reduced their opening hours.",
+]
+
+
+def article_page(title="Council votes to rebuild river bridge | Valley Times", head="", lang="en"):
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>{head}</head>'
+        f"<body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        f"<article><h1>Council votes to rebuild river bridge</h1>{body}</article>"
+        f"<footer>Copyright Valley Times. All rights reserved.</footer></body></html>"
+    )
+
+
+def links_page(prefix: str, count: int = 30) -> str:
+    items = "".join(
+        f'<li><a href="/story/{i}">{prefix} number {i} about the city budget and the river bridge</a></li>'
+        for i in range(count)
+    )
+    return f"<html><head><title>Valley Times</title></head><body><h1>Latest</h1><ul>{items}</ul></body></html>"
+
+
+@pytest.mark.parametrize(
+    "html, message_word",
+    [
+        ("", "empty"),
+        ("   \n\t  ", "empty"),
+        ("\x00\x01\x02\x89PNG\x1a\x00\x00" * 300, "web page"),
+        ("<html><body><p>Page not found.</p></body></html>", "too little text"),
+        ("<html><body><p>Subscribe to read the full story.</p><p>Log in</p></body></html>", "too little text"),
+        (links_page("Headline"), "list of links"),
+        (links_page("Search result"), "list of links"),
+        ("<html><body><div><p>Broken <b><i>markup</p></div></span></table><<<>>", "too little text"),
+    ],
+    ids=["empty", "whitespace", "binary", "not-found", "paywall-stub", "home-page", "search-results", "malformed"],
+)
+def test_not_an_article(html, message_word):
+    with pytest.raises(NotAnArticle) as error:
+        extract_article(html, url="https://valleytimes.example/")
+    assert message_word in str(error.value)
+    assert isinstance(error.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    "head, url, field, expected",
+    [
+        ("", None, "title", "Council votes to rebuild river bridge"),
+        ('<meta property="og:title" content="Bridge to be rebuilt - Valley Times">', None, "title",
+         "Bridge to be rebuilt"),
+        ('<meta property="og:site_name" content="Valley Times">', None, "site", "Valley Times"),
+        ("", "https://www.valleytimes.example/a/1", "site", "valleytimes.example"),
+        ('<link rel="canonical" href="/news/bridge">', "https://valleytimes.example/a/1?utm_source=x",
+         "canonical_url", "https://valleytimes.example/news/bridge"),
+        ('<meta property="og:url" content="https://valleytimes.example/news/bridge">', None, "canonical_url",
+         "https://valleytimes.example/news/bridge"),
+        ('<meta name="description" content="The bridge will reopen in 2026.">', None, "description",
+         "The bridge will reopen in 2026."),
+        ('<meta property="article:published_time" content="2024-10-09T08:30:00Z">', None, "published",
+         "2024-10-09"),
+    ],
+)
+def test_synthetic_metadata(head, url, field, expected):
+    assert getattr(extract_article(article_page(head=head), url=url), field) == expected
+
+
+def test_synthetic_article_text_without_headline_or_footer():
+    result = extract_article(article_page())
+    assert result.text.split("\n") == PARAGRAPHS
+
+
+@pytest.mark.parametrize(
+    "lang, expected",
+    [("en-GB", "en"), ("de", "de"), ("", "en")],  # no lang attribute: guessed from the words
+)
+def test_language(lang, expected):
+    assert extract_article(article_page(lang=lang)).language == expected
+
+
+def test_language_guess_for_german_text():
+    german = "".join(
+        f"<p>{p}</p>"
+        for p in [
+            "Der Stadtrat hat am Dienstag beschlossen, die alte Brücke über den Fluss neu zu bauen, "
+            "die im Frühjahr gesperrt wurde.",
+            "Die Bauarbeiten sollen im März beginnen und etwa achtzehn Monate dauern, sagte die "
+            "Bürgermeisterin, und eine Fähre bringt die Fußgänger in der Zwischenzeit über den Fluss.",
+        ]
+    )
+    html = f"<html><head><title>Brücke</title></head><body><article>{german}</article></body></html>"
+    assert extract_article(html).language == "de"
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ('<meta charset="windows-1252"><p>Caf\u00e9 \u201cNo\u00ebl\u201d</p>'.encode("cp1252"),
+         "Caf\u00e9 \u201cNo\u00ebl\u201d"),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>Stra\u00dfe</p>'
+         .encode("latin-1"), "Stra\u00dfe"),
+        ("<p>Stra\u00dfe \u2014 \u65e5\u672c</p>".encode("utf-8"), "Stra\u00dfe \u2014 \u65e5\u672c"),
+        (b"\xef\xbb\xbf<p>Caf\xc3\xa9</p>", "<p>Caf\u00e9</p>"),
+        ("<p>Caf\u00e9</p>".encode("utf-16"), "<p>Caf\u00e9</p>"),
+        ("<p>Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, no charset declared</p>".encode("cp1252"),
+         "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e"),
+    ],
+    ids=["cp1252-meta", "latin1-http-equiv", "utf8-undeclared", "utf8-bom", "utf16-bom", "cp1252-undeclared"],
+)
+def test_decode_html(data, expected):
+    assert expected in decode_html(data)
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00\xff\xfe\x80" * 100, bytes(range(256)) * 20,
+                                  b'<meta charset="no-such-charset"><p>x\xff</p>'])
+def test_decode_html_never_raises_on_junk(data):
+    assert isinstance(decode_html(data), str)
+
+
+def test_junk_bytes_decoded_are_not_an_article():
+    with pytest.raises(NotAnArticle):
+        extract_article(decode_html(bytes(range(256)) * 50))
