@@ -89,6 +89,14 @@ def _codec(name: str | bytes | None) -> str | None:
     return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
 
 
+# Guessing tells Latin single-byte charsets apart poorly on short text; the web's default for
+# undeclared Western pages is windows-1252, so it wins over any of these guesses.
+_LATIN_GUESSES = {
+    "cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4",
+    "iso8859_9", "iso8859_13", "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2",
+}
+
+
 def decode_html(data: bytes) -> str:
     """Decode a saved page: byte-order mark, then the declared charset, then UTF-8, then a guess.
 
@@ -112,7 +120,7 @@ def decode_html(data: bytes) -> str:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data[:65536]).best()
-        if best is not None:
+        if best is not None and best.encoding not in _LATIN_GUESSES:
             return data.decode(best.encoding, errors="replace")
     except Exception:  # a guessing library must not make a capture fail
         logger.debug("charset guess failed", exc_info=True)
@@ -271,10 +279,13 @@ def _clean_title(title: str | None, site: str | None, domain: str | None) -> str
 
 
 def _title(tree: HtmlElement, found: str | None, site: str | None, domain: str | None) -> str | None:
-    raw = _meta(tree, "og:title", "twitter:title") or found
-    if not raw:
-        element = tree.find(".//title")
-        raw = element.text_content() if element is not None else None
+    element = tree.find(".//title")
+    page_title = _SPACES.sub(" ", element.text_content()).strip() if element is not None else ""
+    raw = _meta(tree, "og:title", "twitter:title") or found or page_title
+    if not site and page_title:
+        # "Headline | Outlet" in <title> names the outlet when no metadata does.
+        parts = _TITLE_SEPARATORS.split(page_title)
+        site = parts[-1] if len(parts) > 1 and len(parts[-1].split()) <= 5 else None
     return _clean_title(raw, site, domain)
 
 
