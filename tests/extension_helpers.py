@@ -171,10 +171,13 @@ class ExtensionBrowser:
     def badge_text(self) -> str:
         return self.worker.evaluate("chrome.action.getBadgeText({})")
 
-    def open_news_tab(self, url: str) -> int:
-        """Opens `url` in a tab and returns the tab id the extension knows it by."""
+    def open_news_tab(self, url: str, select: str | None = None) -> int:
+        """Opens `url` in a tab (selecting the text of the `select` element, as a reader would) and returns
+        the tab id the extension knows it by."""
         page = self.context.new_page()
         page.goto(url)
+        if select:
+            page.locator(select).first.select_text()
         return self.worker.evaluate(
             "async (url) => (await chrome.tabs.query({url})).map((tab) => tab.id)[0]", url.split("#")[0]
         )

@@ -187,12 +187,15 @@ def test_capture_waits_while_the_server_is_down_and_keeps_its_time(browser, serv
     token = browser.pair_with_code(server.url, server.one_time_code())
     server.stop()
     try:
-        popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_4}"), shot="popup-queued")
+        news_tab = browser.open_news_tab(f"{pages_url}/{PAGE_4}", select="article p:nth-of-type(2)")
+        popup, state = browser.capture(news_tab, shot="popup-queued")
         assert state == "queued", popup.inner_text("#view")
         assert "1 page is waiting" in popup.inner_text("#view")
         assert browser.badge_text() == "1"
         [queued] = browser.storage("outbox")
         clicked_at = parse_time(queued["page"]["captured_at"])
+        assert queued["page"]["selection"] == "Kremlin spokesman Dmitry Peskov said the two men had not spoken by phone since 2021."
+        assert queued["page"]["html"].startswith("<!DOCTYPE html>")
     finally:
         server.start()
 
@@ -240,3 +243,43 @@ def test_popup_explains_what_it_cannot_do(browser, pages_url, target, expected_s
     assert state == expected_state
     assert expected_text in popup.inner_text("#view")
     assert browser.badge_text() == badge
+
+
+@pytest.fixture(scope="module")
+def options_page(playwright, tmp_path_factory):
+    instance = ExtensionBrowser(playwright, tmp_path_factory.mktemp("options-profile"))
+    page = instance.context.new_page()
+    page.goto(instance.extension_url("options.html"))
+    yield page
+    instance.close()
+
+
+@browser_test
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "typed, message, saved",
+    [
+        ("127.0.0.1:7500", "Saved.", "http://127.0.0.1:7500"),
+        ("http://localhost:7412/some/path", "Saved.", "http://localhost:7412"),
+        ("https://127.0.0.1:7412", "http://", None),
+        ("http://news.example.com", "only talks to this computer", None),
+        ("", "Enter the server address", None),
+    ],
+)
+def test_options_validate_the_server_address(options_page, typed, message, saved):
+    options_page.fill("#server-address", typed)
+    options_page.click("#server-form button[type=submit]")
+    options_page.wait_for_function(
+        "(text) => document.getElementById('server-status').textContent.includes(text)", arg=message
+    )
+    if saved:
+        assert options_page.input_value("#server-address") == saved
+
+
+@browser_test
+@pytest.mark.browser
+def test_options_find_the_server(options_page, server):
+    options_page.fill("#server-address", server.url)
+    options_page.click("#find-server")
+    options_page.wait_for_selector("#server-status[data-tone='good']", timeout=15000)
+    assert "Found Crosscurrent" in options_page.inner_text("#server-status")
