@@ -92,11 +92,13 @@ function labelsByArticle(claims) {
 
 function storyBlock(story, labels) {
   const articles = story.articles ?? [];
+  const titledByArticle = articles.length === 1 && articles[0].title === story.title;
   return el(
     "li",
     { className: "story" },
-    el("h3", { className: "story-title", text: story.title || "Untitled story" }),
-    el("p", { className: "story-meta", text: outletLine(plural(story.article_count ?? articles.length, "article", "articles"), plural(story.site_count ?? 0, "outlet", "outlets")) }),
+    // A story of one earlier article is titled after it: say it once, on the article.
+    titledByArticle ? null : el("h3", { className: "story-title", text: story.title || "Untitled story" }),
+    el("p", { className: "story-meta", text: outletLine(titledByArticle ? "Same story" : "", plural(story.article_count ?? articles.length, "article", "articles"), plural(story.site_count ?? 0, "outlet", "outlets")) }),
     el(
       "ul",
       { className: "story-articles" },
@@ -121,11 +123,13 @@ export function answerView(reply, { onOpen }) {
   const claims = data.claims ?? [];
   const contradictions = data.contradictions ?? [];
   const related = data.related ?? [];
-  const supports = claims.reduce((sum, claim) => sum + (claim.matches ?? []).filter((m) => m.label === "supports" && !m.dismissed).length, 0);
+  // Counted in claims of this page, not in links: one claim backed by three articles is one supported claim.
+  const supported = claims.filter((claim) => (claim.matches ?? []).some((m) => m.label === "supports" && !m.dismissed)).length;
+  const disputed = groupByClaim(contradictions);
 
   const summary = [plural(claims.length, "claim", "claims")];
-  if (supports) summary.push(`${supports} supported`);
-  if (contradictions.length) summary.push(`${contradictions.length} disputed`);
+  if (supported) summary.push(`${supported} supported`);
+  if (disputed.length) summary.push(`${disputed.length} disputed`);
 
   return el(
     "section",
@@ -134,10 +138,10 @@ export function answerView(reply, { onOpen }) {
     el("h1", { className: "article-title", text: article.title || article.url || "Untitled" }),
     el("p", { className: "article-outlet", text: outletLine(article.site || article.domain, formatDate(article.published), article.author) }),
     el("p", { className: "summary", text: summary.join(" · ") }),
-    contradictions.length
-      ? el("h2", { className: "section-title section-disputes", text: `Contradictions (${contradictions.length})` })
+    disputed.length
+      ? el("h2", { className: "section-title section-disputes", text: `Contradictions (${disputed.length})` })
       : null,
-    contradictions.length ? el("ul", { className: "cards" }, groupByClaim(contradictions).map((links) => contradictionCard(links, article))) : null,
+    disputed.length ? el("ul", { className: "cards" }, disputed.map((links) => contradictionCard(links, article))) : null,
     el("h2", { className: "section-title", text: "Related coverage" }),
     related.length
       ? el("ul", { className: "stories" }, related.map((story) => storyBlock(story, labelsByArticle(claims))))
