@@ -64,12 +64,15 @@ def cli(ctx: click.Context, data_dir, port, model):
 
 
 @cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to listen on (same as the main --port).")
 @click.option("--no-warm", is_flag=True, help="Load the model on the first capture instead of at start.")
 @click.pass_context
-def serve(ctx: click.Context, no_warm: bool):
+def serve(ctx: click.Context, port: int | None, no_warm: bool):
     """Run the local server only (no window), on 127.0.0.1."""
     from werkzeug.serving import make_server
 
+    if port is not None:
+        _settings(ctx)["port"] = port
     port = _settings(ctx)["port"]
     _check_port_free(port)
     app = _app(ctx)
