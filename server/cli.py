@@ -158,9 +158,13 @@ def pair_list(ctx: click.Context):
 @click.pass_context
 def pair_approve(ctx: click.Context, request_id: int):
     """Approve a waiting pairing request."""
-    if not _state(ctx).store.decide_pair_request(request_id, True):
-        raise click.ClickException(f"No waiting pairing request {request_id} (see `crosscurrent pair list`).")
+    _decide(ctx, request_id, True)
     click.echo(f"Approved request {request_id}: the browser will finish pairing by itself.")
+
+
+def _decide(ctx: click.Context, request_id: int, approve: bool) -> None:
+    if not _state(ctx).store.decide_pair_request(request_id, approve):
+        raise click.ClickException(f"No waiting pairing request {request_id} (see `crosscurrent pair list`).")
 
 
 @pair.command("refuse")
@@ -168,8 +172,7 @@ def pair_approve(ctx: click.Context, request_id: int):
 @click.pass_context
 def pair_refuse(ctx: click.Context, request_id: int):
     """Refuse a waiting pairing request."""
-    if not _state(ctx).store.decide_pair_request(request_id, False):
-        raise click.ClickException(f"No waiting pairing request {request_id} (see `crosscurrent pair list`).")
+    _decide(ctx, request_id, False)
     click.echo(f"Refused request {request_id}.")
 
 
