@@ -205,6 +205,24 @@ def _polarity_conflict(new: Claim, old: Claim) -> bool:
     return not _DENIAL_WORDS.search(asserter.text)
 
 
+_EXPLICIT_DENIAL = re.compile(
+    r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)|refut(?:e|es|ed)|dismiss(?:es|ed)|disputed?|rebutt?ed)\b"
+    r"|\bnot true\b|\buntrue\b|\bfalse\b",
+    re.I,
+)
+BARE_NEGATION_MIN = 0.65  # an unattributed "X is not Y" against "X is Y": only near-paraphrases
+BARE_NEGATION_CONTAINED = 0.75
+
+
+def _denial_is_believable(new: Claim, old: Claim, similarity: float) -> bool:
+    """Someone denying a report is news; a plain negative sentence often isn't the opposite of anything."""
+    denier, asserter = (new, old) if new.polarity == "denies" else (old, new)
+    if denier.speaker or _EXPLICIT_DENIAL.search(denier.text):
+        return True
+    contained = _contained(denier.proposition, asserter.proposition or asserter.text)
+    return similarity >= BARE_NEGATION_MIN and contained >= BARE_NEGATION_CONTAINED
+
+
 def _contained(short: str, long: str) -> float:
     words = content_words(short)
     return len(words & content_words(long)) / len(words) if len(words) >= 4 else 0.0
@@ -246,7 +264,7 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     shares_predicate = bool(predicate_words(new.proposition or new.text) & predicate_words(old.proposition or old.text))
     close_enough_to_dispute = similarity >= DISPUTE_MIN and shared >= DISPUTE_OVERLAP and shares_predicate
 
-    if close_enough_to_dispute and _polarity_conflict(new, old):
+    if close_enough_to_dispute and _polarity_conflict(new, old) and _denial_is_believable(new, old, similarity):
         confidence = min(0.95, 0.5 + 0.5 * similarity + 0.2 * shared - 0.2)
         return Judgement("disputes", round(confidence, 2), _denial_reason(new, old))
 
