@@ -211,12 +211,17 @@ def _plausible_subject(subject: str) -> bool:
         return False
     if len(words) == 1 and words[0].lower() in {"the", "a", "an", "this", "that", "these", "those"}:
         return False
+    if words[-1].lower() in {"who", "which", "that", "however", "clear", "making", "rounds", "today"}:
+        return False  # "A woman who claims ...", "However, ...": a clause, not a speaker
+    if re.fullmatch(rf"(?:{WEEKDAYS}|{MONTHS})", words[-1]):
+        return False
     return not (_SUBORDINATORS.match(subject) or _PASSIVE_END.search(subject) or _VERBISH.search(subject))
 
 
 _NEGATION = re.compile(
     r"\b(?P<aux>had|has|have|did|does|do|is|are|was|were|will|would|could|can|should|has\s+been|had\s+been)"
-    r"\s+(?:not|never)\b(?!\s+only)(?!\s+to\b)"
+    r"\s+(?:not|never)\b(?!\s+to\b)(?!\s+(?:only|just|least|yet|immediately|the\s+first|clear|known|available|"
+    r"be\s+reached|respond|comment|return|disclose|reveal|say|specify|elaborate|confirm|identif|name)\w*)"
     r"|\b(?P<contr>had|has|have|did|does|do|is|are|was|were|would|could|should|wo|ca)n[’']t\b"
     r"|\bnever\b(?!\s+(?:before|again))"
     r"|\bno\s+longer\b",

@@ -27,6 +27,7 @@ DISPUTE_MIN = 0.45  # a conflict between claims less similar than this is not be
 DISPUTE_OVERLAP = 0.3
 DETAIL_CONFLICT_MIN = 0.72  # numbers / dates / antonyms differ: only between near-paraphrases
 SAME_DENIAL_MIN = 0.58  # two denials this close deny the same thing
+SAME_TEXT_MIN = 0.92  # this close, the two say the same thing whatever the parse of their polarity says
 RESTATE_MIN = 0.25  # a nested statement restated word for word can sit in a longer, less similar sentence
 RESTATE_CONTAINMENT = 0.9
 
@@ -260,6 +261,8 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
         or (similarity >= SAME_DENIAL_MIN and new.polarity == old.polarity == "denies")
         or _restatement(new, old) is not None
     )
+    if similarity >= SAME_TEXT_MIN and new.polarity != "questions" and old.polarity != "questions":
+        return Judgement("supports", round(min(0.95, similarity), 2), "Same claim")
     # Sharing only names ("Trump", "Putin") is sharing a topic, not a statement.
     shares_predicate = bool(predicate_words(new.proposition or new.text) & predicate_words(old.proposition or old.text))
     close_enough_to_dispute = similarity >= DISPUTE_MIN and shared >= DISPUTE_OVERLAP and shares_predicate
@@ -292,11 +295,18 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     return Judgement("supports", confidence, "Same claim")
 
 
+ARTICLE_SUPPORT_MIN = 0.85  # an article supports a claim when it restates it nearly word for word ...
+ARTICLE_HEDGE_MAX = 0.2  # ... and does not hedge much ("reportedly", "claims", "may") around it
+ARTICLE_DISPUTE_MIN = 0.6  # and disputes it only when the disputing claim is this close
+
+
 def article_stance(claim: Claim, others: list[Claim], similarities: list[float]) -> Judgement:
     """How a whole article (its claims `others`) stands to one claim, e.g. a headline.
 
-    The article disputes the claim when one of its close claims does; it supports it when a close claim
-    restates it without hedging; it is related when it only talks about it.
+    Stricter than claim against claim: an article that reports a claim together with doubts about it, or
+    reports a denial alongside the claim, is discussing it, not taking a side. So a dispute must come from
+    a close claim with an explicit denial or conflict, and support from a near restatement in an article
+    that does not hedge.
     """
     if not others:
         return UNRELATED
@@ -304,13 +314,15 @@ def article_stance(claim: Claim, others: list[Claim], similarities: list[float])
     best = pairs[0][0]
     if best < RELATED_MIN:
         return UNRELATED
-    verdicts = [(judge(other, claim, sim), other) for sim, other in pairs[:5] if sim >= RELATED_MIN]
-    disputes = [(j, o) for j, o in verdicts if j.label == "disputes"]
-    if disputes:
-        j, _ = max(disputes, key=lambda pair: pair[0].confidence)
-        return j
-    supports = [(j, o) for j, o in verdicts if j.label == "supports" and not o.details.get("hedged")]
-    if supports:
-        j, _ = max(supports, key=lambda pair: pair[0].confidence)
-        return j
+    verdicts = [(judge(other, claim, sim), sim, other) for sim, other in pairs[:5] if sim >= RELATED_MIN]
+    disputes = [j for j, sim, _ in verdicts if j.label == "disputes" and sim >= ARTICLE_DISPUTE_MIN]
+    supports = [j for j, sim, _ in verdicts if j.label == "supports" and sim >= ARTICLE_DISPUTE_MIN]
+    if disputes and not supports:  # both sides reported: the article discusses the claim
+        return max(disputes, key=lambda j: j.confidence)
+    hedged_share = sum(bool(o.details.get("hedged")) for o in others) / len(others)
+    if hedged_share <= ARTICLE_HEDGE_MAX and not claim.details.get("hedged"):
+        supports = [j for j, sim, o in verdicts
+                    if j.label == "supports" and sim >= ARTICLE_SUPPORT_MIN and not o.details.get("hedged")]
+        if supports:
+            return max(supports, key=lambda j: j.confidence)
     return Judgement("related", round(best, 2), "Same topic")
