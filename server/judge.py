@@ -312,7 +312,8 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     return Judgement("supports", confidence, "Same claim")
 
 
-ARTICLE_SUPPORT_MIN = 0.85  # an article supports a claim when it restates it nearly word for word ...
+ARTICLE_RELATED_MIN = RELATED_MIN  # an article is about a claim when one of its claims is this close
+ARTICLE_SUPPORT_MIN = 0.80  # an article supports a claim when it restates it nearly word for word ...
 ARTICLE_HEDGE_MAX = 0.2  # ... and does not hedge much ("reportedly", "claims", "may") around it
 ARTICLE_DISPUTE_MIN = 0.6  # and disputes it only when the disputing claim is this close
 
@@ -329,9 +330,9 @@ def article_stance(claim: Claim, others: list[Claim], similarities: list[float])
         return UNRELATED
     pairs = sorted(zip(similarities, others), key=lambda pair: pair[0], reverse=True)
     best = pairs[0][0]
-    if best < RELATED_MIN:
+    if best < ARTICLE_RELATED_MIN:
         return UNRELATED
-    verdicts = [(judge(other, claim, sim), sim, other) for sim, other in pairs[:5] if sim >= RELATED_MIN]
+    verdicts = [(judge(other, claim, sim), sim, other) for sim, other in pairs[:5] if sim >= ARTICLE_RELATED_MIN]
     disputes = [j for j, sim, _ in verdicts if j.label == "disputes" and sim >= ARTICLE_DISPUTE_MIN]
     supports = [j for j, sim, _ in verdicts if j.label == "supports" and sim >= ARTICLE_DISPUTE_MIN]
     if disputes and not supports:  # both sides reported: the article discusses the claim
