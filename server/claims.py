@@ -348,13 +348,13 @@ _CURRENCY = r"[$€£¥]"
 _NUMBER = re.compile(
     rf"(?P<qual>(?:as many as|as few as|at least|at most|more than|less than|fewer than|up to|about|around"
     rf"|nearly|almost|roughly|approximately|over|under)\s+)?"
-    rf"(?<![\w.-])(?P<num>{_CURRENCY}?\d[\d,]*(?:\.\d+)?|\b(?:{'|'.join(NUMBER_WORDS)})\b)"
+    rf"(?<![\w.-])(?P<num>{_CURRENCY}?\d[\d,]*(?:\.\d+)?(?![\d,]*(?:st|nd|rd|th|s)\b)|\b(?:{'|'.join(NUMBER_WORDS)})\b)"
     rf"(?:\s*(?P<mag>{_MAGNITUDE}))?(?:[\s-]*(?P<unit>{_UNIT}))?",
     re.I,
 )
 _VAGUE = re.compile(rf"\b(?P<vague>{VAGUE_AMOUNTS})\s+(?P<unit>times|occasions|calls|people|years|months|weeks|days)\b", re.I)
 _DATE = re.compile(
-    rf"\b(?:(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+(?:{MONTHS})(?:\s+\d{{4}})?"
+    rf"\b(?:(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})(?:,?\s+\d{{4}})?"
     rf"|(?:{MONTHS})(?:\s+\d{{4}})?|{WEEKDAYS}|(?:19|20)\d{{2}})\b",
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][a-z’'.-]+|[A-Z]{2,})(?:\s+(?:of\s+)?(?:[A-Z][a-z’'.-]+|[A-Z]{2,}))*")

@@ -159,22 +159,33 @@ def number_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
         # One amount each side: with several, which one pairs with which is a guess.
         if len(a_list) == 1 and len(b_list) == 1 and not _compatible(a_list[0], b_list[0]):
             return a_list[0], b_list[0]
+    # One bare amount each side ("The population was 76,728" vs "... was 76,729").
+    a_all, b_all = new.details.get("numbers", []), old.details.get("numbers", [])
+    if len(a_all) == 1 and len(b_all) == 1:
+        units = {_unit(a_all[0]), _unit(b_all[0])}
+        if units == {None} and not _compatible(a_all[0], b_all[0]):
+            return a_all[0], b_all[0]
     return None
 
 
-_FULL_DATE = re.compile(r"[A-Z][a-z]+\.?\s+\d{1,2}\b|\b\d{1,2}\s+[A-Z][a-z]+")
+_DAY_DATE = re.compile(r"\b(?P<month>[A-Z][a-z]{2})[a-z]*\.?\s+(?P<day>\d{1,2})\b|\b(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>[A-Z][a-z]{2})")
 
 
-def _normal_date(date: str) -> str:
-    return re.sub(r"(?<=[a-z]{3})[a-z]*\.?", "", date.lower()).replace(",", "").strip()
+def _day(date: str) -> tuple[str, int] | None:
+    """("sep", 26) from "26 September 1989", "Sept. 26", "the 26th of September"."""
+    match = _DAY_DATE.search(date)
+    if not match:
+        return None
+    month = match.group("month") or match.group("month2")
+    return month.lower(), int(match.group("day") or match.group("day2"))
 
 
 def date_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
     """Two different day dates (month and day) for what reads as the same event."""
-    a = [d for d in new.details.get("dates", []) if _FULL_DATE.fullmatch(d.split(",")[0].strip())]
-    b = [d for d in old.details.get("dates", []) if _FULL_DATE.fullmatch(d.split(",")[0].strip())]
-    if len(a) == 1 and len(b) == 1 and _normal_date(a[0].split(",")[0]) != _normal_date(b[0].split(",")[0]):
-        return a[0], b[0]
+    a = [(d, _day(d)) for d in new.details.get("dates", []) if _day(d)]
+    b = [(d, _day(d)) for d in old.details.get("dates", []) if _day(d)]
+    if len(a) == 1 and len(b) == 1 and a[0][1] != b[0][1]:
+        return a[0][0], b[0][0]
     return None
 
 
