@@ -315,6 +315,10 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
         asker = new if new.polarity == "questions" else old
         return Judgement("related", round(similarity * 0.8, 2), f"{_who(asker)} questions this")
 
+    if new.polarity != old.polarity and similarity < SAME_TEXT_MIN:
+        # One says no where the other says yes, but not clearly enough to call it a dispute.
+        return Judgement("related", round(similarity * 0.8, 2), "Same topic, told differently")
+
     confidence = round(min(0.95, 0.4 + 0.6 * similarity * (0.7 + 0.3 * shared)), 2)
     if new.polarity == "denies":
         return Judgement("supports", confidence, "Same denial")

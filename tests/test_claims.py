@@ -147,6 +147,8 @@ def test_attribute(sentence, speaker, polarity, proposition):
         ("Unemployment rose to 3.5 percent in October.", "numbers", ["3.5 percent"]),
         ("The company lost $1.2 billion last year.", "numbers", ["$1.2 billion"]),
         ("Abbott Covid-19 testing machines were scarce.", "numbers", []),
+        ("The 88th battalion fought in the 1940s and the 21st century.", "numbers", []),
+        ("She was born on the 24th of September.", "dates", ["24th of September"]),
         ("The book is set to be published on Oct. 15 by Simon & Schuster.", "dates", ["Oct. 15"]),
         ("The Kremlin confirmed Wednesday that it received the devices.", "dates", ["Wednesday"]),
         ("The Kremlin confirmed Wednesday that it received the devices.", "names", ["Kremlin", "Wednesday"][:1]),

@@ -31,7 +31,7 @@ PESKOV_DENIAL = (
         ("The minister said the bridge had not been closed.", "The bridge was closed on Monday, the city said.",
          0.75, "disputes", ["minister denies"]),
         # ... but an assertion that itself holds a denial is too mixed to set against one.
-        ("The Kremlin confirms it got the machines, denies the calls.", PESKOV_DENIAL, 0.7, "supports", []),
+        ("The Kremlin confirms it got the machines, denies the calls.", PESKOV_DENIAL, 0.7, "related", []),
         # Different numbers, dates and outcomes for the same thing.
         ("The storm killed 12 people in the county.", "The storm killed 30 people in the county.", 0.9,
          "disputes", ["Different number", "12 people", "30 people"]),
@@ -43,6 +43,19 @@ PESKOV_DENIAL = (
          0.9, "disputes", ["Opposite outcome", "rose", "fell"]),
         ("The senator was acquitted of the bribery charges.", "The senator was convicted of the bribery charges.",
          0.85, "disputes", ["acquitted", "convicted"]),
+        ("Rigby was born on 26 September 1989 in Liverpool.", "Rigby was born on the 24th of September in Liverpool.",
+         0.9, "disputes", ["Different date", "26 September 1989", "24th of September"]),
+        ("The musical opened on Broadway in 1979.", "The musical opened on Broadway in 1978.", 0.9, "disputes",
+         ["Different year", "1979", "1978"]),
+        ("The musical opened on Broadway after 1979.", "The musical opened on Broadway in 1981.", 0.9, "supports",
+         []),
+        ("The population of the town was 76,728.", "The population of the town was 76,729.", 0.95, "disputes",
+         ["Different number"]),
+        ("The 88th battalion was sent to the front.", "The 89th battalion was sent to the front.", 0.9, "supports",
+         []),
+        # A plain negative sentence is not someone denying a report.
+        ("The film was not released in the 1980s.", "The film was released in 1985 in cinemas.", 0.8, "related",
+         []),
         # Vague and exact counts can both be true.
         ("They have spoken several times since 2021.", "They have spoken seven times since 2021.", 0.9,
          "supports", ["Same claim"]),
