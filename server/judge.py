@@ -245,7 +245,7 @@ _EXPLICIT_DENIAL = re.compile(
 )
 
 
-def _denial_is_believable(new: Claim, old: Claim, similarity: float) -> bool:
+def _denial_is_believable(new: Claim, old: Claim) -> bool:
     """Someone denying a report is news; a plain negative sentence often isn't the opposite of anything."""
     denier = new if new.polarity == "denies" else old
     return bool(denier.speaker or _EXPLICIT_DENIAL.search(denier.text))
@@ -294,7 +294,7 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
 
     # Near-identical wording with opposite parsed polarity is a parsing slip more often than a dispute.
     if (close_enough_to_dispute and similarity < SAME_TEXT_MIN and _polarity_conflict(new, old)
-            and _denial_is_believable(new, old, similarity)):
+            and _denial_is_believable(new, old)):
         confidence = min(0.95, 0.5 + 0.5 * similarity + 0.2 * shared - 0.2)
         return Judgement("disputes", round(confidence, 2), _denial_reason(new, old))
 
@@ -321,7 +321,8 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
 
     confidence = round(min(0.95, 0.4 + 0.6 * similarity * (0.7 + 0.3 * shared)), 2)
     if new.polarity == "denies":
-        return Judgement("supports", confidence, "Same denial")
+        by = f" by {new.speaker}" if new.speaker else ""
+        return Judgement("supports", confidence, f"Same denial{by}: {_quote(new.details.get('quote') or new.text)}")
     if new.details.get("hedged") != old.details.get("hedged"):
         return Judgement("supports", round(confidence * 0.85, 2), "Same claim, one report hedges it")
     return Judgement("supports", confidence, "Same claim")
