@@ -264,10 +264,19 @@ def _clean_prop(prop: str) -> str:
     return prop[:1].upper() + prop[1:] if prop else prop
 
 
+_SUBORDINATE = re.compile(
+    r"\s(?:to|so\s+that|because|since|which|who|whom|if|unless|when|while|after|before|but|although|though)\s", re.I
+)
+
+
 def _strip_negation(prop: str) -> tuple[str, bool]:
-    """("the two men had not spoken", ...) -> ("the two men had spoken", True)."""
+    """("the two men had not spoken", ...) -> ("the two men had spoken", True).
+
+    Only a negation in the main clause negates the claim: "added reinforcement to ensure it doesn't bend"
+    asserts the reinforcement."""
     match = _NEGATION.search(prop)
-    if not match:
+    clause_end = _SUBORDINATE.search(prop)
+    if not match or (clause_end and clause_end.start() < match.start()):
         return prop, False
 
     def positive(m: re.Match) -> str:

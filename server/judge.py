@@ -27,6 +27,7 @@ DISPUTE_MIN = 0.45  # a conflict between claims less similar than this is not be
 DISPUTE_OVERLAP = 0.3
 DETAIL_CONFLICT_MIN = 0.72  # numbers / dates / antonyms differ: only between near-paraphrases
 SAME_DENIAL_MIN = 0.58  # two denials this close deny the same thing
+BARE_NUMBER_MIN = 0.9  # two amounts without units are compared only between near-copies
 SAME_TEXT_MIN = 0.92  # this close, the two say the same thing whatever the parse of their polarity says
 RESTATE_MIN = 0.25  # a nested statement restated word for word can sit in a longer, less similar sentence
 RESTATE_CONTAINMENT = 0.9
@@ -126,6 +127,15 @@ def _unit(number: str) -> str | None:
     return None
 
 
+def _is_round(number: str) -> bool:
+    """ "2,000" or "300 million" but not "2,084" or "924 million": a figure written as rounded."""
+    digits = re.search(r"\d[\d,]*(?:\.\d+)?", number)
+    if not digits:
+        return False
+    significant = digits.group(0).replace(",", "").replace(".", "").strip("0")
+    return len(significant) <= 2 and (number_value(number) or 0) >= 100
+
+
 def _compatible(a: str, b: str) -> bool:
     """Whether two amounts of the same unit can both be true ("as many as 7" and "5")."""
     va, vb = number_value(a), number_value(b)
@@ -142,10 +152,12 @@ def _compatible(a: str, b: str) -> bool:
             return True
         if re.match(r"(about|around|nearly|almost|roughly|approximately)\b", low) and abs(vx - vy) <= 0.15 * vx:
             return True
+        if _is_round(x) and abs(vx - vy) <= 0.1 * vx:  # "$2,000" for "$2,084": a rounded figure
+            return True
     return False
 
 
-def number_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
+def number_conflict(new: Claim, old: Claim, similarity: float) -> tuple[str, str] | None:
     """A pair of amounts of the same unit that cannot both be true, or None."""
     by_unit_new: dict[str, list[str]] = {}
     by_unit_old: dict[str, list[str]] = {}
@@ -161,7 +173,7 @@ def number_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
             return a_list[0], b_list[0]
     # One bare amount each side ("The population was 76,728" vs "... was 76,729").
     a_all, b_all = new.details.get("numbers", []), old.details.get("numbers", [])
-    if len(a_all) == 1 and len(b_all) == 1:
+    if len(a_all) == 1 and len(b_all) == 1 and similarity >= BARE_NUMBER_MIN:
         units = {_unit(a_all[0]), _unit(b_all[0])}
         if units == {None} and not _compatible(a_all[0], b_all[0]):
             return a_all[0], b_all[0]
@@ -299,10 +311,14 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
         return Judgement("disputes", round(confidence, 2), _denial_reason(new, old))
 
     if similarity >= DETAIL_CONFLICT_MIN and shared >= SAME_OVERLAP and new.polarity == old.polarity:
-        for finder, kind in ((number_conflict, "Different number"), (date_conflict, "Different date"),
-                             (year_conflict, "Different year"),
-                             (antonym_conflict, "Opposite outcome")):
-            conflict = finder(new, old)
+        checks = (
+            ("Different number", lambda: number_conflict(new, old, similarity)),
+            ("Different date", lambda: date_conflict(new, old)),
+            ("Different year", lambda: year_conflict(new, old)),
+            ("Opposite outcome", lambda: antonym_conflict(new, old)),
+        )
+        for kind, check in checks:
+            conflict = check()
             if conflict:
                 confidence = min(0.9, 0.3 + 0.6 * similarity)
                 reason = f"{kind}: {_quote(conflict[0], 60)} vs {_quote(conflict[1], 60)}"
