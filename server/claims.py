@@ -239,8 +239,9 @@ _ORG_WORDS = {
 def _short_speaker(subject: str) -> str | None:
     """A readable name for who speaks: "Kremlin spokesman Dmitry Peskov" -> "Peskov", "The book" -> "the book"."""
     subject = subject.strip(" ,.“”\"'‘’")
+
+    subject = re.sub(r"^(?:but|and|so|yet|meanwhile|however|still|instead)\b[,\s]+", "", subject, flags=re.I)
     subject = re.split(r",\s", subject, maxsplit=1)[0]  # drop an apposition: "The book, titled War,"
-    subject = re.sub(r"^(?:but|and|so|yet|meanwhile|however)\s+", "", subject, flags=re.I)
     if not subject:
         return None
     words = subject.split()

@@ -365,7 +365,10 @@ def article_stance(claim: Claim, others: list[Claim], similarities: list[float])
     if best < ARTICLE_RELATED_MIN:
         return UNRELATED
     verdicts = [(judge(other, claim, sim), sim, other) for sim, other in pairs[:5] if sim >= ARTICLE_RELATED_MIN]
-    disputes = [j for j, sim, _ in verdicts if j.label == "disputes" and sim >= ARTICLE_DISPUTE_MIN]
+    # The article must be the side that denies or differs: an article that repeats a report the claim
+    # itself denies is reporting what is denied, usually together with the denial.
+    disputes = [j for j, sim, o in verdicts if j.label == "disputes" and sim >= ARTICLE_DISPUTE_MIN
+                and (o.polarity == "denies" or o.polarity == claim.polarity)]
     supports = [j for j, sim, _ in verdicts if j.label == "supports" and sim >= ARTICLE_DISPUTE_MIN]
     if disputes and not supports:  # both sides reported: the article discusses the claim
         return max(disputes, key=lambda j: j.confidence)
