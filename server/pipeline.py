@@ -152,6 +152,19 @@ class Engine:
                 per_claim[link["query"]] = count + 1
         return kept
 
+    def _store_claims(self, conn, article_id: int, claims: list[Claim], hashes: list[str],
+                      fresh: dict[str, bytes], links: list[dict]) -> list[int]:
+        """Claims, their new vectors, their links and the article's story, inside the caller's transaction."""
+        claim_ids = self.store.insert_claims(conn, article_id, [
+            {**asdict(c), "text_hash": h} for c, h in zip(claims, hashes)])
+        self.store.put_vectors(conn, self.embedder.model_name, fresh)
+        self.store.insert_links(conn, [
+            {"claim_id": claim_ids[l["query"]], "other_claim_id": l["other_claim_id"], "label": l["label"],
+             "confidence": l["confidence"], "reason": l["reason"], "similarity": l["similarity"]}
+            for l in links])
+        stories.assign(self.store, conn, article_id, links, hashes)
+        return claim_ids
+
     # -- capture ---------------------------------------------------------------------------------------
     def extract(self, html: str, url: str | None, selection: str | None = None) -> Extracted:
         try:
@@ -202,14 +215,7 @@ class Engine:
             if duplicate is not None:      # a concurrent capture of the same page won the race
                 return CaptureResult(False, duplicate, time.perf_counter() - started)
             article_id = self.store.insert_article(conn, article, html, EXTRACTOR_VERSION)
-            claim_ids = self.store.insert_claims(conn, article_id, [
-                {**asdict(c), "text_hash": h} for c, h in zip(claims, hashes)])
-            self.store.put_vectors(conn, self.embedder.model_name, fresh)
-            self.store.insert_links(conn, [
-                {"claim_id": claim_ids[l["query"]], "other_claim_id": l["other_claim_id"], "label": l["label"],
-                 "confidence": l["confidence"], "reason": l["reason"], "similarity": l["similarity"]}
-                for l in links])
-            stories.assign(self.store, conn, article_id, links, hashes)
+            claim_ids = self._store_claims(conn, article_id, claims, hashes, fresh, links)
         self.index.add(claim_ids, [article_id] * len(claim_ids), vectors)
         seconds = time.perf_counter() - started
         log.info("captured article %d (%d claims, %d links) in %.0f ms", article_id, len(claims), len(links), seconds * 1000)
@@ -243,14 +249,7 @@ class Engine:
             links = self.judge_claims(claims, vectors, exclude_article=article_id)
             with store.write() as conn:
                 store.replace_article_content(conn, article_id, fields)
-                claim_ids = store.insert_claims(conn, article_id, [
-                    {**asdict(c), "text_hash": h} for c, h in zip(claims, hashes)])
-                store.put_vectors(conn, self.embedder.model_name, fresh)
-                store.insert_links(conn, [
-                    {"claim_id": claim_ids[l["query"]], "other_claim_id": l["other_claim_id"], "label": l["label"],
-                     "confidence": l["confidence"], "reason": l["reason"], "similarity": l["similarity"]}
-                    for l in links])
-                stories.assign(store, conn, article_id, links, hashes)
+                claim_ids = self._store_claims(conn, article_id, claims, hashes, fresh, links)
             self.index.add(claim_ids, [article_id] * len(claim_ids), vectors)
             summary["articles"] += 1
             summary["claims"] += len(claims)
