@@ -13,6 +13,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from .cjk import CJK_CHAR, latin_length, word_count
+
 log = logging.getLogger(__name__)
 
 
@@ -71,6 +73,10 @@ def _is_abbreviation(token: str, next_word: str) -> bool:
     return False
 
 
+# Chinese and Japanese full stops end a sentence with no space after them (closing quotes stay attached).
+_CJK_SENTENCE = re.compile(r"[^。！？]+(?:[。！？]+[」』”’）)]*|$)")
+
+
 def _quote_spans(paragraph: str) -> list[tuple[int, int]]:
     """Character spans of quotations that open and close within the paragraph."""
     spans = []
@@ -89,8 +95,8 @@ def _split_paragraph(paragraph: str) -> list[str]:
         if not next_word:
             continue
         first = next_word.lstrip(OPEN_QUOTES + "([")[:1]
-        # A new sentence starts with a capital, a digit or an opening quote.
-        if not (first.isupper() or first.isdigit() or next_word[:1] in OPEN_QUOTES + "("):
+        # A new sentence starts with a capital, a digit, an opening quote or a Chinese or Japanese character.
+        if not (first.isupper() or first.isdigit() or next_word[:1] in OPEN_QUOTES + "(" or CJK_CHAR.match(first)):
             continue
         if match.group(1) == ".":
             token = _TOKEN_BEFORE.search(paragraph[: match.start(1)])
@@ -112,8 +118,12 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for paragraph in (text or "").split("\n"):
         paragraph = re.sub(r"\s+", " ", paragraph).strip()
-        if paragraph:
-            sentences.extend(_split_paragraph(paragraph))
+        if not paragraph:
+            continue
+        pieces = _CJK_SENTENCE.findall(paragraph) if CJK_CHAR.search(paragraph) else [paragraph]
+        for piece in pieces:
+            if piece.strip():
+                sentences.extend(_split_paragraph(piece.strip()))
     return sentences
 
 
@@ -143,12 +153,12 @@ MIN_WORDS = 5
 
 
 def _is_claim_sentence(sentence: str) -> bool:
-    words = sentence.split()
-    if len(words) < MIN_WORDS or len(sentence) < 25:
+    words = word_count(sentence)
+    if words < MIN_WORDS or latin_length(sentence) < 25:
         return False
     if _BOILERPLATE.search(sentence) or _CALL_TO_ACTION.search(sentence) or _CAPTION.search(sentence):
         return False
-    if _BYLINE.match(sentence) and len(words) < 12:
+    if _BYLINE.match(sentence) and words < 12:
         return False
     if sentence.rstrip(CLOSE_QUOTES + ")").endswith("?"):  # a question asks, it does not assert
         return False
@@ -449,7 +459,7 @@ def make_claim(sentence: str, position: int = 0, is_headline: bool = False) -> C
 def extract_claims(title: str | None, text: str) -> list[Claim]:
     """The headline (position 0) and the body sentences that assert something checkable."""
     claims: list[Claim] = []
-    if title and len(title.split()) >= 3:
+    if title and word_count(title) >= 3:
         claims.append(make_claim(title.strip(), 0, True))
     last_named: str | None = None
     position = 0

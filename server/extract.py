@@ -18,6 +18,8 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Extractor
 
+from .cjk import latin_length
+
 logger = logging.getLogger(__name__)
 
 # Shared across calls and threads: trafilatura copies them before changing anything.
@@ -27,7 +29,7 @@ _PRECISE = Extractor(output_format="python", comments=False, tables=True, precis
 # only boilerplate (bylines, captions, teasers); below it, it usually cut article paragraphs.
 PRECISE_KEEPS_SHARE = 0.9
 
-# Below this much body text a page is a teaser, a stub or an error page, not something to read.
+# Below this much body text (in Latin letters, see cjk.py) a page is a teaser, a stub or an error page.
 # A short blog post of two or three sentences still counts: readers capture those too.
 MIN_ARTICLE_CHARS = 200
 MIN_ARTICLE_SENTENCES = 2
@@ -219,7 +221,7 @@ def _linked_share(text: str, anchors: set[str]) -> float:
 def _check_article(text: str, anchors: set[str]) -> None:
     sentences = len(_SENTENCE_END.findall(text))
     lines = text.count("\n") + 1
-    if len(text) < MIN_ARTICLE_CHARS or (sentences < MIN_ARTICLE_SENTENCES and lines < MIN_ARTICLE_LINES):
+    if latin_length(text) < MIN_ARTICLE_CHARS or (sentences < MIN_ARTICLE_SENTENCES and lines < MIN_ARTICLE_LINES):
         raise NotAnArticle(TOO_SHORT)
     if _linked_share(text, anchors) > MAX_LINKED_SHARE:
         raise NotAnArticle(LINK_LIST)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.cjk import word_count
 from server.claims import attribute, extract_claims, extract_details, make_claim, number_value, split_sentences
 
 
@@ -52,6 +53,11 @@ from server.claims import attribute, extract_claims, extract_details, make_claim
         ),
         ("First paragraph without a stop\nSecond one.", ["First paragraph without a stop", "Second one."]),
         ("Why did it happen? Nobody knows!", ["Why did it happen?", "Nobody knows!"]),
+        # Chinese full stops end a sentence with no space after them; closing quotes stay attached.
+        ("卫生部表示，新增病例下降。他说：“情况好转。”专家仍然担心！",
+         ["卫生部表示，新增病例下降。", "他说：“情况好转。”", "专家仍然担心！"]),
+        ("南洋理工大学NTU发布报告。COVID-19 cases fell. 数据来自卫生部",
+         ["南洋理工大学NTU发布报告。", "COVID-19 cases fell.", "数据来自卫生部"]),
         ("", []),
     ],
 )
@@ -217,3 +223,24 @@ def test_extract_claims_without_title():
 def test_make_claim_keeps_any_sentence():
     claim = make_claim("Short bit.")
     assert (claim.text, claim.position, claim.polarity) == ("Short bit.", 0, "asserts")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("The Kremlin denied it on Friday.", 6),
+    ("卫生部表示新增病例下降", 5),              # unspaced Chinese: one word per two characters
+    ("南洋理工大学NTU发布报告", 6),
+    ("", 0),
+])
+def test_word_count(text, words):
+    assert word_count(text) == words
+
+
+def test_chinese_body_sentences_become_claims():
+    text = ("卫生部周五表示，过去一周全国新增病例比前一周下降了百分之二十。"
+            "南洋理工大学的研究人员说，疫苗接种率已经达到百分之九十三。好。")
+    claims = extract_claims("新加坡新增病例连续第二周下降", text)
+    assert [c.text for c in claims] == [
+        "新加坡新增病例连续第二周下降",
+        "卫生部周五表示，过去一周全国新增病例比前一周下降了百分之二十。",
+        "南洋理工大学的研究人员说，疫苗接种率已经达到百分之九十三。",
+    ]

@@ -132,8 +132,10 @@ def links_page(prefix: str, count: int = 30) -> str:
         (links_page("Headline"), "list of links"),
         (links_page("Search result"), "list of links"),
         ("<html><body><div><p>Broken <b><i>markup</p></div></span></table><<<>>", "too little text"),
+        ('<html lang="zh"><body><p>页面不存在。请返回首页。</p></body></html>', "too little text"),
     ],
-    ids=["empty", "whitespace", "binary", "not-found", "paywall-stub", "home-page", "search-results", "malformed"],
+    ids=["empty", "whitespace", "binary", "not-found", "paywall-stub", "home-page", "search-results", "malformed",
+         "chinese-not-found"],
 )
 def test_not_an_article(html, message_word):
     with pytest.raises(NotAnArticle) as error:
@@ -162,6 +164,16 @@ def test_not_an_article(html, message_word):
 )
 def test_synthetic_metadata(head, url, field, expected):
     assert getattr(extract_article(article_page(head=head), url=url), field) == expected
+
+
+def test_a_short_chinese_news_brief_is_an_article():
+    # 140 characters of Chinese say as much as a 400-letter English brief.
+    brief = ("遭美国通缉的马来西亚籍国防承包商法兰西斯星期三（9月21日）在委内瑞拉被捕，他当时正准备登上飞往俄罗斯的航班。"
+             "这名绰号“胖子伦纳德”的法兰西斯来自槟城，曾向美国海军军官行贿，以换取机密资料和合约。"
+             "美国司法部表示，将尽快向委内瑞拉提出引渡要求。")
+    html = (f'<html lang="zh"><head><meta charset="utf-8"><title>国防承包商在委内瑞拉被捕</title></head>'
+            f"<body><article><h1>国防承包商在委内瑞拉被捕</h1><p>{brief}</p></article></body></html>")
+    assert extract_article(html, url="https://news.example/zh/1").text == brief
 
 
 def test_synthetic_article_text_without_headline_or_footer():
