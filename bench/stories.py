@@ -1,10 +1,9 @@
 """Story benchmark: capture plain-text articles in order through the Engine, then read related coverage.
 
 Each article is wrapped as minimal HTML and captured with `Engine.capture`, exactly as a page from the
-browser would be. An article's related ranking comes from the links between its claims and other
-articles' claims (`Store.get_article(...)["claims"][*]["matches"]`), the data the product's related
-coverage is built from; other articles are ranked by the sum of link similarities (max as tie-break).
-The story the product assigned (`article_summary(id)["story_id"]`) is reported as "story".
+browser would be. An article's related ranking is the product's own (`Engine.related_articles`, what
+the popup's related coverage is grouped from): its story first, then articles sharing its names and
+figures or a claim. The story the product assigned (`article_summary(id)["story_id"]`) is reported as "story".
 
 Output: JSONL {"id", "related": [article_id, ...], "story"} for the stories scorer.
 """
@@ -14,7 +13,6 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections import defaultdict
 from pathlib import Path
 
 from server.claims import split_sentences
@@ -38,20 +36,6 @@ def as_html(title: str, text: str, lang: str | None) -> str:
     title = html.escape(title or "")
     return (f'<html lang="{html.escape(lang or "en")}"><head><meta charset="utf-8"><title>{title}</title></head>'
             f"<body><article><h1>{title}</h1>{body}</article></body></html>")
-
-
-def related_ranking(store, article_id: int) -> list[int]:
-    """Other articles by the links between claims: sum of similarities, then the strongest single link."""
-    total: dict[int, float] = defaultdict(float)
-    best: dict[int, float] = defaultdict(float)
-    for claim in store.get_article(article_id)["claims"]:
-        for match in claim["matches"]:
-            other = match["other"]["article"]["id"]
-            if other == article_id:
-                continue
-            total[other] += match["similarity"]
-            best[other] = max(best[other], match["similarity"])
-    return sorted(total, key=lambda a: (-total[a], -best[a], a))
 
 
 def predict(data_dir: Path, out: Path, limit: int | None = None) -> dict:
@@ -78,7 +62,7 @@ def predict(data_dir: Path, out: Path, limit: int | None = None) -> dict:
             if row_id is None:
                 rows.append({"id": article["id"], "related": []})
                 continue
-            related = [dataset_id[a] for a in related_ranking(engine.store, row_id) if a in dataset_id]
+            related = [dataset_id[a] for a, _ in engine.related_articles(row_id) if a in dataset_id]
             story = engine.store.article_summary(row_id)["story_id"]
             rows.append({"id": article["id"], "related": related,
                          "story": f"s{story}" if story is not None else f"a{row_id}"})

@@ -126,5 +126,39 @@ def m002_create_pairing(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_create_article_anchors(db: Database) -> None:
+    """Names and figures per article, for telling which articles cover the same event."""
+    from server.anchors import anchors
+
+    db.executescript(
+        """
+        CREATE TABLE article_anchors (
+            anchor TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            PRIMARY KEY (anchor, article_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_article_anchors_article ON article_anchors(article_id);
+        -- How many articles name each anchor, kept by triggers so rarity costs one lookup.
+        CREATE TABLE anchor_counts (
+            anchor TEXT PRIMARY KEY,
+            articles INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TRIGGER article_anchors_counted AFTER INSERT ON article_anchors BEGIN
+            INSERT INTO anchor_counts (anchor, articles) VALUES (new.anchor, 1)
+                ON CONFLICT (anchor) DO UPDATE SET articles = articles + 1;
+        END;
+        CREATE TRIGGER article_anchors_uncounted AFTER DELETE ON article_anchors BEGIN
+            UPDATE anchor_counts SET articles = articles - 1 WHERE anchor = old.anchor;
+        END;
+        """
+    )
+    rows = db.execute("SELECT id, coalesce(title, '') || char(10) || text FROM articles").fetchall()
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO article_anchors (anchor, article_id) VALUES (?, ?)",
+        [(anchor, article_id) for article_id, text in rows for anchor in anchors(text)],
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import stories
+from .anchors import anchors
 from .claims import Claim, extract_claims
 from .embeddings import from_blob, text_hash, to_blob
 from .extract import Extracted, NotAnArticle, extract_article
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 EXTRACTOR_VERSION = "1"
 MAX_LINKS_PER_CLAIM = 5
+MAX_RELATED = 50           # related articles listed for one article
 SELECTION_MIN_CHARS = 200
 
 
@@ -153,8 +155,10 @@ class Engine:
         return kept
 
     def _store_claims(self, conn, article_id: int, claims: list[Claim], hashes: list[str],
-                      fresh: dict[str, bytes], links: list[dict]) -> list[int]:
-        """Claims, their new vectors, their links and the article's story, inside the caller's transaction."""
+                      fresh: dict[str, bytes], links: list[dict], names: list[str],
+                      neighbours: dict[int, float]) -> list[int]:
+        """Claims, their new vectors, their links, the article's anchors and its story, inside the caller's
+        transaction."""
         claim_ids = self.store.insert_claims(conn, article_id, [
             {**asdict(c), "text_hash": h} for c, h in zip(claims, hashes)])
         self.store.put_vectors(conn, self.embedder.model_name, fresh)
@@ -162,7 +166,8 @@ class Engine:
             {"claim_id": claim_ids[l["query"]], "other_claim_id": l["other_claim_id"], "label": l["label"],
              "confidence": l["confidence"], "reason": l["reason"], "similarity": l["similarity"]}
             for l in links])
-        stories.assign(self.store, conn, article_id, links, hashes)
+        self.store.insert_anchors(conn, article_id, names)
+        stories.assign(self.store, conn, article_id, links, hashes, neighbours)
         return claim_ids
 
     # -- capture ---------------------------------------------------------------------------------------
@@ -204,6 +209,8 @@ class Engine:
         hashes = [text_hash(c.text) for c in claims]
         vectors, fresh = self.vectors_for([c.text for c in claims])
         links = self.judge_claims(claims, vectors)
+        names = anchors(f"{heading or ''}\n{extracted.text}")
+        neighbours = stories.anchor_neighbours(self.store, names)
         article = {
             "url": page_url, "canonical_url": canonical, "domain": domain_of(canonical), "content_hash": digest,
             "title": heading, "site": extracted.site or domain_of(canonical), "author": extracted.author,
@@ -215,7 +222,7 @@ class Engine:
             if duplicate is not None:      # a concurrent capture of the same page won the race
                 return CaptureResult(False, duplicate, time.perf_counter() - started)
             article_id = self.store.insert_article(conn, article, html, EXTRACTOR_VERSION)
-            claim_ids = self._store_claims(conn, article_id, claims, hashes, fresh, links)
+            claim_ids = self._store_claims(conn, article_id, claims, hashes, fresh, links, names, neighbours)
         self.index.add(claim_ids, [article_id] * len(claim_ids), vectors)
         seconds = time.perf_counter() - started
         log.info("captured article %d (%d claims, %d links) in %.0f ms", article_id, len(claims), len(links), seconds * 1000)
@@ -247,9 +254,11 @@ class Engine:
             hashes = [text_hash(c.text) for c in claims]
             vectors, fresh = self.vectors_for([c.text for c in claims])
             links = self.judge_claims(claims, vectors, exclude_article=article_id)
+            names = anchors(f"{fields['title'] or ''}\n{fields['text']}")
+            neighbours = stories.anchor_neighbours(store, names)   # only earlier articles have anchors yet
             with store.write() as conn:
                 store.replace_article_content(conn, article_id, fields)
-                claim_ids = self._store_claims(conn, article_id, claims, hashes, fresh, links)
+                claim_ids = self._store_claims(conn, article_id, claims, hashes, fresh, links, names, neighbours)
             self.index.add(claim_ids, [article_id] * len(claim_ids), vectors)
             summary["articles"] += 1
             summary["claims"] += len(claims)
@@ -278,25 +287,39 @@ class Engine:
         return {"article": article, "claims": claims, "related": self.related(article_id, claims),
                 "contradictions": contradictions}
 
-    def related(self, article_id: int, claims: list[dict]) -> list[dict]:
-        """Related coverage grouped into stories, this article's own story first; reprints of one wire
-        copy are folded into one entry."""
+    def related_articles(self, article_id: int, claims: list[dict] | None = None) -> list[tuple[int, float]]:
+        """Other articles on the same event, closest first: the article's own story, then articles that
+        share enough of its names and figures or a claim. (article id, anchor similarity) pairs."""
+        if claims is None:
+            claims = self.store.article_claims(article_id)
         own = self.store.article_summary(article_id)
-        linked = {m["other"]["article"]["id"] for c in claims for m in c["matches"]}
-        story_ids = []
+        names = [a for a, _ in self.store.anchors_of([article_id]).get(article_id, [])]
+        scores = stories.anchor_neighbours(self.store, names, article_id)
+        linked = {m["other"]["article"]["id"] for c in claims for m in c["matches"]} - {article_id}
+        members = set()
         if own and own["story_id"] is not None:
-            story_ids.append(own["story_id"])
-        for sid in sorted(set(self.store.story_ids_of_articles(sorted(linked)).values()) - {None}):
-            if sid not in story_ids:
-                story_ids.append(sid)
+            members = {a["id"] for a in self.store.story_articles(own["story_id"])} - {article_id}
+        chosen = members | linked | {a for a, s in scores.items() if s >= stories.RELATED_ANCHOR_MIN}
+        ranked = sorted(chosen, key=lambda a: (a not in members, -scores.get(a, 0.0), a not in linked, -a))
+        return [(a, round(scores.get(a, 0.0), 4)) for a in ranked[:MAX_RELATED]]
+
+    def related(self, article_id: int, claims: list[dict]) -> list[dict]:
+        """Related coverage grouped into stories, this article's own story first, then the others in
+        order of their closest article; reprints of one wire copy are folded into one entry."""
+        own = self.store.article_summary(article_id)
+        ranked = [a for a, _ in self.related_articles(article_id, claims)]
+        story_of = self.store.story_ids_of_articles(ranked)
+        story_ids = [own["story_id"]] if own and own["story_id"] is not None else []
+        for other in ranked:
+            if story_of.get(other) is not None and story_of[other] not in story_ids:
+                story_ids.append(story_of[other])
+        shown = set(ranked)
         groups = []
         for sid in story_ids:
             header = self.store.story_header(sid)
             if header is None:
                 continue
-            members = [a for a in self.store.story_articles(sid) if a["id"] != article_id]
-            if sid != (own or {}).get("story_id"):
-                members = [a for a in members if a["id"] in linked]
+            members = [a for a in self.store.story_articles(sid) if a["id"] != article_id and a["id"] in shown]
             entries = fold_reprints(members)
             if entries:
                 groups.append({**header, "articles": entries})

@@ -189,6 +189,7 @@ class Store:
             {**article, "id": article_id},
         )
         conn.execute("DELETE FROM claims WHERE article_id = ?", (article_id,))
+        conn.execute("DELETE FROM article_anchors WHERE article_id = ?", (article_id,))
 
     def page_html(self, article_id: int) -> str | None:
         row = self.reader.execute("SELECT html_gz FROM pages WHERE article_id = ?", (article_id,)).fetchone()
@@ -293,6 +294,7 @@ class Store:
     def reset_links_and_stories(self) -> None:
         with self.write() as conn:
             conn.execute("DELETE FROM links")
+            conn.execute("DELETE FROM article_anchors")
             conn.execute("UPDATE articles SET story_id = NULL, source_id = NULL")
             conn.execute("DELETE FROM stories")
 
@@ -350,6 +352,43 @@ class Store:
                  WHERE text_hash IN ({marks}) AND article_id != ? GROUP BY article_id""",
             (*hashes, exclude),
         )}
+
+    def insert_anchors(self, conn, article_id: int, anchors: list[str]) -> None:
+        conn.executemany("INSERT OR IGNORE INTO article_anchors (anchor, article_id) VALUES (?, ?)",
+                         [(a, article_id) for a in anchors])
+
+    def anchor_counts(self, anchors: list[str], conn=None) -> tuple[dict[str, int], int]:
+        """({anchor: articles naming it}, articles in all) for the given anchors."""
+        conn = conn or self.reader
+        counts: dict[str, int] = {}
+        for start in range(0, len(anchors), 500):
+            chunk = anchors[start:start + 500]
+            counts.update(conn.execute(
+                f"SELECT anchor, articles FROM anchor_counts WHERE anchor IN ({','.join('?' * len(chunk))})", chunk))
+        total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        return counts, total
+
+    def articles_naming(self, anchors: list[str], exclude: int | None = None, conn=None) -> list[tuple[int, str]]:
+        """(article id, anchor) for every article that names one of the anchors."""
+        conn = conn or self.reader
+        if not anchors:
+            return []
+        return [tuple(r) for r in conn.execute(
+            f"SELECT article_id, anchor FROM article_anchors WHERE anchor IN ({','.join('?' * len(anchors))})"
+            " AND article_id != ?", (*anchors, -1 if exclude is None else exclude))]
+
+    def anchors_of(self, article_ids: list[int], conn=None) -> dict[int, list[tuple[str, int]]]:
+        """{article id: [(anchor, articles naming it), ...]}."""
+        conn = conn or self.reader
+        out: dict[int, list[tuple[str, int]]] = {a: [] for a in article_ids}
+        if not article_ids:
+            return out
+        for article_id, anchor, count in conn.execute(
+                f"""SELECT a.article_id, a.anchor, c.articles FROM article_anchors a
+                      JOIN anchor_counts c ON c.anchor = a.anchor
+                     WHERE a.article_id IN ({','.join('?' * len(article_ids))})""", list(article_ids)):
+            out[article_id].append((anchor, count))
+        return out
 
     def refresh_story_title(self, conn, story_id: int) -> None:
         """A story is named after its earliest article's headline."""

@@ -1,78 +1,91 @@
-"""Stories: articles that share claims, and reprints of the same wire copy.
+"""Stories: articles that report the same event, and reprints of the same wire copy.
 
-An arriving article joins the story of every earlier article it shares a claim with (merging those
-stories when it bridges them) or starts a story of its own. An article whose sentences are mostly the
-very sentences of an earlier one is a reprint: it keeps that article as its source, so the same
-agency copy in five outlets counts as one source.
+An arriving article joins the story of the earlier article whose names and figures it shares most
+(see anchors.py), when they share enough, or starts a story of its own. Claim links alone are a weaker
+sign: two articles can agree on a sentence ("the Kremlin denied it") and be about different events.
+An article whose sentences are mostly the very sentences of an earlier one is a reprint: it keeps that
+article as its source, so the same agency copy in five outlets counts as one source.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
-STRONG_SIMILARITY = 0.62       # a supports/disputes link this close ties two articles to one story
-WEAK_SIMILARITY = 0.55         # ...or this many looser links do
-WEAK_LINKS_NEEDED = 2
+from . import anchors as anchor_words
+
 REPRINT_SIMILARITY = 0.93      # a sentence this close to an earlier one is the same sentence, re-edited
 REPRINT_SHARE = 0.6            # share of an article's claims that must be reprinted
 REPRINT_MIN_CLAIMS = 3
+STORY_ANCHOR_MIN = 0.25        # anchor similarity at which an article joins the other's story
+RELATED_ANCHOR_MIN = 0.06      # ... and at which it is still worth listing as related coverage
+LOOKUP_ANCHORS = 48            # the new article's rarest anchors looked up in the history
+COMMON_ANCHOR_SHARE = 0.05     # anchors named by more of the history than this are too common to look up
+SCORED_CANDIDATES = 200        # articles scored in full after the lookup
 
 
-@dataclass
-class ArticleEvidence:
-    """What one earlier article has in common with the new one."""
-    strong: int = 0
-    weak: int = 0
-    near_identical: int = 0
-    best_similarity: float = 0.0
-
-    @property
-    def same_story(self) -> bool:
-        return self.strong >= 1 or self.weak >= WEAK_LINKS_NEEDED
-
-
-def gather_evidence(links: list[dict]) -> dict[int, ArticleEvidence]:
-    """links: {query, other_article_id, label, similarity} for every judged pair of the new article."""
-    evidence: dict[int, ArticleEvidence] = defaultdict(ArticleEvidence)
+def near_copies(links: list[dict]) -> dict[int, int]:
+    """{earlier article: how many of the new article's claims are near-copies of its sentences}.
+    links: {query, other_article_id, similarity} for every judged pair of the new article."""
     near: dict[int, set[int]] = defaultdict(set)
     for link in links:
-        ev = evidence[link["other_article_id"]]
-        sim = link["similarity"]
-        ev.best_similarity = max(ev.best_similarity, sim)
-        if link["label"] in ("supports", "disputes") and sim >= STRONG_SIMILARITY:
-            ev.strong += 1
-        elif sim >= WEAK_SIMILARITY:
-            ev.weak += 1
-        if sim >= REPRINT_SIMILARITY:
+        if link["similarity"] >= REPRINT_SIMILARITY:
             near[link["other_article_id"]].add(link["query"])
-    for article_id, queries in near.items():
-        evidence[article_id].near_identical = len(queries)
-    return dict(evidence)
+    return {article_id: len(queries) for article_id, queries in near.items()}
 
 
-def reprint_source(evidence: dict[int, ArticleEvidence], claim_count: int,
-                   identical: dict[int, int]) -> int | None:
+def reprint_source(near: dict[int, int], claim_count: int, identical: dict[int, int]) -> int | None:
     """The earlier article this one reprints, if any (the earliest of the best candidates)."""
     if claim_count < REPRINT_MIN_CLAIMS:
         return None
     best = None
-    for article_id in sorted(set(evidence) | set(identical)):
-        shared = max(identical.get(article_id, 0), evidence.get(article_id, ArticleEvidence()).near_identical)
+    for article_id in sorted(set(near) | set(identical)):
+        shared = max(identical.get(article_id, 0), near.get(article_id, 0))
         if shared / claim_count >= REPRINT_SHARE and (best is None or shared > best[1]):
             best = (article_id, shared)
     return best[0] if best else None
 
 
-def assign(store, conn, article_id: int, links: list[dict], claim_hashes: list[str]) -> tuple[int, int]:
-    """Put a freshly stored article into a story; returns (story id, source id). Runs in the capture's
-    write transaction."""
-    evidence = gather_evidence(links)
+def anchor_neighbours(store, names: list[str], article_id: int | None = None, conn=None) -> dict[int, float]:
+    """{other article: anchor similarity} for the articles that share the rarer of `names`.
+
+    `article_id` is the article's own id once it is stored (its own anchors are then not counted as
+    the history's); None while it is being captured."""
+    if not names:
+        return {}
+    counts, total = store.anchor_counts(names, conn)
+    own = 1 if article_id is not None else 0
+    history = max(total - own, 0)
+    weight = {a: anchor_words.idf(counts.get(a, own) - own, history) for a in names}
+    too_common = max(20, COMMON_ANCHOR_SHARE * history)
+    lookup = sorted((a for a in names if 0 < counts.get(a, 0) - own <= too_common), key=lambda a: -weight[a])
+    partial: dict[int, float] = defaultdict(float)
+    for other, anchor in store.articles_naming(lookup[:LOOKUP_ANCHORS], exclude=article_id, conn=conn):
+        partial[other] += weight[anchor]
+    best = sorted(partial, key=lambda a: -partial[a])[:SCORED_CANDIDATES]
+    mine = set(names)
+    scores = {}
+    for other, named in store.anchors_of(best, conn).items():
+        for anchor, count in named:
+            if anchor not in weight:
+                weight[anchor] = anchor_words.idf(count, history)
+        score = anchor_words.similarity(mine, {a for a, _ in named}, weight)
+        if score > 0:
+            scores[other] = score
+    return scores
+
+
+def assign(store, conn, article_id: int, links: list[dict], claim_hashes: list[str],
+           neighbours: dict[int, float]) -> tuple[int, int]:
+    """Put a freshly stored article into a story; returns (story id, source id). `neighbours` are its
+    anchor similarities to earlier articles. Runs in the capture's write transaction."""
     identical = store.articles_sharing_hashes(list(set(claim_hashes)), exclude=article_id)
-    source = reprint_source(evidence, len(set(claim_hashes)), identical)
+    source = reprint_source(near_copies(links), len(set(claim_hashes)), identical)
     source_id = store.source_of(source, conn) if source is not None else article_id
 
-    related_articles = [a for a, ev in evidence.items() if ev.same_story]
+    related_articles = []
+    closest = max(neighbours.items(), key=lambda kv: (kv[1], -kv[0]), default=None)
+    if closest is not None and closest[1] >= STORY_ANCHOR_MIN:
+        related_articles.append(closest[0])
     if source is not None:
         related_articles.append(source)
     stories = sorted({s for s in store.story_ids_of_articles(related_articles, conn).values() if s is not None})

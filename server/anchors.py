@@ -1,0 +1,57 @@
+"""Anchors: the names and figures that pin a report to one event, whatever language it is written in.
+
+Two reports of the same event name the same people, places and organisations and quote the same
+figures, even when one is in English and the other in Chinese or Malay ("COVID-19", "NTU", "93%").
+Weighted by how rare they are in the reader's history (IDF), the anchors two articles share are the
+strongest sign that they tell the same story; the embedding model, trained on English, cannot see that
+across languages.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+# Names: a capitalised word, an acronym, or a mixed token ("COVID-19", "McDonald", "G20"); figures: a number
+# of two or more digits or with thousands separators, with its decimals or per cent. ASCII look-arounds,
+# not \b: in "对COVID-19的" the Chinese characters around the name are word characters too.
+_ANCHOR = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)*)(?![A-Za-z0-9])"
+    r"|(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d{2,})(?:\.\d+)?%?"
+)
+# Capitalised because they open a sentence, not because they name something.
+_COMMON = frozenset(
+    """the and but for nor yet this that these those there then than they their them she her his him its
+    our you your who what when where which while why how after before since until during with without from
+    into onto upon about above below under over between among also however meanwhile still some many most
+    more much other others such each every all any both either neither one two three four five six seven
+    eight nine ten here now today yesterday tomorrow last next new not no yes if as at by in of on or to up
+    mr mrs ms dr""".split()
+)
+MAX_ANCHORS = 400          # a very long page: its most repeated anchors are enough
+
+
+def anchors(text: str) -> list[str]:
+    """The article's distinct anchors, lower-cased, most frequent first."""
+    counts: dict[str, int] = {}
+    for match in _ANCHOR.findall(text or ""):
+        token = match.lower().replace(",", "")
+        if token in _COMMON and not match.isupper():   # "Who" opens a question, "WHO" is a name
+            continue
+        counts[token] = counts.get(token, 0) + 1
+    ranked = sorted(counts, key=lambda t: (-counts[t], t))
+    return ranked[:MAX_ANCHORS]
+
+
+def idf(document_frequency: int, articles: int) -> float:
+    """Rarity of an anchor among `articles` earlier articles (smoothed, never negative)."""
+    return math.log((articles + 1) / (document_frequency + 1)) + 0.1
+
+
+def similarity(mine: set[str], theirs: set[str], weight: dict[str, float]) -> float:
+    """IDF-weighted overlap of two anchor sets, normalised like a cosine (0..1)."""
+    shared = mine & theirs
+    if not shared:
+        return 0.0
+    norm = math.sqrt(sum(weight.get(a, 0.0) for a in mine) * sum(weight.get(a, 0.0) for a in theirs))
+    return sum(weight.get(a, 0.0) for a in shared) / norm if norm else 0.0

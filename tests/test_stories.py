@@ -1,0 +1,121 @@
+"""Stories and related coverage: reports of one event join one story, across languages; others stay apart."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from sqlite_utils import Database
+
+from server.migrations import migrations
+from server.store import Store
+from server.stories import near_copies, reprint_source
+
+VACCINE_EN = ("NTU study finds 93% of Singapore students vaccinated against COVID-19", [
+    "Researchers at Nanyang Technological University (NTU) said on Tuesday that 93% of students in Singapore "
+    "have received two doses of a COVID-19 vaccine.",
+    "The NTU survey of 4,812 students was carried out between March and May 2021, the university said.",
+    "Health Minister Ong Ye Kung welcomed the findings and said the Ministry of Health would publish "
+    "its own figures next week.",
+    "The study found that vaccination rates were lowest among students aged 18 to 20.",
+])
+VACCINE_ZH = ("南洋理工大学NTU调查：93%学生已接种COVID-19疫苗", [
+    "南洋理工大学（NTU）周二发布调查报告，显示新加坡93%的学生已经完成两剂COVID-19疫苗接种。",
+    "这项调查在2021年3月至5月间进行，共访问了4,812名学生。",
+    "卫生部长王乙康对调查结果表示欢迎，并说卫生部将在下周公布自己的数据。",
+    "调查还发现，18至20岁学生的接种率最低。",
+])
+FOOTBALL_EN = ("Arsenal beat Chelsea in the London derby", [
+    "Arsenal beat Chelsea 3-1 at the Emirates Stadium on Saturday, with Bukayo Saka scoring twice.",
+    "Mikel Arteta said his players had shown great character after conceding early to Cole Palmer.",
+    "The win lifts Arsenal to second place in the Premier League table, four points behind Liverpool.",
+    "Chelsea manager Enzo Maresca said his side had been punished for their mistakes.",
+])
+
+
+def page(title: str, paragraphs: list[str], lang: str) -> str:
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return (f'<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+            f"<body><article><h1>{html.escape(title)}</h1>{body}</article></body></html>")
+
+
+@pytest.fixture
+def captured(hash_app):
+    engine = hash_app.extensions["crosscurrent"].engine
+    ids = {}
+    for key, (title, paragraphs), lang in [("en", VACCINE_EN, "en"), ("football", FOOTBALL_EN, "en"),
+                                           ("zh", VACCINE_ZH, "zh")]:
+        result = engine.capture(f"https://{key}.example/news/{key}", page(title, paragraphs, lang))
+        assert result.created
+        ids[key] = result.article_id
+    return engine, ids
+
+
+def story_of(engine, article_id):
+    return engine.store.article_summary(article_id)["story_id"]
+
+
+def test_a_chinese_report_joins_the_english_story_of_the_same_event(captured):
+    engine, ids = captured
+    assert story_of(engine, ids["zh"]) == story_of(engine, ids["en"])
+    assert story_of(engine, ids["football"]) not in (story_of(engine, ids["en"]), None)
+
+
+@pytest.mark.parametrize("article, related", [
+    ("zh", ["en"]),
+    ("en", ["zh"]),
+    ("football", []),
+])
+def test_related_articles(captured, article, related):
+    engine, ids = captured
+    ranked = [a for a, _ in engine.related_articles(ids[article])]
+    assert ranked == [ids[key] for key in related]
+
+
+def test_the_view_groups_related_coverage_by_story(captured):
+    engine, ids = captured
+    view = engine.view(ids["zh"])
+    assert [[a["id"] for a in group["articles"]] for group in view["related"]] == [[ids["en"]]]
+
+
+def test_forgetting_an_article_forgets_its_anchors(captured):
+    engine, ids = captured
+    count = "SELECT articles FROM anchor_counts WHERE anchor = 'ntu'"
+    assert engine.store.reader.execute(count).fetchone()[0] == 2
+    assert engine.forget(ids["zh"])
+    assert engine.store.reader.execute(count).fetchone()[0] == 1
+    assert engine.store.anchors_of([ids["zh"]]) == {ids["zh"]: []}
+    assert engine.related_articles(ids["en"]) == []
+
+
+def test_upgrade_gives_stored_articles_their_anchors(tmp_path):
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m003_create_article_anchors")
+    for n in range(2):
+        old["articles"].insert({
+            "url": f"https://a.example/{n}", "canonical_url": f"https://a.example/{n}", "domain": "a.example",
+            "content_hash": f"h{n}", "title": "Kremlin denies calls", "text": "Peskov said Putin and Trump had not spoken.",
+            "captured_at": "2024-01-01T00:00:00Z", "created_at": "2024-01-01T00:00:00Z"})
+    old.conn.close()
+    store = Store(path)
+    counts, total = store.anchor_counts(["peskov", "kremlin", "nobody"])
+    assert (counts, total) == ({"peskov": 2, "kremlin": 2}, 2)
+    store.close()
+
+
+@pytest.mark.parametrize("links, claim_count, identical, source", [
+    # Most sentences are near-copies of article 7: a reprint of it.
+    ([{"query": q, "other_article_id": 7, "similarity": 0.97} for q in range(4)], 5, {}, 7),
+    # Close, but not the same sentences: not a reprint.
+    ([{"query": q, "other_article_id": 7, "similarity": 0.9} for q in range(4)], 5, {}, None),
+    # Identical sentence hashes count even without links.
+    ([], 4, {3: 3}, 3),
+    # Too short to call anything a reprint.
+    ([{"query": q, "other_article_id": 7, "similarity": 0.99} for q in range(2)], 2, {}, None),
+    # Two candidates: the one sharing more wins.
+    ([{"query": q, "other_article_id": 7, "similarity": 0.99} for q in range(3)]
+     + [{"query": q, "other_article_id": 2, "similarity": 0.99} for q in range(4)], 5, {}, 2),
+])
+def test_reprint_source(links, claim_count, identical, source):
+    assert reprint_source(near_copies(links), claim_count, identical) == source
