@@ -2,7 +2,9 @@
 
 Vectors of every stored claim live in one contiguous float32 matrix in memory, so a capture's claims
 are compared with the whole history in one matrix product; BM25 over the claims' full-text index adds
-the candidates that share rare words (names, numbers) which the embedding may rank lower.
+the candidates that share rare words (names, numbers) which the embedding may rank lower. BM25 searches
+only a claim's rarest words, as many as fit in LEXICAL_POSTINGS claims: its cost stays bounded as the
+history grows, and the words it skips are the ones most claims share, which BM25 weighs least.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 
 VECTOR_CANDIDATES = 12     # nearest claims kept per new claim
 LEXICAL_CANDIDATES = 8     # BM25 hits added per new claim
+LEXICAL_POSTINGS = 2_000   # claims BM25 may score per query (rarest words first): bounded at any history size
 MIN_SIMILARITY = 0.35      # below this cosine a pair is never shown
 
 
@@ -131,7 +134,7 @@ def find_candidates(index: ClaimIndex, store, texts: list[str], vectors: np.ndar
         for claim_id, article_id, similarity in hits:
             candidates[(qi, claim_id)] = Candidate(qi, claim_id, article_id, similarity, 0.0)
     for qi, text in enumerate(texts):
-        for claim_id, bm25 in store.lexical_claim_search(text, LEXICAL_CANDIDATES, exclude_article):
+        for claim_id, bm25 in store.lexical_claim_search(text, LEXICAL_CANDIDATES, exclude_article, LEXICAL_POSTINGS):
             key = (qi, claim_id)
             if key in candidates:
                 candidates[key].lexical = bm25
@@ -151,7 +154,7 @@ def rank_claims(index: ClaimIndex, store, text: str, vector: np.ndarray, k: int 
     fused: dict[int, float] = {}
     for claim_id, _article, similarity in index.search(vector[None, :], k=max(k, 50), min_similarity=-1.0)[0]:
         fused[claim_id] = similarity
-    for claim_id, bm25 in store.lexical_claim_search(text, max(k, 50)):
+    for claim_id, bm25 in store.lexical_claim_search(text, max(k, 50), postings=LEXICAL_POSTINGS):
         base = fused.get(claim_id)
         if base is None:
             other = index.vector_of(claim_id)

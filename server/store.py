@@ -53,17 +53,22 @@ def _page(page: int, per_page: int) -> tuple[int, int]:
     return page, per_page
 
 
-def fts_query(text: str, max_terms: int = 24) -> str | None:
-    """A safe FTS5 OR-query from free text: words only, quoted, so user input is never FTS syntax."""
-    words, seen = [], set()
+def fts_words(text: str, max_terms: int = 24) -> list[str]:
+    """The searchable words of free text: letters and digits only, no stopwords, each once."""
+    words: list[str] = []
     for raw in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split():
-        if len(raw) < 3 or raw in STOPWORDS or raw in seen:
+        if len(raw) < 3 or raw in STOPWORDS or raw in words:
             continue
-        seen.add(raw)
-        words.append(f'"{raw}"')
+        words.append(raw)
         if len(words) >= max_terms:
             break
-    return " OR ".join(words) if words else None
+    return words
+
+
+def fts_query(text: str, max_terms: int = 24) -> str | None:
+    """A safe FTS5 OR-query from free text: words only, quoted, so user input is never FTS syntax."""
+    words = fts_words(text, max_terms)
+    return " OR ".join(f'"{w}"' for w in words) if words else None
 
 
 def fts_all_terms(text: str) -> str | None:
@@ -260,11 +265,18 @@ class Store:
                 out[item["id"]] = item
         return out
 
-    def lexical_claim_search(self, text: str, limit: int = 20, exclude_article: int | None = None) -> list[tuple[int, float]]:
-        """BM25 over every claim; returns (claim id, bm25 score, higher is better)."""
-        query = fts_query(text)
-        if not query:
+    def lexical_claim_search(self, text: str, limit: int = 20, exclude_article: int | None = None,
+                             postings: int | None = None) -> list[tuple[int, float]]:
+        """BM25 over every claim; returns (claim id, bm25 score, higher is better).
+
+        `postings` bounds the work: only the query's rarest words are searched, as many as fit in that
+        many claims. Words that most claims contain add little to BM25 and cost the most to score."""
+        words = fts_words(text)
+        if postings is not None:
+            words = self._rarest_words(words, postings)
+        if not words:
             return []
+        query = " OR ".join(f'"{w}"' for w in words)
         rows = self.reader.execute(
             """SELECT claims_fts.rowid, -bm25(claims_fts) AS score FROM claims_fts
                WHERE claims_fts MATCH ? ORDER BY bm25(claims_fts) LIMIT ?""",
@@ -274,6 +286,22 @@ class Store:
             own = {r[0] for r in self.reader.execute("SELECT id FROM claims WHERE article_id = ?", (exclude_article,))}
             rows = [r for r in rows if r[0] not in own]
         return [(r[0], r[1]) for r in rows[:limit]]
+
+    def _rarest_words(self, words: list[str], postings: int) -> list[str]:
+        # Counting stops at the budget, so sizing up a word that every claim contains costs no more
+        # than the budget itself, at any history size.
+        docs = {w: self.reader.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?)",
+            (f'"{w}"', postings + 1)).fetchone()[0] for w in words}
+        chosen, spent = [], 0
+        for word in sorted(words, key=lambda w: docs[w]):
+            if docs[word] == 0:
+                continue           # in no claim: nothing to find
+            if spent + docs[word] > postings:
+                break
+            chosen.append(word)
+            spent += docs[word]
+        return chosen
 
     def dismissed_pairs(self) -> list[tuple[str, str, str]]:
         """Dismissed contradictions by the texts they join, so a rebuild can dismiss them again."""

@@ -120,3 +120,35 @@ def test_fts_query_is_words_only(text, expected):
 ])
 def test_search_box_terms(text, expected):
     assert fts_all_terms(text) == expected
+
+
+def store_with_claims(path, texts: list[str]) -> Store:
+    store = Store(path)
+    with store.write() as conn:
+        article_id = store.insert_article(conn, {
+            "url": "https://a.example/1", "canonical_url": "https://a.example/1", "domain": "a.example",
+            "content_hash": "h1", "title": "T", "site": "A", "author": None, "published": None, "language": "en",
+            "text": "\n".join(texts), "word_count": 1, "captured_at": "2024-01-01T00:00:00Z"}, "", "test")
+        store.insert_claims(conn, article_id, [
+            {"position": i, "text": t, "text_hash": f"t{i}", "is_headline": False, "speaker": None,
+             "polarity": "asserts", "proposition": t, "details": {}} for i, t in enumerate(texts)])
+    return store
+
+
+@pytest.mark.parametrize("query, postings, expected", [
+    # Unbounded: plain BM25 over every word.
+    ("ministers denied Peskov", None, {"peskov denied it", "ministers met 0", "ministers met 1", "ministers met 2",
+                                      "ministers met 3", "ministers met 4", "ministers met 5"}),
+    # Bounded: the rare words are searched first; the word most claims share no longer fits.
+    ("ministers denied Peskov", 3, {"peskov denied it"}),
+    ("ministers", 3, set()),
+    ("ministers", 6, {f"ministers met {i}" for i in range(6)}),
+    ("absent words only", 3, set()),
+])
+def test_lexical_search_within_a_postings_budget(tmp_path, query, postings, expected):
+    texts = ["peskov denied it"] + [f"ministers met {i}" for i in range(6)]
+    store = store_with_claims(tmp_path / "x.db", texts)
+    found = store.lexical_claim_search(query, limit=20, postings=postings)
+    text_of = dict(store.reader.execute("SELECT id, text FROM claims"))
+    assert {text_of[c] for c, _ in found} == expected
+    store.close()
