@@ -3,7 +3,9 @@
 Histories that large cannot be built by real captures in reasonable time, so they are synthetic: each
 article has ~30 claims whose texts are real sentences (from the test pages) tagged to be unique, and
 whose vectors are the real embeddings of those sentences plus Gaussian noise (cosine ~0.7 to the
-original), normalised, written through the store's own write methods. Each size runs in its own
+original), normalised, written through the store's own write methods. Its anchors are those of its
+sentences plus names drawn from a Zipf distribution over a large vocabulary, as in real reading: a few
+names everywhere, most in a handful of articles. Each size runs in its own
 subprocess so peak memory (VmHWM) belongs to that size alone.
 
 Per size: latency p50/p95 of POST /api/pages for the test pages (fresh URL and varied text each time,
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from server.anchors import anchors
 from server.claims import extract_claims
 from server.embeddings import text_hash, to_blob
 from server.extract import extract_article
@@ -47,6 +50,9 @@ log = logging.getLogger(__name__)
 CLAIMS_PER_ARTICLE = 30
 NOISE_PER_DIM = 0.052          # noise norm ~1.0 on 384 dims: cosine ~0.7 to the real sentence
 HISTORY_BATCH = 500            # synthetic articles per transaction
+SYNTHETIC_NAMES = 15           # Zipf-distributed names per synthetic article...
+NAME_VOCABULARY = 200_000      # ...out of this many
+NAME_ZIPF = 1.2
 CAPTURES_PER_PAGE = 5
 IMPORT_ARTICLES = 12
 DEFAULT_SIZES = (1000, 10000, 100000)
@@ -90,6 +96,7 @@ def build_history(store: Store, model: str, size: int, pool_texts: list[str], po
         vectors = pool_vectors[picks] + rng.normal(0, NOISE_PER_DIM, (count, CLAIMS_PER_ARTICLE, pool_vectors.shape[1]))
         vectors /= np.linalg.norm(vectors, axis=2, keepdims=True)
         vectors = vectors.astype(np.float32)
+        names = np.minimum(rng.zipf(NAME_ZIPF, size=(count, SYNTHETIC_NAMES)), NAME_VOCABULARY)
         blobs: dict[str, bytes] = {}
         with store.write() as conn:
             for a in range(count):
@@ -109,6 +116,7 @@ def build_history(store: Store, model: str, size: int, pool_texts: list[str], po
                     rows.append({"position": j, "text": text, "text_hash": digest, "is_headline": j == 0,
                                  "speaker": None, "polarity": "asserts", "proposition": text, "details": {}})
                 store.insert_claims(conn, article_id, rows)
+                store.insert_anchors(conn, article_id, anchors("\n".join(texts)) + [f"name{n}" for n in names[a]])
             store.put_vectors(conn, model, blobs)
     return time.perf_counter() - started
 
@@ -245,13 +253,15 @@ def startup_seconds(timeout: float = 180.0) -> float:
         port = free_port()
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "--data-dir", folder, "--port", str(port), "--model", embedder_name(), "serve"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "server.cli", "--data", folder, "--port", str(port), "--model", embedder_name(), "serve"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             while time.perf_counter() - started < timeout:
                 try:
                     status, _ = post_capture(port, token, "https://start.bench/1", html)
                 except OSError:
+                    if process.poll() is not None:
+                        raise RuntimeError(f"the server exited: {process.stderr.read()[-500:]}") from None
                     time.sleep(0.05)
                     continue
                 if status == 201:
