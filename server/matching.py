@@ -56,6 +56,8 @@ class ClaimIndex:
 
     def load(self, store, model: str) -> "ClaimIndex":
         """Add every stored claim newer than the newest one held (all of them on a fresh index)."""
+        # Sized once up front: growing by doubling would hold two copies of a multi-GB matrix at once.
+        self._grow(self._size + store.claims_after(self.max_claim_id))
         for rows in store.iter_claim_vectors(model, after_id=self.max_claim_id):
             self.add([r[0] for r in rows], [r[1] for r in rows], np.stack([from_blob(r[2]) for r in rows]))
         log.info("claim index: %d vectors", len(self))
@@ -65,8 +67,8 @@ class ClaimIndex:
         capacity = self._matrix.shape[0]
         if needed <= capacity:
             return
-        while capacity < needed:
-            capacity *= 2
+        # 25% more, plus 5% headroom: at 100k articles a doubling would cost gigabytes for little.
+        capacity = max(needed, capacity + capacity // 4) + max(4096, needed // 20)
         for name in ("_matrix", "_claim_ids", "_article_ids"):
             old = getattr(self, name)
             new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)

@@ -239,6 +239,9 @@ class Store:
                 return
             yield rows
 
+    def claims_after(self, after_id: int = 0) -> int:
+        return self.reader.execute("SELECT count(*) FROM claims WHERE id > ?", (after_id,)).fetchone()[0]
+
     def claims_missing_vectors(self, model: str) -> list[dict]:
         return self._rows(
             """SELECT DISTINCT c.text_hash, c.text FROM claims c
