@@ -26,8 +26,10 @@ run: install
 serve: install
 	$(VENV)/bin/crosscurrent serve
 
+# The tests, then the quick benchmarks: they fail when a quality figure drops below bench/floors.json.
 test: install-test
 	$(VENV)/bin/pytest -q
+	$(VENV)/bin/python -m bench all --quick --skip-without-data
 
 # Unit tests only: no browser, no window, no model.
 test-fast: install-test

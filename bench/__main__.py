@@ -2,7 +2,7 @@
 
     python -m bench predict TASK --data DIR --out FILE [--limit N]
     python -m bench score TASK --data DIR --pred FILE
-    python -m bench all [--quick] [--data-root DIR] [--out DIR]
+    python -m bench all [--quick] [--data-root DIR] [--out DIR] [--skip-without-data]
     python -m bench speed [--sizes 1000,10000,100000]
 
 `--model hash` (or CROSSCURRENT_BENCH_MODEL=hash) runs without the embedding model: for tests only.
@@ -227,7 +227,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--pred", type=Path, required=True)
     a = commands.add_parser("all", help="predict and score every task, baselines and speed")
     a.add_argument("--quick", action="store_true", help="small fixed subsets; fail below bench/floors.json")
-    a.add_argument("--data-root", type=Path, default=None)
+    a.add_argument("--data-root", type=Path, default=None,
+                   help="folder of the task folders (default: ../shared/data beside the repository)")
+    a.add_argument("--skip-without-data", action="store_true",
+                   help="exit 0 with a message when the data folder is missing (for `make test`)")
     a.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
     v = commands.add_parser("speed", help="capture latency, import rate, memory and start-up")
     v.add_argument("--sizes", default="1000,10000,100000")
@@ -260,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
 
     root = args.data_root or common.data_root()
     if not root.is_dir():
+        if args.skip_without_data:
+            print(f"benchmarks skipped: no benchmark data at {root}")
+            return 0
         print(f"no benchmark data at {root}", file=sys.stderr)
         return 2
     started = time.perf_counter()

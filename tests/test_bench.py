@@ -154,3 +154,24 @@ def test_claims_subset_keeps_gold_and_cuts_the_rest(claims_dir: Path, tmp_path: 
     assert len(common.read_jsonl(subset / "queries.jsonl")) == queries
     assert len(common.read_jsonl(subset / "claims.jsonl")) == claims
     assert len((subset / "qrels.tsv").read_text().split()) == 2 * queries
+
+
+@pytest.mark.parametrize("flags, status", [
+    ([], 2),                               # asked for benchmarks that cannot run: an error
+    (["--skip-without-data"], 0),          # `make test` on a checkout without the data: a clear skip
+])
+def test_all_without_data(tmp_path: Path, capsys, flags, status):
+    assert bench_cli.main(["all", "--quick", "--data-root", str(tmp_path / "missing"), *flags]) == status
+    out = capsys.readouterr()
+    assert "no benchmark data" in out.out + out.err
+
+
+@pytest.mark.parametrize("value, error, failures", [
+    (0.95, "", []),
+    (0.5, "", ["stories: map 0.5000 below the floor"]),
+    (None, "ValueError: broken", ["stories: no figure (ValueError: broken)"]),
+])
+def test_floors(value, error, failures):
+    row = bench_cli.Row("stories", "stories", primary="map", value=value, error=error)
+    found = bench_cli.check_floors([row, bench_cli.Row("not floored", "nli", value=0.0)])
+    assert [f[:len(expected)] for f, expected in zip(found, failures)] == failures and len(found) == len(failures)
