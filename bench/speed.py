@@ -32,6 +32,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +58,8 @@ NAME_ZIPF = 1.2
 CAPTURES_PER_PAGE = 5
 IMPORT_ARTICLES = 12
 DEFAULT_SIZES = (1000, 10000, 100000)
+KEEP_HELP = ("keep each size's synthetic history in DIR/<size>/ and reuse it next time (the 100k history takes "
+             "about 25 minutes to build and 9 GB; articles captured by a run stay in it)")
 
 
 def test_pages() -> dict[str, str]:
@@ -163,7 +167,19 @@ def profile_capture(engine, html: str, top: int = 12) -> list[str]:
     return [re.sub(r"\s+", " ", line.strip()) for line in lines if "{built-in method builtins.exec}" not in line][:top]
 
 
-def measure_size(size: int) -> dict:
+@contextmanager
+def history_folder(size: int, keep: Path | None) -> Iterator[Path]:
+    """A data folder for one size: temporary, or kept under `keep` to be reused by the next run."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="crosscurrent-speed-") as folder:
+            yield Path(folder)
+        return
+    folder = Path(keep) / str(size)
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder
+
+
+def measure_size(size: int, keep: Path | None = None) -> dict:
     from werkzeug.serving import make_server
 
     from server.app import create_app
@@ -172,10 +188,16 @@ def measure_size(size: int) -> dict:
     embedder.warm()
     pages = test_pages()
     result: dict = {"size": size, "claims_per_article": CLAIMS_PER_ARTICLE}
-    with tempfile.TemporaryDirectory(prefix="crosscurrent-speed-") as folder:
+    with history_folder(size, keep) as folder:
         store = Store(Path(folder) / "crosscurrent.db")
-        pool_texts, pool_vectors = sentence_pool(pages, embedder)
-        result["history_build_s"] = round(build_history(store, embedder.model_name, size, pool_texts, pool_vectors), 1)
+        held = store.counts()["articles"]
+        if held >= size:           # a kept history (plus what earlier runs captured into it)
+            result["history_build_s"] = None
+        elif held:
+            raise RuntimeError(f"{folder} holds an unfinished history ({held} of {size} articles): delete it")
+        else:
+            pool_texts, pool_vectors = sentence_pool(pages, embedder)
+            result["history_build_s"] = round(build_history(store, embedder.model_name, size, pool_texts, pool_vectors), 1)
         token = add_token(store)
         store.close()
 
@@ -274,11 +296,14 @@ def startup_seconds(timeout: float = 180.0) -> float:
 
 
 # -- the runner ----------------------------------------------------------------------------------------
-def run(sizes=DEFAULT_SIZES, timeout: float = 1500.0) -> dict:
+def run(sizes=DEFAULT_SIZES, timeout: float = 3600.0, keep: Path | None = None) -> dict:
     results = {"history": "synthetic (real sentence vectors plus noise, written through the store)",
                "model": embedder_name(), "sizes": {}}
     for size in sizes:
-        done = subprocess.run([sys.executable, "-m", "bench.speed", "--worker", str(size)], capture_output=True,
+        worker = [sys.executable, "-m", "bench.speed", "--worker", str(size)]
+        if keep is not None:
+            worker += ["--keep-history", str(keep)]
+        done = subprocess.run(worker, capture_output=True,
                               text=True, timeout=timeout, env={**os.environ, MODEL_ENV: embedder_name()})
         if done.returncode != 0:
             log.error("speed at %d articles failed: %s", size, done.stderr[-2000:])
@@ -319,12 +344,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.speed")
     parser.add_argument("--worker", type=int, help="measure one history size and print JSON (internal)")
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--keep-history", type=Path, help=KEEP_HELP)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.worker is not None:
-        print(json.dumps(measure_size(args.worker)))
+        print(json.dumps(measure_size(args.worker, args.keep_history)))
         return 0
-    results = run([int(s) for s in args.sizes.split(",") if s])
+    results = run([int(s) for s in args.sizes.split(",") if s], keep=args.keep_history)
     print(report(results))
     return 0
 
