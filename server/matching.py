@@ -23,6 +23,12 @@ VECTOR_CANDIDATES = 12     # nearest claims kept per new claim
 LEXICAL_CANDIDATES = 8     # BM25 hits added per new claim
 LEXICAL_POSTINGS = 2_000   # claims BM25 may score per query (rarest words first): bounded at any history size
 MIN_SIMILARITY = 0.35      # below this cosine a pair is never shown
+# Past this many claims (about 16k articles) a first pass over 64-dimension sketches of the vectors
+# picks SKETCH_CANDIDATES rows per query, which are then scored exactly: a sixth of the memory read.
+EXACT_SEARCH_ROWS = 500_000
+SKETCH_DIMS = 64
+SKETCH_CANDIDATES = 256
+SKETCH_SAMPLE = 50_000     # rows the sketch basis is fitted on
 
 
 @dataclass
@@ -37,9 +43,12 @@ class Candidate:
 class ClaimIndex:
     """Every stored claim vector, appendable, searchable by cosine (vectors are L2-normalised)."""
 
-    def __init__(self, dims: int):
+    def __init__(self, dims: int, exact_rows: int = EXACT_SEARCH_ROWS):
         self.dims = dims
+        self.exact_rows = exact_rows
         self._lock = threading.RLock()
+        self._basis: np.ndarray | None = None      # dims x SKETCH_DIMS, once the index is large
+        self._sketch = np.zeros((0, SKETCH_DIMS), dtype=np.float32)
         self._matrix = np.zeros((1024, dims), dtype=np.float32)
         self._claim_ids = np.zeros(1024, dtype=np.int64)
         self._article_ids = np.zeros(1024, dtype=np.int64)
@@ -59,8 +68,10 @@ class ClaimIndex:
         # Sized once up front: growing by doubling would hold two copies of a multi-GB matrix at once.
         self._grow(self._size + store.claims_after(self.max_claim_id))
         for rows in store.iter_claim_vectors(model, after_id=self.max_claim_id):
-            self.add([r[0] for r in rows], [r[1] for r in rows], np.stack([from_blob(r[2]) for r in rows]))
-        log.info("claim index: %d vectors", len(self))
+            self.add([r[0] for r in rows], [r[1] for r in rows], np.stack([from_blob(r[2]) for r in rows]),
+                     sketch=False)
+        self._update_sketch()
+        log.info("claim index: %d vectors%s", len(self), " (sketched)" if self._basis is not None else "")
         return self
 
     def _grow(self, needed: int) -> None:
@@ -69,30 +80,51 @@ class ClaimIndex:
             return
         # 25% more, plus 5% headroom: at 100k articles a doubling would cost gigabytes for little.
         capacity = max(needed, capacity + capacity // 4) + max(4096, needed // 20)
-        for name in ("_matrix", "_claim_ids", "_article_ids"):
+        for name in ("_matrix", "_claim_ids", "_article_ids") + (("_sketch",) if self._basis is not None else ()):
             old = getattr(self, name)
             new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
             new[: self._size] = old[: self._size]
             setattr(self, name, new)
 
-    def add(self, claim_ids: list[int], article_ids: list[int], vectors: np.ndarray) -> None:
+    def add(self, claim_ids: list[int], article_ids: list[int], vectors: np.ndarray, sketch: bool = True) -> None:
         if len(claim_ids) == 0:
             return
         with self._lock:
             self._grow(self._size + len(claim_ids))
-            end = self._size + len(claim_ids)
-            self._matrix[self._size:end] = vectors
-            self._claim_ids[self._size:end] = claim_ids
-            self._article_ids[self._size:end] = article_ids
+            start, end = self._size, self._size + len(claim_ids)
+            self._matrix[start:end] = vectors
+            self._claim_ids[start:end] = claim_ids
+            self._article_ids[start:end] = article_ids
             for offset, claim_id in enumerate(claim_ids):
-                self._row_of[int(claim_id)] = self._size + offset
+                self._row_of[int(claim_id)] = start + offset
             self._size = end
+            if self._basis is not None:
+                self._sketch[start:end] = self._matrix[start:end] @ self._basis
+            elif sketch:
+                self._update_sketch()
+
+    def _update_sketch(self) -> None:
+        """Once the index is large: fit the sketch basis (the leading right singular vectors of a sample,
+        which keep dot products best) and sketch every row."""
+        with self._lock:
+            if self._basis is not None or self._size < self.exact_rows:
+                return
+            rng = np.random.default_rng(0)
+            sample = self._matrix[np.sort(rng.choice(self._size, min(SKETCH_SAMPLE, self._size), replace=False))]
+            _, _, vt = np.linalg.svd(sample, full_matrices=False)
+            self._basis = np.ascontiguousarray(vt[:SKETCH_DIMS].T)
+            self._sketch = np.zeros((self._matrix.shape[0], self._basis.shape[1]), dtype=np.float32)
+            for start in range(0, self._size, 262_144):
+                end = min(start + 262_144, self._size)
+                self._sketch[start:end] = self._matrix[start:end] @ self._basis
 
     def remove_article(self, article_id: int) -> None:
         """Forget an article's claims: their rows are zeroed, so they never match again."""
         with self._lock:
             rows = np.nonzero(self._article_ids[: self._size] == article_id)[0]
             self._matrix[rows] = 0.0
+            if self._basis is not None:
+                self._sketch[rows] = 0.0
             for row in rows:
                 claim_id = int(self._claim_ids[row])
                 self._removed.add(claim_id)
@@ -113,16 +145,28 @@ class ClaimIndex:
             size = self._size
             if size == 0 or len(vectors) == 0:
                 return [[] for _ in range(len(vectors))]
-            scores = vectors @ self._matrix[:size].T
+            if self._basis is None:
+                rows = None
+                scores = vectors @ self._matrix[:size].T
+            else:
+                rough = (vectors @ self._basis) @ self._sketch[:size].T
+                if exclude_article is not None:
+                    rough[:, self._article_ids[:size] == exclude_article] = -np.inf
+                wanted = min(SKETCH_CANDIDATES, size)
+                rows = np.argpartition(-rough, wanted - 1, axis=1)[:, :wanted]
+                scores = np.einsum("qd,qcd->qc", vectors, self._matrix[rows])
+            every_row = np.arange(size)
             if exclude_article is not None:
-                scores[:, self._article_ids[:size] == exclude_article] = -1.0
-            k = min(k, size)
+                own = self._article_ids[rows if rows is not None else every_row] == exclude_article
+                scores[np.broadcast_to(own, scores.shape)] = -1.0
+            k = min(k, scores.shape[1])
             top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
             results = []
             for qi in range(len(vectors)):
                 order = top[qi][np.argsort(-scores[qi, top[qi]])]
+                row_of = rows[qi] if rows is not None else every_row
                 results.append([
-                    (int(self._claim_ids[i]), int(self._article_ids[i]), float(scores[qi, i]))
+                    (int(self._claim_ids[row_of[i]]), int(self._article_ids[row_of[i]]), float(scores[qi, i]))
                     for i in order if scores[qi, i] >= min_similarity
                 ])
             return results
