@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 TASKS = ("extraction", "claims", "stance", "nli", "stories")
 PRED_SUFFIX = {"stance": ".csv"}
 FLOORS = Path(__file__).with_name("floors.json")
-CLAIM_WEIGHTS = (0.0, 0.03, 0.1, 0.3)       # lexical_weight values reported beside the default
+CLAIM_WEIGHTS = (0.0, 0.03, 0.1, 0.3)       # lexical_weight values reported beside the default (0.1)
 
 
 # -- predict and score ------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Every verified claim becomes the one claim of a synthetic article in a fresh store, embedded through
 `Engine.vectors_for` (the embedding cache) and loaded into the engine's claim index; each tweet is then
-ranked with `matching.rank_claims`, the fused cosine + BM25 ranking the product uses. The plain BM25
+ranked with `matching.rank_claims`: vector and BM25 candidates merged by the fused score
+(`matching.fused_score`) a capture orders its links by, read deeper (50 candidates of each kind and 20
+ranks, where a capture takes 12 + 8 candidates and keeps 5 links per claim). The plain BM25
 baseline asks the same store's full-text index (`Store.lexical_claim_search`) and nothing else.
 
 Output: JSONL {"id": query_id, "ranked": [claim_id, ...]} for the claims scorer.

@@ -142,10 +142,10 @@ class Engine:
             links.append({
                 "query": cand.query, "other_claim_id": cand.claim_id, "other_article_id": row["article_id"],
                 "label": verdict.label, "confidence": float(verdict.confidence), "reason": verdict.reason,
-                "similarity": float(cand.similarity),
+                "similarity": float(cand.similarity), "score": cand.score,
             })
-        # Keep each claim's best few links: disputes first, then the most similar.
-        links.sort(key=lambda l: (l["query"], l["label"] != "disputes", -l["similarity"]))
+        # Keep each claim's best few links: disputes first, then by the fused score (rank_claims').
+        links.sort(key=lambda l: (l["query"], l["label"] != "disputes", -l["score"]))
         kept = []
         for link in links:
             count = per_claim.get(link["query"], 0)
