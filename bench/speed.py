@@ -67,8 +67,12 @@ def test_pages() -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))}
 
 
-def vary(html: str, n: int) -> str:
+RUN = time.strftime("%Y%m%d%H%M%S")   # in every variant, so a kept history never holds this run's pages
+
+
+def vary(html: str, number: int) -> str:
     """A variant of the page whose every sentence differs a little, so nothing is a cached repeat."""
+    n = f"{RUN}-{number}"
     html = re.sub(r'(rel="canonical" href="[^"?]+)', rf"\1-edition-{n}", html)
     html = re.sub(r"\.(\s*</p>)", rf" (edition {n}).\1", html)
     return re.sub(r"(?<=[a-z])\. (?=[A-Z])", f" (edition {n}). ", html)
@@ -158,7 +162,7 @@ def floor_seconds(embedder, html: str) -> float:
 def profile_capture(engine, html: str, top: int = 12) -> list[str]:
     profiler = cProfile.Profile()
     profiler.enable()
-    engine.capture("https://profile.bench/one", html)
+    engine.capture(f"https://profile.bench/{RUN}", html)
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
@@ -216,7 +220,7 @@ def measure_size(size: int, keep: Path | None = None) -> dict:
             for name, html in pages.items():
                 for _ in range(CAPTURES_PER_PAGE):
                     variant += 1
-                    status, seconds = post_capture(port, token, f"https://speed.bench/{name}/{variant}", vary(html, variant))
+                    status, seconds = post_capture(port, token, f"https://speed.bench/{RUN}/{name}/{variant}", vary(html, variant))
                     if status != 201:
                         raise RuntimeError(f"capture of {name} answered {status}")
                     latencies.setdefault(name, []).append(seconds)
@@ -234,7 +238,7 @@ def measure_size(size: int, keep: Path | None = None) -> dict:
             names = list(pages)
             started = time.perf_counter()
             for i in range(IMPORT_ARTICLES):
-                engine.capture(f"https://import.bench/{i}", vary(pages[names[i % len(names)]], 20_000 + i))
+                engine.capture(f"https://import.bench/{RUN}/{i}", vary(pages[names[i % len(names)]], 20_000 + i))
             import_s = time.perf_counter() - started
             floor_s = sum(floor_seconds(embedder, vary(pages[names[i % len(names)]], 30_000 + i))
                           for i in range(IMPORT_ARTICLES))
