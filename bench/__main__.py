@@ -66,6 +66,7 @@ class Row:
     seconds: float = 0.0
     note: str = ""
     error: str = ""
+    confusion: dict | None = None      # the scorer's matrix (stance, nli): rows gold, columns predicted
 
 
 @dataclass
@@ -95,6 +96,7 @@ def _scored(row: Row, task: str, data: Path, pred: Path) -> Row:
         return row
     row.primary, row.value = common.primary_figure(result)
     row.figures = common.flatten(result["metrics"])
+    row.confusion = result.get("confusion")
     return row
 
 
@@ -193,6 +195,12 @@ def table(rows: list[Row]) -> str:
         elif row.task in ("stance", "nli"):
             extra = "  " + " ".join(f"{k}={v:.4f}" for k, v in row.figures.items() if "macro" in k or k == "accuracy")
         lines.append(f"{row.name:<40} {row.primary:<14} {row.value:>7.4f} {row.seconds:>6}  {row.note}{extra}")
+    for row in rows:
+        if row.confusion and not row.error:
+            lines.append(f"\n{row.name}: confusion (rows gold, columns predicted)")
+            lines.append(f"{'':>14}" + "".join(f"{c:>14}" for c in row.confusion["cols_pred"]))
+            for label, counts in zip(row.confusion["rows_gold"], row.confusion["matrix"]):
+                lines.append(f"{label:>14}" + "".join(f"{n:>14}" for n in counts))
     return "\n".join(lines)
 
 

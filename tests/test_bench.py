@@ -175,3 +175,10 @@ def test_floors(value, error, failures):
     row = bench_cli.Row("stories", "stories", primary="map", value=value, error=error)
     found = bench_cli.check_floors([row, bench_cli.Row("not floored", "nli", value=0.0)])
     assert [f[:len(expected)] for f, expected in zip(found, failures)] == failures and len(found) == len(failures)
+
+
+def test_table_prints_the_confusion_matrix():
+    row = bench_cli.Row("stance", "stance", primary="fnc_relative_%", value=80.0, confusion={
+        "rows_gold": ["agree", "disagree"], "cols_pred": ["agree", "disagree", "(none)"], "matrix": [[5, 1, 0], [2, 3, 0]]})
+    lines = bench_cli.table([row]).splitlines()
+    assert lines[-2].split() == ["agree", "5", "1", "0"] and lines[-1].split() == ["disagree", "2", "3", "0"]
