@@ -32,6 +32,11 @@ def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
 
 
+def from_blobs(blobs: list[bytes], dims: int) -> np.ndarray:
+    """Many stored vectors as one matrix (one copy, rather than an array per vector)."""
+    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dims)
+
+
 class Embedder:
     """all-MiniLM-L6-v2 from the packaged model, L2-normalised float32 vectors."""
 

@@ -226,19 +226,20 @@ class Store:
             [(model, h, blob) for h, blob in vectors.items()],
         )
 
-    def iter_claim_vectors(self, model: str, after_id: int = 0, batch: int = 20000) -> Iterator[list[sqlite3.Row]]:
+    def iter_claim_vectors(self, model: str, after_id: int = 0, batch: int = 20000) -> Iterator[list[tuple]]:
         """(claim id, article id, vector) for every stored claim after `after_id`, in id order, in batches."""
-        cursor = self.reader.execute(
-            # CROSS JOIN keeps claims outermost, read in id order: otherwise SQLite may walk the embeddings
-            # and sort every vector in a temporary B-tree (gigabytes at 100k articles) before the first row.
+        # CROSS JOIN keeps claims outermost, read in id order: otherwise SQLite may walk the embeddings
+        # and sort every vector in a temporary B-tree (gigabytes at 100k articles) before the first row.
+        yield from self._plain_batches(
             """SELECT c.id, c.article_id, e.vector FROM claims c
                CROSS JOIN embeddings e ON e.model = ? AND e.text_hash = c.text_hash WHERE c.id > ? ORDER BY c.id""",
-            (model, after_id),
-        )
-        while True:
-            rows = cursor.fetchmany(batch)
-            if not rows:
-                return
+            (model, after_id), batch)
+
+    def _plain_batches(self, sql: str, params: tuple, batch: int) -> Iterator[list[tuple]]:
+        cursor = self.reader.cursor()
+        cursor.row_factory = None        # plain tuples: millions of rows
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(batch):
             yield rows
 
     def claims_after(self, after_id: int = 0) -> int:
