@@ -146,6 +146,8 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
             preds = {"fused": scratch / f"claims-{mode}-fused.jsonl", "bm25": scratch / f"claims-{mode}-bm25.jsonl"}
             weights = CLAIM_WEIGHTS if mode == plan.text_modes[0] and not quick else ()
             preds.update({f"w={w:g}": scratch / f"claims-{mode}-w{w:g}.jsonl" for w in weights})
+            if mode == plan.text_modes[0]:
+                preds["partitioned"] = scratch / f"claims-{mode}-partitioned.jsonl"
             started = time.perf_counter()
             try:
                 claims.run(data, preds, mode=mode, weights=weights)
@@ -157,7 +159,9 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
             for ranker, pred in preds.items():
                 if mode != "text" and ranker == "bm25":
                     continue
-                label = {"fused": "claims (fused)", "bm25": "claims baseline (BM25)"}.get(ranker, f"claims lexical_weight {ranker[2:]}")
+                label = {"fused": "claims (fused)", "bm25": "claims baseline (BM25)",
+                         "partitioned": f"claims (fused, {claims.PARTITION_LISTS} inverted lists)"}.get(
+                    ranker, f"claims lexical_weight {ranker[2:]}")
                 row = Row(label + ("" if mode == "text" else f" [{mode}]"), "claims", note=note, seconds=seconds)
                 rows.append(_scored(row, "claims", data, pred) if not failure else Row(**{**asdict(row), "error": failure}))
 

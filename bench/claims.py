@@ -6,6 +6,9 @@ ranked with `matching.rank_claims`: vector and BM25 candidates merged by the fus
 (`matching.fused_score`) a capture orders its links by, read deeper (50 candidates of each kind and 20
 ranks, where a capture takes 12 + 8 candidates and keeps 5 links per claim). The plain BM25
 baseline asks the same store's full-text index (`Store.lexical_claim_search`) and nothing else.
+"partitioned" ranks the same way through a second index loaded from the same store but split into
+PARTITION_LISTS inverted lists, as a 10k-article history is: what the lists cost in quality on real
+claims (the dev set is far too small to be partitioned by default).
 
 Output: JSONL {"id": query_id, "ranked": [claim_id, ...]} for the claims scorer.
 """
@@ -19,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from server.embeddings import text_hash
-from server.matching import rank_claims
+from server.matching import ClaimIndex, rank_claims
 
 from .common import fresh_engine, read_jsonl, write_jsonl
 
@@ -29,6 +32,7 @@ RANK_DEPTH = 20            # the scorer reads MAP@1..20 and Recall@1..20
 BATCH = 2000               # claims embedded and written per transaction
 TEXT_MODES = ("text", "title+text")
 DEFAULT_TEXT_MODE = "text"
+PARTITION_LISTS = 300      # lists of a 10k-article history (300k claims, 1,000 per list)
 
 
 def claim_text(claim: dict, mode: str) -> str:
@@ -73,7 +77,8 @@ def _rankings(engine, queries, vectors, dataset_id, ranker) -> list[dict]:
 def run(data_dir: Path, outputs: dict[str, Path], limit: int | None = None, mode: str = DEFAULT_TEXT_MODE,
         weights: tuple[float, ...] = ()) -> dict:
     """Index once, then write one prediction file per ranker named in `outputs`:
-    "fused" (rank_claims with its default weight), "bm25" (the baseline) and "w=<weight>" (weight sweep)."""
+    "fused" (rank_claims with its default weight), "bm25" (the baseline), "w=<weight>" (weight sweep) and
+    "partitioned" (rank_claims through an index split into inverted lists)."""
     data_dir = Path(data_dir)
     claims = read_jsonl(data_dir / "claims.jsonl")
     queries = read_jsonl(data_dir / "queries.jsonl")
@@ -91,6 +96,11 @@ def run(data_dir: Path, outputs: dict[str, Path], limit: int | None = None, mode
             "fused": lambda text, vec: [c for c, _ in rank_claims(index, engine.store, text, vec, k=RANK_DEPTH)],
             "bm25": lambda text, vec: [c for c, _ in engine.store.lexical_claim_search(text, RANK_DEPTH)],
         }
+        if "partitioned" in outputs:
+            partitioned = ClaimIndex(index.dims, exact_rows=1, list_rows=max(1, len(claims) // PARTITION_LISTS))
+            partitioned.load(engine.store, engine.embedder.model_name)
+            rankers["partitioned"] = lambda text, vec: [
+                c for c, _ in rank_claims(partitioned, engine.store, text, vec, k=RANK_DEPTH)]
         for weight in weights:
             rankers[f"w={weight:g}"] = (lambda w: lambda text, vec: [
                 c for c, _ in rank_claims(index, engine.store, text, vec, k=RANK_DEPTH, lexical_weight=w)])(weight)
