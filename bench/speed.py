@@ -1,17 +1,19 @@
 """Capture speed through the real HTTP server over histories of 1k, 10k, 100k articles.
 
 Histories that large cannot be built by real captures in reasonable time, so they are synthetic: each
-article has ~30 claims whose texts are real sentences (from the test pages) tagged to be unique, and
-whose vectors are the real embeddings of those sentences plus Gaussian noise (cosine ~0.7 to the
-original), normalised, written through the store's own write methods. Its anchors are those of its
+article has ~30 claims whose texts are real sentences (the test pages' claims and, where the shared
+datasets are present, up to 20,000 fact-checked and news claims) tagged to be unique, and whose vectors
+are the real embeddings of those sentences plus Gaussian noise (cosine ~0.7 to the original),
+normalised, written through the store's own write methods. Its anchors are those of its
 sentences plus names drawn from a Zipf distribution over a large vocabulary, as in real reading: a few
 names everywhere, most in a handful of articles. Each size runs in its own
 subprocess so peak memory (VmHWM) belongs to that size alone.
 
 Per size: latency p50/p95 of POST /api/pages for the test pages (fresh URL and varied text each time,
 so neither the duplicate check nor the embedding cache short-cuts it), the floor (extraction + claim
-splitting + embedding of the same page, no store), a bulk-import rate (Engine.capture in a loop, the
-`crosscurrent import` path) and a cProfile of one capture. Once per run: start-up time from launching
+splitting + embedding of the same page, no store), the vector search alone against a scan of every row
+(time and recall), a bulk-import rate (Engine.capture in a loop, the `crosscurrent import` path) and a
+cProfile of one capture. Once per run: start-up time from launching
 `crosscurrent serve` to the first 201 of a capture.
 """
 
@@ -45,12 +47,13 @@ from server.extract import extract_article
 from server.security import hash_secret, new_token
 from server.store import Store
 
-from .common import MODEL_ENV, embedder_name, get_embedder, shared_dir
+from .common import MODEL_ENV, data_root, embedder_name, get_embedder, read_jsonl, shared_dir
 
 log = logging.getLogger(__name__)
 
 CLAIMS_PER_ARTICLE = 30
 NOISE_PER_DIM = 0.052          # noise norm ~1.0 on 384 dims: cosine ~0.7 to the real sentence
+POOL_SENTENCES = 20_000         # real sentences the synthetic claims are drawn from
 HISTORY_BATCH = 500            # synthetic articles per transaction
 SYNTHETIC_NAMES = 15           # Zipf-distributed names per synthetic article...
 NAME_VOCABULARY = 200_000      # ...out of this many
@@ -85,12 +88,21 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # -- synthetic history -----------------------------------------------------------------------------
-def sentence_pool(pages: dict[str, str], embedder) -> tuple[list[str], np.ndarray]:
+def sentence_pool(pages: dict[str, str], embedder, limit: int = POOL_SENTENCES) -> tuple[list[str], np.ndarray]:
+    """Real sentences to build histories from: the test pages' claims, then (where the shared datasets
+    are present) fact-checked claims and the claims of the stories articles, so a large history spreads
+    over many topics as a reader's does instead of repeating a few dozen sentences."""
     texts = []
     for html in pages.values():
         extracted = extract_article(html)
         texts.extend(c.text for c in extract_claims(extracted.title, extracted.text))
-    texts = list(dict.fromkeys(texts))
+    claims_file, stories_file = data_root() / "claims" / "claims.jsonl", data_root() / "stories" / "articles.jsonl"
+    if claims_file.exists():
+        texts.extend(record["text"] for record in read_jsonl(claims_file) if record.get("text"))
+    if stories_file.exists():
+        for record in read_jsonl(stories_file):
+            texts.extend(c.text for c in extract_claims(record.get("title") or "", record.get("text") or ""))
+    texts = list(dict.fromkeys(texts))[:limit]
     return texts, embedder.embed(texts)
 
 
@@ -171,6 +183,26 @@ def profile_capture(engine, html: str, top: int = 12) -> list[str]:
     return [re.sub(r"\s+", " ", line.strip()) for line in lines if "{built-in method builtins.exec}" not in line][:top]
 
 
+def search_against_exact(index, embedder, pages: dict[str, str], k: int = 12) -> dict:
+    """The vector search a capture runs (each test page's claims as one batch) against a scan of every
+    row: time per batch of both, and the share of the exact top-k the index's own search returns."""
+    used_s, exact_s, found, wanted = [], [], 0, 0
+    for html in pages.values():
+        extracted = extract_article(html)
+        queries = embedder.embed([c.text for c in extract_claims(extracted.title, extracted.text)])
+        started = time.perf_counter()
+        got = index.search(queries, k=k)
+        used_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        want = index.search(queries, k=k, exact=True)
+        exact_s.append(time.perf_counter() - started)
+        found += sum(len({c for c, _, _ in g} & {c for c, _, _ in w}) for g, w in zip(got, want))
+        wanted += sum(len(w) for w in want)
+    return {"partitioned": index.partitioned, "batch_ms": round(1000 * statistics.median(used_s), 1),
+            "exact_batch_ms": round(1000 * statistics.median(exact_s), 1),
+            f"recall_at_{k}": round(found / wanted, 4) if wanted else None}
+
+
 @contextmanager
 def history_folder(size: int, keep: Path | None) -> Iterator[Path]:
     """A data folder for one size: temporary, or kept under `keep` to be reused by the next run."""
@@ -183,7 +215,17 @@ def history_folder(size: int, keep: Path | None) -> Iterator[Path]:
     yield folder
 
 
-def measure_size(size: int, keep: Path | None = None) -> dict:
+def saved_pool(path: Path, pages: dict[str, str], embedder) -> tuple[list[str], np.ndarray]:
+    """The sentence pool, embedded once per run and shared by the sizes' processes through `path`."""
+    if not path.exists():
+        texts, vectors = sentence_pool(pages, embedder)
+        with open(path, "wb") as out:          # an open file: np.savez would add ".npz" to the name
+            np.savez(out, texts=np.array(texts, dtype=object), vectors=vectors)
+    with np.load(path, allow_pickle=True) as saved:
+        return list(saved["texts"]), saved["vectors"]
+
+
+def measure_size(size: int, keep: Path | None = None, pool: Path | None = None) -> dict:
     from werkzeug.serving import make_server
 
     from server.app import create_app
@@ -200,7 +242,8 @@ def measure_size(size: int, keep: Path | None = None) -> dict:
         elif held:
             raise RuntimeError(f"{folder} holds an unfinished history ({held} of {size} articles): delete it")
         else:
-            pool_texts, pool_vectors = sentence_pool(pages, embedder)
+            pool_texts, pool_vectors = saved_pool(pool, pages, embedder) if pool else sentence_pool(pages, embedder)
+            result["pool_sentences"] = len(pool_texts)
             result["history_build_s"] = round(build_history(store, embedder.model_name, size, pool_texts, pool_vectors), 1)
         token = add_token(store)
         store.close()
@@ -210,6 +253,7 @@ def measure_size(size: int, keep: Path | None = None) -> dict:
         started = time.perf_counter()
         engine.warm()
         result["index_load_s"] = round(time.perf_counter() - started, 2)
+        result["search"] = search_against_exact(engine.index, embedder, pages)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         port = server.server_port
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -303,17 +347,19 @@ def startup_seconds(timeout: float = 180.0) -> float:
 def run(sizes=DEFAULT_SIZES, timeout: float = 3600.0, keep: Path | None = None) -> dict:
     results = {"history": "synthetic (real sentence vectors plus noise, written through the store)",
                "model": embedder_name(), "sizes": {}}
-    for size in sizes:
-        worker = [sys.executable, "-m", "bench.speed", "--worker", str(size)]
-        if keep is not None:
-            worker += ["--keep-history", str(keep)]
-        done = subprocess.run(worker, capture_output=True,
-                              text=True, timeout=timeout, env={**os.environ, MODEL_ENV: embedder_name()})
-        if done.returncode != 0:
-            log.error("speed at %d articles failed: %s", size, done.stderr[-2000:])
-            results["sizes"][str(size)] = {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
-            continue
-        results["sizes"][str(size)] = json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory(prefix="crosscurrent-pool-") as scratch:
+        pool = Path(scratch) / "pool.npz"       # written by the first size that builds a history
+        for size in sizes:
+            worker = [sys.executable, "-m", "bench.speed", "--worker", str(size), "--pool", str(pool)]
+            if keep is not None:
+                worker += ["--keep-history", str(keep)]
+            done = subprocess.run(worker, capture_output=True,
+                                  text=True, timeout=timeout, env={**os.environ, MODEL_ENV: embedder_name()})
+            if done.returncode != 0:
+                log.error("speed at %d articles failed: %s", size, done.stderr[-2000:])
+                results["sizes"][str(size)] = {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
+                continue
+            results["sizes"][str(size)] = json.loads(done.stdout.strip().splitlines()[-1])
     try:
         results["startup_to_first_capture_s"] = round(startup_seconds(), 1)
     except (RuntimeError, TimeoutError) as exc:
@@ -325,7 +371,7 @@ def run(sizes=DEFAULT_SIZES, timeout: float = 3600.0, keep: Path | None = None) 
 def report(results: dict) -> str:
     lines = [f"speed ({results['history']}; model {results['model']})",
              f"{'articles':>9} {'claims':>8} {'p50 ms':>7} {'p95 ms':>7} {'floor':>6} {'ratio':>6} "
-             f"{'import/s':>8} {'floor/s':>8} {'RSS MB':>7} {'index s':>7}"]
+             f"{'import/s':>8} {'floor/s':>8} {'RSS MB':>7} {'index s':>7} {'search':>7} {'scan':>7} {'recall':>6}"]
     for size, r in results["sizes"].items():
         if "error" in r:
             lines.append(f"{size:>9} failed: {r['error']}")
@@ -333,7 +379,10 @@ def report(results: dict) -> str:
         lines.append(f"{size:>9} {int(size) * r['claims_per_article']:>8} {r['capture_ms']['p50']:>7} "
                      f"{r['capture_ms']['p95']:>7} {r['floor_ms']['p50']:>6} {r['capture_over_floor']:>6} "
                      f"{r['import_articles_per_s']:>8} {r['floor_articles_per_s']:>8} {r['peak_rss_mb']:>7} "
-                     f"{r['index_load_s']:>7}")
+                     f"{r['index_load_s']:>7} {r['search']['batch_ms']:>7} {r['search']['exact_batch_ms']:>7} "
+                     f"{r['search']['recall_at_12']:>6}")
+    lines.append("search/scan: ms of one page's vector search with the index as used / reading every row; "
+                 "recall: share of the scan's top 12 that the search returns")
     lines.append(f"start-up to first 201: {results.get('startup_to_first_capture_s')} s")
     largest = [r for r in results["sizes"].values() if "profile" in r]
     if largest:
@@ -347,12 +396,13 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bench.speed")
     parser.add_argument("--worker", type=int, help="measure one history size and print JSON (internal)")
+    parser.add_argument("--pool", type=Path, help="embedded sentence pool shared by the workers (internal)")
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
     parser.add_argument("--keep-history", type=Path, help=KEEP_HELP)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.worker is not None:
-        print(json.dumps(measure_size(args.worker, args.keep_history)))
+        print(json.dumps(measure_size(args.worker, args.keep_history, args.pool)))
         return 0
     results = run([int(s) for s in args.sizes.split(",") if s], keep=args.keep_history)
     print(report(results))
