@@ -235,6 +235,17 @@ class Store:
                CROSS JOIN embeddings e ON e.model = ? AND e.text_hash = c.text_hash WHERE c.id > ? ORDER BY c.id""",
             (model, after_id), batch)
 
+    def iter_claim_keys(self, after_id: int = 0, batch: int = 50000) -> Iterator[list[tuple]]:
+        """(claim id, article id, text hash) of every claim after `after_id`, in id order, in batches."""
+        yield from self._plain_batches(
+            "SELECT id, article_id, text_hash FROM claims WHERE id > ? ORDER BY id", (after_id,), batch)
+
+    def iter_vectors(self, model: str, batch: int = 20000) -> Iterator[list[tuple]]:
+        """(text hash, vector) of every stored vector of `model`, in storage order: one sequential read of
+        the table (NOT INDEXED: the primary key's index would visit the rows in hash order)."""
+        yield from self._plain_batches(
+            "SELECT text_hash, vector FROM embeddings NOT INDEXED WHERE model = ?", (model,), batch)
+
     def _plain_batches(self, sql: str, params: tuple, batch: int) -> Iterator[list[tuple]]:
         cursor = self.reader.cursor()
         cursor.row_factory = None        # plain tuples: millions of rows

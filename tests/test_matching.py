@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from server import matching
 from server.matching import ClaimIndex
 
 
@@ -71,9 +72,11 @@ def test_partitioned_search_finds_what_exact_search_finds(exact_rows, list_rows,
     assert all(a != 3 for hits in got for _, a, _ in hits)
 
 
-def store_with_claims(path, vectors: np.ndarray, per_article: int, missing: set[int] = frozenset()):
+def store_with_claims(path, vectors: np.ndarray, per_article: int, missing: set[int] = frozenset(),
+                      same_text: dict[int, int] | None = None):
     """A real store whose claims carry `vectors` (claim i's text embeds to vectors[i]), except the claims
-    in `missing`, stored without a vector."""
+    in `missing`, stored without a vector, and claim j in `same_text` {j: i}, which repeats claim i's text."""
+    same_text = same_text or {}
     from server.embeddings import to_blob
     from server.store import Store
 
@@ -86,19 +89,23 @@ def store_with_claims(path, vectors: np.ndarray, per_article: int, missing: set[
                 "domain": "load.test", "content_hash": f"hash-{number}", "title": f"Article {number}",
                 "site": "Load", "author": None, "published": None, "language": "en", "text": "text",
                 "word_count": 1, "captured_at": "2026-01-01T00:00:00Z"}, "", "test")
-            rows = [{"position": j, "text": f"claim {i}", "text_hash": f"h{i}", "is_headline": j == 0, "speaker": None,
-                     "polarity": "asserts", "proposition": f"claim {i}", "details": {}}
+            rows = [{"position": j, "text": f"claim {i}", "text_hash": f"h{same_text.get(i, i)}", "is_headline": j == 0,
+                     "speaker": None, "polarity": "asserts", "proposition": f"claim {i}", "details": {}}
                     for j, i in enumerate(range(first, min(first + per_article, len(vectors))))]
             store.insert_claims(conn, article_id, rows)
-        store.put_vectors(conn, "test-model", {f"h{i}": to_blob(v) for i, v in enumerate(vectors) if i not in missing})
+        store.put_vectors(conn, "test-model", {f"h{i}": to_blob(v) for i, v in enumerate(vectors)
+                                               if i not in missing and i not in same_text})
     return store
 
 
+@pytest.mark.parametrize("bulk_rows", [10**9, 1], ids=["join", "two-scans"])
 @pytest.mark.parametrize("exact_rows", [10**9, 1000], ids=["exact", "partitioned"])
-def test_an_index_loaded_from_the_store_finds_every_claim_with_a_vector(tmp_path, exact_rows):
+def test_an_index_loaded_from_the_store_finds_every_claim_with_a_vector(tmp_path, monkeypatch, exact_rows, bulk_rows):
+    monkeypatch.setattr(matching, "BULK_LOAD_ROWS", bulk_rows)
     rng = np.random.default_rng(5)
     vectors = unit(rng, 3000, 16)
-    store = store_with_claims(tmp_path / "crosscurrent.db", vectors, per_article=30, missing={7, 2999})
+    store = store_with_claims(tmp_path / "crosscurrent.db", vectors, per_article=30, missing={7, 2999},
+                              same_text={21: 20})
     index = ClaimIndex(16, exact_rows=exact_rows, list_rows=20).load(store, "test-model")
     assert len(index) == 2998 and index.partitioned == (exact_rows == 1000)
     claim_ids = [r["id"] for r in store.reader.execute("SELECT id FROM claims ORDER BY id")]
@@ -108,4 +115,6 @@ def test_an_index_loaded_from_the_store_finds_every_claim_with_a_vector(tmp_path
     # The claims stored without a vector are not in the index: their own vectors find another claim or none.
     assert all(not h or h[0][0] not in (claim_ids[7], claim_ids[2999]) for h in (hits[1], hits[4]))
     assert index.vector_of(claim_ids[7]) is None and index.article_of(claim_ids[1500]) is not None
+    # Two claims with the same text share its vector.
+    assert {c for c, _, s in index.search(vectors[[20]], k=2)[0] if s > 0.999} == {claim_ids[20], claim_ids[21]}
     store.close()
