@@ -237,12 +237,18 @@ class InvertedLists:
 class ClaimIndex:
     """Every stored claim vector, appendable, searchable by cosine (vectors are L2-normalised)."""
 
-    def __init__(self, dims: int, exact_rows: int = EXACT_SEARCH_ROWS, list_rows: int = LIST_ROWS):
+    def __init__(self, dims: int, exact_rows: int = EXACT_SEARCH_ROWS, list_rows: int = LIST_ROWS,
+                 fit_in_background: bool = False):
         self.dims = dims
         self.exact_rows = exact_rows
         self.list_rows = list_rows
+        # A server fits the lists in a thread: it answers (searching every row) while they are fitted.
+        self.fit_in_background = fit_in_background
         self._lock = threading.RLock()
         self._lists: InvertedLists | None = None      # once the index is large
+        self._fitting: threading.Thread | None = None
+        self._removed_while_fitting: list[np.ndarray] = []
+        self._next_fit_rows = 0                        # after a failed fit: wait for the index to double
         self._matrix = np.zeros((1024, dims), dtype=np.float32)
         self._claim_ids = np.zeros(1024, dtype=np.int64)
         self._article_ids = np.zeros(1024, dtype=np.int64)
@@ -338,18 +344,54 @@ class ClaimIndex:
             self._article_ids[start:end] = article_ids
             self._row_of.update(zip(self._claim_ids[start:end].tolist(), range(start, end)))
             self._size = end
-            if self._lists is not None and (end < 2 * self._lists.fitted_rows or not partition):
+            if self._lists is not None:
                 self._lists.add(start, self._matrix[start:end])
-            elif partition:
+            if partition:
                 self._partition()
 
     def _partition(self) -> None:
-        """Once the index is large, fit the inverted lists (seconds at 100k articles): at load, and again
-        whenever the index has doubled since, so the lists keep their size."""
+        """Once the index is large, fit the inverted lists (about 17 s at 100k articles): at load, and
+        again whenever the index has doubled since, so the lists keep their size. Until new lists are
+        in place the old ones (or a scan of every row) answer."""
         with self._lock:
             fitted = self._lists.fitted_rows if self._lists is not None else 0
-            if self._size >= max(self.exact_rows, 2 * fitted):
-                self._lists = InvertedLists.fit(self._matrix[: self._size], self.list_rows)
+            if self._fitting is not None or self._size < max(self.exact_rows, 2 * fitted, self._next_fit_rows):
+                return
+            snapshot = self._matrix[: self._size]
+            if not self.fit_in_background:
+                self._lists = InvertedLists.fit(snapshot, self.list_rows)
+                return
+            self._removed_while_fitting = []
+            self._fitting = threading.Thread(target=self._fit, args=(snapshot,), name="claim-lists", daemon=True)
+            self._fitting.start()
+
+    def _fit(self, snapshot: np.ndarray) -> None:
+        """Fit lists on the rows held when the fit began, then file the rows added and forget the rows
+        removed since."""
+        try:
+            lists = InvertedLists.fit(snapshot, self.list_rows)
+        except Exception:      # noqa: BLE001 - e.g. out of memory: searching every row still works
+            log.exception("fitting the claim index's lists failed; searching every row meanwhile")
+            lists = None
+        with self._lock:
+            self._fitting = None
+            if lists is None:
+                self._next_fit_rows = 2 * len(snapshot)
+                return
+            if self._size > len(snapshot):
+                lists.add(len(snapshot), self._matrix[len(snapshot):self._size])
+            for rows in self._removed_while_fitting:
+                lists.forget(rows)
+            self._removed_while_fitting = []
+            self._lists = lists
+        log.info("claim index: %d vectors in %d lists", len(self), len(lists))
+
+    def wait_for_lists(self, timeout: float | None = None) -> bool:
+        """Block until a background fit is done; True when the index is partitioned."""
+        thread = self._fitting
+        if thread is not None:
+            thread.join(timeout)
+        return self._lists is not None
 
     def remove_article(self, article_id: int) -> None:
         """Forget an article's claims: their rows are zeroed, so they never match again."""
@@ -358,6 +400,8 @@ class ClaimIndex:
             self._matrix[rows] = 0.0
             if self._lists is not None:
                 self._lists.forget(rows)
+            if self._fitting is not None:
+                self._removed_while_fitting.append(rows)
             for row in rows:
                 claim_id = int(self._claim_ids[row])
                 self._removed.add(claim_id)

@@ -97,7 +97,8 @@ class Engine:
         if self._index is None:
             with self._index_lock:
                 if self._index is None:
-                    self._index = ClaimIndex(self.embedder.dims).load(self.store, self.embedder.model_name)
+                    self._index = ClaimIndex(self.embedder.dims, fit_in_background=True).load(
+                        self.store, self.embedder.model_name)
         return self._index
 
     def warm(self) -> None:
@@ -235,7 +236,7 @@ class Engine:
         dismissed = store.dismissed_pairs()
         store.reset_links_and_stories()
         with self._index_lock:
-            self._index = ClaimIndex(self.embedder.dims)
+            self._index = ClaimIndex(self.embedder.dims, fit_in_background=True)
         summary = {"articles": 0, "claims": 0, "links": 0, "stories": 0, "kept": 0}
         for article_id in store.article_ids():
             row = store.article_row(article_id)

@@ -118,3 +118,22 @@ def test_an_index_loaded_from_the_store_finds_every_claim_with_a_vector(tmp_path
     # Two claims with the same text share its vector.
     assert {c for c, _, s in index.search(vectors[[20]], k=2)[0] if s > 0.999} == {claim_ids[20], claim_ids[21]}
     store.close()
+
+
+@pytest.mark.parametrize("fit_in_background", [False, True], ids=["in-line", "background"])
+def test_rows_added_and_removed_while_the_lists_are_fitted_are_kept_track_of(fit_in_background):
+    rng = np.random.default_rng(11)
+    vectors = unit(rng, 3000, 16)
+    index = ClaimIndex(16, exact_rows=2000, list_rows=20, fit_in_background=fit_in_background)
+    index.add(list(range(1000)), [i // 10 for i in range(1000)], vectors[:1000])
+    # Holding the lock keeps a background fit from installing its lists until these changes are made.
+    with index._lock:
+        index.add(list(range(1000, 2000)), [i // 10 for i in range(1000, 2000)], vectors[1000:2000])
+        assert index.partitioned != fit_in_background          # a background fit is under way
+        assert index.search(vectors[[1500]], k=1)[0][0][0] == 1500     # ... and every row is searched
+        index.remove_article(150)                               # claims 1500-1509
+        index.add(list(range(2000, 3000)), [i // 10 for i in range(2000, 3000)], vectors[2000:3000])
+    assert index.wait_for_lists(timeout=60) and index._lists.fitted_rows == 2000
+    hits = index.search(vectors[[5, 1500, 1505, 2500, 2999]], k=1)
+    assert [h[0][0] if h else None for h in hits[:1] + hits[3:]] == [5, 2500, 2999]
+    assert all(not h or h[0][1] != 150 for h in hits[1:3])
