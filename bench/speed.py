@@ -185,7 +185,7 @@ def profile_capture(engine, html: str, top: int = 12) -> list[str]:
 
 def search_against_exact(index, embedder, pages: dict[str, str], k: int = 12) -> dict:
     """The vector search a capture runs (each test page's claims as one batch) against a scan of every
-    row: time per batch of both, and the share of the exact top-k the index's own search returns."""
+    row: time per batch of both, and the share of the exact top-k the index's own search matches."""
     used_s, exact_s, found, wanted = [], [], 0, 0
     for html in pages.values():
         extracted = extract_article(html)
@@ -196,8 +196,11 @@ def search_against_exact(index, embedder, pages: dict[str, str], k: int = 12) ->
         started = time.perf_counter()
         want = index.search(queries, k=k, exact=True)
         exact_s.append(time.perf_counter() - started)
-        found += sum(len({c for c, _, _ in g} & {c for c, _, _ in w}) for g, w in zip(got, want))
-        wanted += sum(len(w) for w in want)
+        for g, w in zip(got, want):
+            # A hit counts when it scores as high as the scan's k-th: captured variants of the same page
+            # hold identical sentences, and which of several equal rows come first is arbitrary.
+            found += min(len(w), sum(1 for _, _, score in g if w and score >= w[-1][2] - 1e-6))
+            wanted += len(w)
     return {"partitioned": index.partitioned, "batch_ms": round(1000 * statistics.median(used_s), 1),
             "exact_batch_ms": round(1000 * statistics.median(exact_s), 1),
             f"recall_at_{k}": round(found / wanted, 4) if wanted else None}
@@ -388,7 +391,7 @@ def report(results: dict) -> str:
                      f"{r['search']['recall_at_12']:>6}")
     lines.append("index s: load until the server answers; lists s: then fitting the inverted lists in the "
                  "background; search/scan: ms of one page's vector search with the index as used / reading "
-                 "every row; recall: share of the scan's top 12 that the search returns")
+                 "every row; recall: share of the scan's top 12 that the search matches (equal scores count alike)")
     lines.append(f"start-up to first 201: {results.get('startup_to_first_capture_s')} s")
     largest = [r for r in results["sizes"].values() if "profile" in r]
     if largest:
