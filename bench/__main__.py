@@ -3,7 +3,7 @@
     python -m bench predict TASK --data DIR --out FILE [--limit N]
     python -m bench score TASK --data DIR --pred FILE
     python -m bench all [--quick] [--data-root DIR] [--out DIR] [--skip-without-data]
-    python -m bench speed [--sizes 1000,10000,100000] [--keep-history DIR]
+    python -m bench speed [--sizes 1000,10000,100000] [--keep-history DIR] [--out DIR]
 
 `--model hash` (or CROSSCURRENT_BENCH_MODEL=hash) runs without the embedding model: for tests only.
 """
@@ -247,6 +247,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     v = commands.add_parser("speed", help="capture latency, import rate, memory and start-up")
     v.add_argument("--sizes", default="1000,10000,100000")
     v.add_argument("--keep-history", type=Path, metavar="DIR", help="keep each size's synthetic history in DIR/<size>/ and reuse it next time")
+    v.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
     return parser.parse_args(argv)
 
 
@@ -271,7 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "speed":
         from . import speed
 
-        print(speed.report(speed.run([int(s) for s in args.sizes.split(",") if s], keep=args.keep_history)))
+        results = speed.run([int(s) for s in args.sizes.split(",") if s], keep=args.keep_history)
+        print(speed.report(results))
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-speed.json"
+        path.write_text(json.dumps(results, indent=1))
+        print(f"results: {path}")
         return 0
 
     root = args.data_root or common.data_root()
