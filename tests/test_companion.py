@@ -139,7 +139,9 @@ def test_window_shows_the_ui_and_answers_js_api(xvfb, tmp_path):
 def test_without_display_it_keeps_serving_and_says_how_to_open(tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys, companion.main as m; sys.exit(m.run(sys.argv[1], int(sys.argv[2])))",
+        # Ctrl+C as from a terminal: a runner started in the background passes SIGINT on as ignored.
+        [sys.executable, "-c", "import signal, sys, companion.main as m; "
+         "signal.signal(signal.SIGINT, signal.default_int_handler); sys.exit(m.run(sys.argv[1], int(sys.argv[2])))",
          str(tmp_path / "data"), str(port)],
         env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
