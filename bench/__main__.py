@@ -247,7 +247,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     v = commands.add_parser("speed", help="capture latency, import rate, memory and start-up")
     v.add_argument("--sizes", default="1000,10000,100000")
     v.add_argument("--keep-history", type=Path, metavar="DIR", help="keep each size's synthetic history in DIR/<size>/ and reuse it next time")
-    v.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
+    v.add_argument("--out", type=Path, default=Path(__file__).with_name("results"), metavar="DIR",
+                   help="folder for <time>-speed.json (default: bench/results)")
     return parser.parse_args(argv)
 
 

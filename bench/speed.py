@@ -62,7 +62,7 @@ CAPTURES_PER_PAGE = 5
 IMPORT_ARTICLES = 12
 DEFAULT_SIZES = (1000, 10000, 100000)
 KEEP_HELP = ("keep each size's synthetic history in DIR/<size>/ and reuse it next time (the 100k history takes "
-             "about 25 minutes to build and 9 GB; articles captured by a run stay in it)")
+             "25 to 45 minutes to build and 9 GB; articles captured by a run stay in it)")
 
 
 def test_pages() -> dict[str, str]:
