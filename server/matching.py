@@ -2,11 +2,12 @@
 
 Vectors of every stored claim live in one contiguous float32 matrix in memory. On a small history a
 capture's claims are compared with all of it in one matrix product; past EXACT_SEARCH_ROWS claims an
-inverted-file partition narrows each search to the lists nearest the claim, so its cost grows with the
-square root of the history rather than with the history. BM25 over the claims' full-text index adds
-the candidates that share rare words (names, numbers) which the embedding may rank lower. BM25 searches
-only a claim's rarest words, as many as fit in LEXICAL_POSTINGS claims: its cost stays bounded as the
-history grows, and the words it skips are the ones most claims share, which BM25 weighs least.
+inverted-file partition narrows each search to the 24 lists nearest the claim: it compares the claim
+with one centroid per 1,000 claims and reads some 24,000 sketches, however long the history. BM25 over
+the claims' full-text index adds the candidates that share rare words (names, numbers) which the
+embedding may rank lower. BM25 searches only a claim's rarest words, as many as fit in LEXICAL_POSTINGS
+claims: its cost stays bounded as the history grows, and the words it skips are the ones most claims
+share, which BM25 weighs least.
 """
 
 from __future__ import annotations
