@@ -245,8 +245,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="exit 0 with a message when the data folder is missing (for `make test`)")
     a.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
     v = commands.add_parser("speed", help="capture latency, import rate, memory and start-up")
-    v.add_argument("--sizes", default="1000,10000,100000")
-    v.add_argument("--keep-history", type=Path, metavar="DIR", help="keep each size's synthetic history in DIR/<size>/ and reuse it next time")
+    v.add_argument("--sizes", type=common.history_sizes, default=(1000, 10000, 100000))
+    v.add_argument("--keep-history", type=Path, metavar="DIR", help=common.KEEP_HISTORY_HELP)
     v.add_argument("--out", type=Path, default=Path(__file__).with_name("results"), metavar="DIR",
                    help="folder for <time>-speed.json (default: bench/results)")
     return parser.parse_args(argv)
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "speed":
         from . import speed
 
-        results = speed.run([int(s) for s in args.sizes.split(",") if s], keep=args.keep_history)
+        results = speed.run(args.sizes, keep=args.keep_history)
         print(speed.report(results))
         args.out.mkdir(parents=True, exist_ok=True)
         path = args.out / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-speed.json"

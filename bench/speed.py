@@ -47,7 +47,8 @@ from server.extract import extract_article
 from server.security import hash_secret, new_token
 from server.store import Store
 
-from .common import MODEL_ENV, data_root, embedder_name, get_embedder, read_jsonl, shared_dir
+from .common import (KEEP_HISTORY_HELP, MODEL_ENV, data_root, embedder_name, get_embedder, history_sizes,
+                     read_jsonl, shared_dir)
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,6 @@ NAME_ZIPF = 1.2
 CAPTURES_PER_PAGE = 5
 IMPORT_ARTICLES = 12
 DEFAULT_SIZES = (1000, 10000, 100000)
-KEEP_HELP = ("keep each size's synthetic history in DIR/<size>/ and reuse it next time (the 100k history takes "
-             "25 to 45 minutes to build and 9 GB; articles captured by a run stay in it)")
 
 
 def test_pages() -> dict[str, str]:
@@ -406,14 +405,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.speed")
     parser.add_argument("--worker", type=int, help="measure one history size and print JSON (internal)")
     parser.add_argument("--pool", type=Path, help="embedded sentence pool shared by the workers (internal)")
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
-    parser.add_argument("--keep-history", type=Path, help=KEEP_HELP)
+    parser.add_argument("--sizes", type=history_sizes, default=DEFAULT_SIZES)
+    parser.add_argument("--keep-history", type=Path, help=KEEP_HISTORY_HELP)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.worker is not None:
         print(json.dumps(measure_size(args.worker, args.keep_history, args.pool)))
         return 0
-    results = run([int(s) for s in args.sizes.split(",") if s], keep=args.keep_history)
+    results = run(args.sizes, keep=args.keep_history)
     print(report(results))
     return 0
 

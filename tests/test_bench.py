@@ -182,3 +182,18 @@ def test_table_prints_the_confusion_matrix():
         "rows_gold": ["agree", "disagree"], "cols_pred": ["agree", "disagree", "(none)"], "matrix": [[5, 1, 0], [2, 3, 0]]})
     lines = bench_cli.table([row]).splitlines()
     assert lines[-2].split() == ["agree", "5", "1", "0"] and lines[-1].split() == ["disagree", "2", "3", "0"]
+
+
+@pytest.mark.parametrize("text, sizes", [
+    ("1000", (1000,)),
+    ("1000,10000,", (1000, 10000)),
+    ("abc", None),
+    ("0,1000", None),
+    ("", None),
+])
+def test_history_sizes_are_positive_article_counts(text, sizes):
+    if sizes is None:
+        with pytest.raises(common.argparse.ArgumentTypeError):
+            common.history_sizes(text)
+    else:
+        assert common.history_sizes(text) == sizes
