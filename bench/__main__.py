@@ -27,7 +27,7 @@ from . import common
 
 log = logging.getLogger(__name__)
 
-TASKS = ("extraction", "claims", "stance", "nli", "stories")
+TASKS = ("extraction", "claims", "stance", "nli", "stories", "coverage")
 PRED_SUFFIX = {"stance": ".csv"}
 FLOORS = Path(__file__).with_name("floors.json")
 CLAIM_WEIGHTS = (0.0, 0.03, 0.1, 0.3)       # lexical_weight values reported beside the default (0.1)
@@ -173,6 +173,7 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
             data, note = _task_data(root, task, task, limit, scratch)
             rows.append(_predict_row(task, task, data, scratch / f"{task}.jsonl", note,
                                      lambda d, p, task=task: predict(task, d, p)))
+        rows.extend(_coverage_rows(root, scratch))
 
     speed_results = None
     if plan.speed_sizes:
@@ -183,6 +184,24 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
         speed_results["seconds"] = round(time.perf_counter() - started, 1)
         speed_results["sizes_run"] = list(plan.speed_sizes)
     return rows, speed_results
+
+
+def _coverage_rows(root: Path, scratch: Path) -> list[Row]:
+    """What the popup shows after each capture (coverage), on the story stream and on unrelated real pages,
+    each beside the naive TF-IDF threshold of the same run. Both sets are small: quick and full alike."""
+    from . import coverage
+
+    rows = []
+    for name, folder in (("coverage", "coverage"), ("coverage-web", "coverage-web")):
+        data = root / folder
+        if not data.is_dir():
+            continue
+        rows.append(_predict_row(name, "coverage", data, scratch / f"{name}.jsonl", "all items",
+                                 lambda d, p: predict("coverage", d, p)))
+        rows.append(_predict_row(f"{name} baseline (TF-IDF >= {coverage.BASELINE_THRESHOLD})", "coverage", data,
+                                 scratch / f"{name}-baseline.jsonl", "all items",
+                                 lambda d, p: coverage.baseline(d, p)))
+    return rows
 
 
 def table(rows: list[Row]) -> str:
@@ -196,6 +215,9 @@ def table(rows: list[Row]) -> str:
             extra = "  " + " ".join(f"{k}={row.figures[k]:.4f}" for k in ("recall@5", "recall@20", "mrr") if k in row.figures)
         elif row.task == "stories":
             extra = "  " + " ".join(f"{k}={row.figures[k]:.4f}" for k in ("precision@5", "recall@5", "bcubed_f1") if k in row.figures)
+        elif row.task == "coverage":
+            extra = "  " + " ".join(f"{k}={row.figures[k]:.4f}" for k in ("precision", "recall", "false_alarm_rate")
+                                    if k in row.figures)
         elif row.task in ("stance", "nli"):
             extra = "  " + " ".join(f"{k}={v:.4f}" for k, v in row.figures.items() if "macro" in k or k == "accuracy")
         lines.append(f"{row.name:<40} {row.primary:<14} {row.value:>7.4f} {row.seconds:>6}  {row.note}{extra}")

@@ -160,5 +160,37 @@ def m003_create_article_anchors(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_article_pairs_and_word_counts(db: Database) -> None:
+    """How each article relates to earlier ones as a whole, and how many articles use each word (the
+    rarity that weighs word overlap). Pairs are filled by captures; `crosscurrent reindex` fills them for
+    articles stored before this step."""
+    from server.relatedness import words
+
+    db.executescript(
+        """
+        CREATE TABLE article_pairs (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            other_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            anchors REAL NOT NULL,
+            words REAL NOT NULL,
+            same_story INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (article_id, other_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_article_pairs_other ON article_pairs(other_id);
+        CREATE TABLE word_counts (
+            word TEXT PRIMARY KEY,
+            articles INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """
+    )
+    frequency: dict[str, int] = {}
+    for title, text in db.execute("SELECT title, text FROM articles"):
+        for word in words(title, text):
+            frequency[word] = frequency.get(word, 0) + 1
+    db.conn.executemany("INSERT INTO word_counts (word, articles) VALUES (?, ?)", frequency.items())
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

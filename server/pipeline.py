@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import stories
+from . import relatedness, stories
 from .anchors import anchors
 from .claims import Claim, extract_claims
 from .embeddings import from_blob, text_hash, to_blob
@@ -41,6 +41,20 @@ class CaptureError(ValueError):
         self.status = status
         self.code = code
         self.message = message
+
+
+@dataclass
+class Analysis:
+    """Everything a capture (or a reindex) works out about one article before it is stored."""
+    claims: list[Claim]
+    hashes: list[str]
+    vectors: np.ndarray
+    fresh: dict[str, bytes]
+    links: list[dict]
+    names: list[str]
+    words: relatedness.Counter
+    pairs: list[relatedness.Pair]
+    source: int | None
 
 
 @dataclass
@@ -155,20 +169,68 @@ class Engine:
                 per_claim[link["query"]] = count + 1
         return kept
 
-    def _store_claims(self, conn, article_id: int, claims: list[Claim], hashes: list[str],
-                      fresh: dict[str, bytes], links: list[dict], names: list[str],
-                      neighbours: dict[int, float]) -> list[int]:
-        """Claims, their new vectors, their links, the article's anchors and its story, inside the caller's
-        transaction."""
-        claim_ids = self.store.insert_claims(conn, article_id, [
-            {**asdict(c), "text_hash": h} for c, h in zip(claims, hashes)])
-        self.store.put_vectors(conn, self.embedder.model_name, fresh)
-        self.store.insert_links(conn, [
+    # -- one path for a click, an import and a reindex: analyse, then store ----------------------------
+    def analyse(self, title: str | None, text: str, language: str | None, exclude_article: int | None = None) -> Analysis:
+        """Claims, vectors, claim links, names and the article's pairs with earlier articles. Reads only."""
+        claims = extract_claims(title, text)
+        hashes = [text_hash(c.text) for c in claims]
+        vectors, fresh = self.vectors_for([c.text for c in claims])
+        links = self.judge_claims(claims, vectors, exclude_article)
+        names = anchors(f"{title or ''}\n{text}")
+        identical = self.store.articles_sharing_hashes(list(set(hashes)), exclude=exclude_article or -1)
+        placed = self.store.story_ids_of_articles(list(identical))    # a reindex has not reached later ones
+        identical = {a: n for a, n in identical.items() if placed.get(a) is not None}
+        source = stories.reprint_source(stories.near_copies(links), len(set(hashes)), identical)
+        words = relatedness.words(title, text)
+        pairs = self.pairs_with_earlier(names, words, language, text, links, source)
+        shown = {p.other for p in pairs if p.shown}
+        # A dispute with an article on another event is a loose sentence match, not a contradiction.
+        links = [l for l in links if l["label"] != "disputes" or l["other_article_id"] in shown]
+        return Analysis(claims, hashes, vectors, fresh, links, names, words, pairs, source)
+
+    def pairs_with_earlier(self, names: list[str], words, language: str | None, text: str, links: list[dict],
+                           source: int | None) -> list[relatedness.Pair]:
+        """The article compared as a whole with the earlier articles that share its rarer names and
+        figures or its claims: a bounded set, whatever the size of the history."""
+        matches = stories.anchor_neighbours(self.store, names)
+        linked = relatedness.Counter(l["other_article_id"] for l in links)
+        chosen = sorted(matches.scores, key=lambda a: -matches.scores[a])[:relatedness.WORD_CANDIDATES]
+        chosen += [a for a, _ in linked.most_common(relatedness.LINKED_CANDIDATES)]
+        if source is not None:
+            chosen.append(source)
+        rows = self.store.comparison_rows(list(dict.fromkeys(chosen)))
+        their_words = {other: relatedness.words(row["title"], row["text"]) for other, row in rows.items()}
+        vocabulary = set(words).union(*their_words.values())
+        frequency = self.store.word_counts(list(vocabulary))
+        articles = self.store.article_count()
+        others = {
+            other: relatedness.Other(
+                anchors=matches.scores.get(other, 0.0), names=matches.names_of.get(other, set()),
+                language=relatedness.language_of(row["language"], row["text"]),
+                words=relatedness.word_vector(their_words[other], frequency, articles))
+            for other, row in rows.items()
+        }
+        new = relatedness.Article(names, matches.weight, relatedness.language_of(language, text),
+                                  relatedness.word_vector(words, frequency, articles), text)
+        return relatedness.compare(new, others, source)
+
+    def _store_analysis(self, conn, article_id: int, found: Analysis) -> list[int]:
+        """Claims, their new vectors, their links, the article's names, words, pairs and story, inside the
+        caller's transaction."""
+        store = self.store
+        claim_ids = store.insert_claims(conn, article_id, [
+            {**asdict(c), "text_hash": h} for c, h in zip(found.claims, found.hashes)])
+        store.put_vectors(conn, self.embedder.model_name, found.fresh)
+        store.insert_links(conn, [
             {"claim_id": claim_ids[l["query"]], "other_claim_id": l["other_claim_id"], "label": l["label"],
              "confidence": l["confidence"], "reason": l["reason"], "similarity": l["similarity"]}
-            for l in links])
-        self.store.insert_anchors(conn, article_id, names)
-        stories.assign(self.store, conn, article_id, links, hashes, neighbours)
+            for l in found.links])
+        store.insert_anchors(conn, article_id, found.names)
+        store.count_words(conn, list(found.words))
+        store.insert_pairs(conn, article_id, [
+            {"other_id": p.other, "anchors": p.anchors, "words": p.words, "same_story": p.same_story,
+             "reason": p.reason()} for p in found.pairs if p.shown])
+        stories.assign(store, conn, article_id, found.pairs, found.source)
         return claim_ids
 
     # -- capture ---------------------------------------------------------------------------------------
@@ -206,12 +268,7 @@ class Engine:
             return CaptureResult(False, duplicate, time.perf_counter() - started)
 
         heading = extracted.title or (title.strip() if isinstance(title, str) and title.strip() else None)
-        claims = extract_claims(heading, extracted.text)
-        hashes = [text_hash(c.text) for c in claims]
-        vectors, fresh = self.vectors_for([c.text for c in claims])
-        links = self.judge_claims(claims, vectors)
-        names = anchors(f"{heading or ''}\n{extracted.text}")
-        neighbours = stories.anchor_neighbours(self.store, names)
+        found = self.analyse(heading, extracted.text, extracted.language)
         article = {
             "url": page_url, "canonical_url": canonical, "domain": domain_of(canonical), "content_hash": digest,
             "title": heading, "site": extracted.site or domain_of(canonical), "author": extracted.author,
@@ -223,15 +280,16 @@ class Engine:
             if duplicate is not None:      # a concurrent capture of the same page won the race
                 return CaptureResult(False, duplicate, time.perf_counter() - started)
             article_id = self.store.insert_article(conn, article, html, EXTRACTOR_VERSION)
-            claim_ids = self._store_claims(conn, article_id, claims, hashes, fresh, links, names, neighbours)
-        self.index.add(claim_ids, [article_id] * len(claim_ids), vectors)
+            claim_ids = self._store_analysis(conn, article_id, found)
+        self.index.add(claim_ids, [article_id] * len(claim_ids), found.vectors)
         seconds = time.perf_counter() - started
-        log.info("captured article %d (%d claims, %d links) in %.0f ms", article_id, len(claims), len(links), seconds * 1000)
+        log.info("captured article %d (%d claims, %d links) in %.0f ms", article_id, len(found.claims),
+                 len(found.links), seconds * 1000)
         return CaptureResult(True, article_id, seconds)
 
     def reindex(self, progress=lambda: None) -> dict:
-        """Rebuild claims, vectors, links and stories from the stored HTML, oldest article first, so every
-        article is matched against the ones before it exactly as at capture time. Dismissals survive."""
+        """Rebuild claims, vectors, links, pairs and stories from the stored HTML, oldest article first, so
+        every article is compared with the ones before it exactly as at capture time. Dismissals survive."""
         store = self.store
         dismissed = store.dismissed_pairs()
         store.reset_links_and_stories()
@@ -251,26 +309,25 @@ class Engine:
                 summary["kept"] += 1
                 fields = {k: row[k] for k in ("title", "site", "author", "published", "language", "text")}
             fields.update(word_count=len(fields["text"].split()), content_hash=content_hash(fields["text"]))
-            claims = extract_claims(fields["title"], fields["text"])
-            hashes = [text_hash(c.text) for c in claims]
-            vectors, fresh = self.vectors_for([c.text for c in claims])
-            links = self.judge_claims(claims, vectors, exclude_article=article_id)
-            names = anchors(f"{fields['title'] or ''}\n{fields['text']}")
-            neighbours = stories.anchor_neighbours(store, names)   # only earlier articles have anchors yet
+            # Only earlier articles have claims, names and words yet: each is compared as at its capture.
+            found = self.analyse(fields["title"], fields["text"], fields["language"], exclude_article=article_id)
             with store.write() as conn:
                 store.replace_article_content(conn, article_id, fields)
-                claim_ids = self._store_claims(conn, article_id, claims, hashes, fresh, links, names, neighbours)
-            self.index.add(claim_ids, [article_id] * len(claim_ids), vectors)
+                claim_ids = self._store_analysis(conn, article_id, found)
+            self.index.add(claim_ids, [article_id] * len(claim_ids), found.vectors)
             summary["articles"] += 1
-            summary["claims"] += len(claims)
-            summary["links"] += len(links)
+            summary["claims"] += len(found.claims)
+            summary["links"] += len(found.links)
             progress()
         store.restore_dismissed(dismissed)
         summary["stories"] = store.counts()["stories"]
         return summary
 
     def forget(self, article_id: int) -> bool:
-        if not self.store.delete_article(article_id):
+        row = self.store.article_row(article_id)
+        if row is None:
+            return False
+        if not self.store.delete_article(article_id, list(relatedness.words(row["title"], row["text"]))):
             return False
         if self._index is not None:
             self._index.remove_article(article_id)
@@ -281,50 +338,60 @@ class Engine:
         article = self.store.get_article(article_id)
         claims = article.pop("claims")
         article.pop("text", None)
-        contradictions = [
+        paired = self.store.pairs_of(article_id)
+        contradictions = one_per_disagreement([
             orient(link, article_id)
             for link in self.store.list_contradictions(article_id=article_id, per_page=100)["items"]
-        ]
-        return {"article": article, "claims": claims, "related": self.related(article_id, claims),
+        ])
+        contradictions = [c for c in contradictions if c["other"]["article"]["id"] in paired]
+        return {"article": article, "claims": claims, "related": self.related(article_id, paired),
                 "contradictions": contradictions}
 
-    def related_articles(self, article_id: int, claims: list[dict] | None = None) -> list[tuple[int, float]]:
-        """Other articles on the same event, closest first: the article's own story, then articles that
-        share enough of its names and figures or a claim. (article id, anchor similarity) pairs."""
-        if claims is None:
-            claims = self.store.article_claims(article_id)
+    def related_articles(self, article_id: int, paired: dict[int, dict] | None = None) -> list[tuple[int, float]]:
+        """Other articles on the same event, closest first: the members of the article's story that it
+        is paired with directly, then the rest of its story, then articles paired with it on another
+        story. (article id, closeness) pairs; closeness is the stronger of the two signals."""
+        if paired is None:
+            paired = self.store.pairs_of(article_id)
         own = self.store.article_summary(article_id)
-        names = [a for a, _ in self.store.anchors_of([article_id]).get(article_id, [])]
-        scores = stories.anchor_neighbours(self.store, names, article_id)
-        linked = {m["other"]["article"]["id"] for c in claims for m in c["matches"]} - {article_id}
         members = set()
         if own and own["story_id"] is not None:
             members = {a["id"] for a in self.store.story_articles(own["story_id"])} - {article_id}
-        chosen = members | linked | {a for a, s in scores.items() if s >= stories.RELATED_ANCHOR_MIN}
-        ranked = sorted(chosen, key=lambda a: (a not in members, -scores.get(a, 0.0), a not in linked, -a))
-        return [(a, round(scores.get(a, 0.0), 4)) for a in ranked[:MAX_RELATED]]
+        closeness = {a: max(p["anchors"], p["words"]) for a, p in paired.items()}
+        ranked = sorted(members | set(paired), key=lambda a: (a not in members or a not in paired,
+                                                              a not in members, -closeness.get(a, 0.0), -a))
+        return [(a, round(closeness.get(a, 0.0), 4)) for a in ranked[:MAX_RELATED]]
 
-    def related(self, article_id: int, claims: list[dict]) -> list[dict]:
-        """Related coverage grouped into stories, this article's own story first, then the others in
-        order of their closest article; reprints of one wire copy are folded into one entry."""
+    def related(self, article_id: int, paired: dict[int, dict] | None = None) -> list[dict]:
+        """Related coverage: the article's story, listing the members it is paired with directly (each
+        with the reason in words), newest first; reprints of one wire copy are folded into one entry.
+        A story member reached only through others is left to the story page."""
+        if paired is None:
+            paired = self.store.pairs_of(article_id)
         own = self.store.article_summary(article_id)
-        ranked = [a for a, _ in self.related_articles(article_id, claims)]
-        story_of = self.store.story_ids_of_articles(ranked)
-        story_ids = [own["story_id"]] if own and own["story_id"] is not None else []
-        for other in ranked:
-            if story_of.get(other) is not None and story_of[other] not in story_ids:
-                story_ids.append(story_of[other])
-        shown = set(ranked)
-        groups = []
-        for sid in story_ids:
-            header = self.store.story_header(sid)
-            if header is None:
-                continue
-            members = [a for a in self.store.story_articles(sid) if a["id"] != article_id and a["id"] in shown]
-            entries = fold_reprints(members)
-            if entries:
-                groups.append({**header, "articles": entries})
-        return groups
+        if own is None or own["story_id"] is None:
+            return []
+        header = self.store.story_header(own["story_id"])
+        members = [{**a, "reason": paired[a["id"]]["reason"]}
+                   for a in self.store.story_articles(own["story_id"])
+                   if a["id"] != article_id and a["id"] in paired]
+        entries = fold_reprints(members)[:MAX_RELATED]
+        return [{**header, "articles": entries}] if header and entries else []
+
+
+def one_per_disagreement(contradictions: list[dict]) -> list[dict]:
+    """One entry per disagreement, most confident first: a claim disputing an article's headline and
+    the body sentence that repeats it is one dispute, shown once."""
+    seen_claims, seen_others, kept = set(), set(), []
+    for item in sorted(contradictions, key=lambda c: -c["confidence"]):
+        mine = (item["claim"]["id"], item["other"]["article"]["id"])
+        theirs = (item["other"]["id"], item["claim"]["article"]["id"])
+        if mine in seen_claims or theirs in seen_others:
+            continue
+        seen_claims.add(mine)
+        seen_others.add(theirs)
+        kept.append(item)
+    return kept
 
 
 def fold_reprints(articles: list[dict]) -> list[dict]:

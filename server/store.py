@@ -340,6 +340,8 @@ class Store:
         with self.write() as conn:
             conn.execute("DELETE FROM links")
             conn.execute("DELETE FROM article_anchors")
+            conn.execute("DELETE FROM article_pairs")
+            conn.execute("DELETE FROM word_counts")
             conn.execute("UPDATE articles SET story_id = NULL, source_id = NULL")
             conn.execute("DELETE FROM stories")
 
@@ -435,6 +437,68 @@ class Store:
             out[article_id].append((anchor, count))
         return out
 
+    # -- relatedness: word rarity and article pairs -----------------------------------------------
+    def word_counts(self, words: list[str], conn=None) -> dict[str, int]:
+        """{word: articles using it} for the given words (absent: none), in one statement."""
+        conn = conn or self.reader
+        return dict(conn.execute(
+            "SELECT word, articles FROM word_counts WHERE word IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(words), ensure_ascii=False),)))
+
+    def count_words(self, conn, words: list[str], step: int = 1) -> None:
+        """Add (or with step=-1 remove) one article's distinct words to the rarity counts."""
+        conn.executemany(
+            "INSERT INTO word_counts (word, articles) VALUES (?, ?)"
+            " ON CONFLICT (word) DO UPDATE SET articles = max(0, articles + excluded.articles)",
+            [(w, step) for w in words])
+
+    def article_count(self, conn=None) -> int:
+        return (conn or self.reader).execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def comparison_rows(self, article_ids: list[int], conn=None) -> dict[int, dict]:
+        """{article id: {title, text, language}} of the articles a new one is compared with."""
+        conn = conn or self.reader
+        if not article_ids:
+            return {}
+        marks = ",".join("?" * len(article_ids))
+        return {r[0]: {"title": r[1], "text": r[2], "language": r[3]} for r in conn.execute(
+            f"SELECT id, title, text, language FROM articles WHERE id IN ({marks})", list(article_ids))}
+
+    def insert_pairs(self, conn, article_id: int, pairs: list[dict]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO article_pairs (article_id, other_id, anchors, words, same_story, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(article_id, p["other_id"], p["anchors"], p["words"], int(p["same_story"]), p["reason"]) for p in pairs])
+
+    def pairs_of(self, article_id: int, conn=None) -> dict[int, dict]:
+        """{other article: pair} for every article paired with this one, earlier or later."""
+        conn = conn or self.reader
+        rows = conn.execute(
+            """SELECT other_id, anchors, words, same_story, reason FROM article_pairs WHERE article_id = ?
+               UNION ALL
+               SELECT article_id, anchors, words, same_story, reason FROM article_pairs WHERE other_id = ?""",
+            (article_id, article_id))
+        return {r[0]: {"anchors": r[1], "words": r[2], "same_story": bool(r[3]), "reason": r[4]} for r in rows}
+
+    def split_story(self, conn, story_id: int) -> None:
+        """Regroup one story's articles by what still holds them together (its same-story pairs and
+        reprints), after one of them was forgotten: a part no longer joined becomes a story of its own."""
+        members = [r[0] for r in conn.execute("SELECT id FROM articles WHERE story_id = ? ORDER BY id", (story_id,))]
+        edges = conn.execute(
+            """SELECT p.article_id, p.other_id FROM article_pairs p
+                 JOIN articles a ON a.id = p.article_id JOIN articles o ON o.id = p.other_id
+                WHERE p.same_story = 1 AND a.story_id = ?1 AND o.story_id = ?1
+               UNION ALL
+               SELECT id, source_id FROM articles WHERE story_id = ?1 AND source_id IS NOT NULL AND source_id != id""",
+            (story_id,)).fetchall()
+        groups = connected_groups(members, edges)
+        for group in groups[1:]:
+            new_story = self.create_story(conn, None)
+            conn.execute(f"UPDATE articles SET story_id = ? WHERE id IN ({','.join('?' * len(group))})",
+                         (new_story, *group))
+            self.refresh_story_title(conn, new_story)
+        self.refresh_story_title(conn, story_id)
+
     def refresh_story_title(self, conn, story_id: int) -> None:
         """A story is named after its earliest article's headline."""
         conn.execute(
@@ -522,12 +586,15 @@ class Store:
             (limit,),
         )
 
-    def delete_article(self, article_id: int) -> bool:
+    def delete_article(self, article_id: int, words: list[str] | None = None) -> bool:
+        """Forget an article; `words` are its distinct words, taken off the rarity counts."""
         with self.write() as conn:
             row = conn.execute("SELECT story_id FROM articles WHERE id = ?", (article_id,)).fetchone()
             if row is None:
                 return False
             conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            if words:
+                self.count_words(conn, words, step=-1)
             # Reprints pointed at this article as their source: the earliest one becomes the source.
             orphans = [r[0] for r in conn.execute("SELECT id FROM articles WHERE source_id = ? ORDER BY id", (article_id,))]
             if orphans:
@@ -537,7 +604,7 @@ class Store:
             if story_id is not None:
                 left = conn.execute("SELECT count(*) FROM articles WHERE story_id = ?", (story_id,)).fetchone()[0]
                 if left:
-                    self.refresh_story_title(conn, story_id)
+                    self.split_story(conn, story_id)
                 else:
                     conn.execute("DELETE FROM stories WHERE id = ?", (story_id,))
             return True
@@ -732,6 +799,25 @@ class Store:
             if cur.rowcount == 0:
                 return None
             return self.insert_token(conn, name, origin, token_hash)
+
+
+def connected_groups(members: list[int], edges) -> list[list[int]]:
+    """Members grouped by the edges between them, largest group first (ties: the earliest member)."""
+    parent = {m: m for m in members}
+
+    def root(m: int) -> int:
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for a, b in edges:
+        if a in parent and b in parent:
+            parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = {}
+    for m in members:
+        groups.setdefault(root(m), []).append(m)
+    return sorted(groups.values(), key=lambda g: (-len(g), min(g)))
 
 
 def _ago(**delta) -> str:

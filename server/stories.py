@@ -1,23 +1,23 @@
 """Stories: articles that report the same event, and reprints of the same wire copy.
 
-An arriving article joins the story of the earlier article whose names and figures it shares most
-(see anchors.py), when they share enough, or starts a story of its own. Claim links alone are a weaker
-sign: two articles can agree on a sentence ("the Kremlin denied it") and be about different events.
-An article whose sentences are mostly the very sentences of an earlier one is a reprint: it keeps that
-article as its source, so the same agency copy in five outlets counts as one source.
+An arriving article joins every story it shares a same-story pair with (relatedness.py decides the
+pairs, from the names, figures and words two articles share), merging them, or starts a story of its
+own. Claim links alone are a weaker sign: two articles can agree on a sentence ("the Kremlin denied
+it") and be about different events. An article whose sentences are mostly the very sentences of an
+earlier one is a reprint: it keeps that article as its source, so the same agency copy in five outlets
+counts as one source.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from . import anchors as anchor_words
 
 REPRINT_SIMILARITY = 0.93      # a sentence this close to an earlier one is the same sentence, re-edited
 REPRINT_SHARE = 0.6            # share of an article's claims that must be reprinted
 REPRINT_MIN_CLAIMS = 3
-STORY_ANCHOR_MIN = 0.25        # anchor similarity at which an article joins the other's story
-RELATED_ANCHOR_MIN = 0.06      # ... and at which it is still worth listing as related coverage
 LOOKUP_ANCHORS = 48            # the new article's rarest anchors looked up in the history
 COMMON_ANCHOR_SHARE = 0.05     # anchors named by more of the history than this are too common to look up
 SCORED_CANDIDATES = 200        # articles scored in full after the lookup
@@ -45,13 +45,21 @@ def reprint_source(near: dict[int, int], claim_count: int, identical: dict[int, 
     return best[0] if best else None
 
 
-def anchor_neighbours(store, names: list[str], article_id: int | None = None, conn=None) -> dict[int, float]:
-    """{other article: anchor similarity} for the articles that share the rarer of `names`.
+@dataclass
+class AnchorMatches:
+    """Earlier articles sharing an article's rarer names and figures."""
+    scores: dict[int, float] = field(default_factory=dict)        # {article: anchor similarity}
+    weight: dict[str, float] = field(default_factory=dict)        # {anchor: rarity}
+    names_of: dict[int, set[str]] = field(default_factory=dict)   # {article: its anchors}
+
+
+def anchor_neighbours(store, names: list[str], article_id: int | None = None, conn=None) -> AnchorMatches:
+    """The articles that share the rarer of `names`, with their anchor similarity.
 
     `article_id` is the article's own id once it is stored (its own anchors are then not counted as
     the history's); None while it is being captured."""
     if not names:
-        return {}
+        return AnchorMatches()
     counts, total = store.anchor_counts(names, conn)
     own = 1 if article_id is not None else 0
     history = max(total - own, 0)
@@ -63,32 +71,27 @@ def anchor_neighbours(store, names: list[str], article_id: int | None = None, co
         partial[other] += weight[anchor]
     best = sorted(partial, key=lambda a: -partial[a])[:SCORED_CANDIDATES]
     mine = set(names)
-    scores = {}
+    found = AnchorMatches(weight=dict(weight))
     for other, named in store.anchors_of(best, conn).items():
         for anchor, count in named:
             if anchor not in weight:
                 weight[anchor] = anchor_words.idf(count, history)
-        score = anchor_words.similarity(mine, {a for a, _ in named}, weight)
+        theirs = {a for a, _ in named}
+        score = anchor_words.similarity(mine, theirs, weight)
         if score > 0:
-            scores[other] = score
-    return scores
+            found.scores[other] = score
+            found.names_of[other] = theirs
+    return found
 
 
-def assign(store, conn, article_id: int, links: list[dict], claim_hashes: list[str],
-           neighbours: dict[int, float]) -> tuple[int, int]:
-    """Put a freshly stored article into a story; returns (story id, source id). `neighbours` are its
-    anchor similarities to earlier articles. Runs in the capture's write transaction."""
-    identical = store.articles_sharing_hashes(list(set(claim_hashes)), exclude=article_id)
-    source = reprint_source(near_copies(links), len(set(claim_hashes)), identical)
+def assign(store, conn, article_id: int, pairs: list, source: int | None) -> tuple[int, int]:
+    """Put a freshly stored article into a story; returns (story id, source id). `pairs` are its
+    relatedness.Pair with earlier articles: every story it shares a same-story pair with is merged into
+    one, so a story is the connected group of its pairs whatever the order they were read in. Runs in the
+    capture's write transaction."""
     source_id = store.source_of(source, conn) if source is not None else article_id
-
-    related_articles = []
-    closest = max(neighbours.items(), key=lambda kv: (kv[1], -kv[0]), default=None)
-    if closest is not None and closest[1] >= STORY_ANCHOR_MIN:
-        related_articles.append(closest[0])
-    if source is not None:
-        related_articles.append(source)
-    stories = sorted({s for s in store.story_ids_of_articles(related_articles, conn).values() if s is not None})
+    joined = [p.other for p in pairs if p.same_story]
+    stories = sorted({s for s in store.story_ids_of_articles(joined, conn).values() if s is not None})
     if stories:
         story_id = stories[0]
         store.merge_stories(conn, story_id, stories[1:])

@@ -1,0 +1,191 @@
+"""Related coverage is decided per article: what two articles share as a whole, not one loose sentence."""
+
+from __future__ import annotations
+
+import html
+import itertools
+
+import pytest
+
+from helpers import STORY_PAGES, page_html
+from server import relatedness
+from server.relatedness import SAME_STORY, SHOWN, Pair
+
+# -- words and languages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("title, text, present, absent", [
+    ("Floods hit Kuala Lumpur", "Floods hit the city again.", {"floods": 2, "kuala": 1, "again": 1}, {"a"}),
+    ("", "The 2024 budget: 3 billion", {"2024": 1, "3": 1, "billion": 1}, set()),
+    ("", "新加坡总理", {"新加": 1, "加坡": 1, "坡总": 1, "总理": 1}, {"新加坡总理"}),
+    ("", "对COVID-19的调查", {"covid": 1, "19": 1, "对": 1, "调查": 1}, set()),
+])
+def test_words(title, text, present, absent):
+    counted = relatedness.words(title, text)
+    for word, count in present.items():
+        assert counted[word] == count, word
+    assert not absent & set(counted)
+
+
+@pytest.mark.parametrize("declared, text, expected", [
+    ("en", "Anything", "en"),
+    ("zh-Hans", "Anything", "zh"),
+    (None, "The minister said on Tuesday that the budget would pass.", "latin"),
+    (None, "南洋理工大学周二发布调查报告，显示新加坡学生已经完成接种。", "cjk"),
+])
+def test_language_of(declared, text, expected):
+    assert relatedness.language_of(declared, text) == expected
+
+
+# -- the decision for one pair -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pair, same_story, shown", [
+    # Same language: many rare words in common, or many rare names.
+    (Pair(1, anchors=0.05, words=SAME_STORY.words, same_language=True), True, True),
+    (Pair(1, anchors=SAME_STORY.anchors, words=0.0, same_language=True), True, True),
+    (Pair(1, anchors=0.05, words=SHOWN.words, same_language=True), False, True),
+    (Pair(1, anchors=0.05, words=0.05, same_language=True), False, False),
+    # Across languages words cannot overlap: names and figures decide, at their own level.
+    (Pair(1, anchors=SAME_STORY.anchors_across, words=0.0, same_language=False), True, True),
+    (Pair(1, anchors=SHOWN.anchors_across, words=0.0, same_language=False), False, True),
+    (Pair(1, anchors=0.05, words=0.9, same_language=False), False, False),
+    # The same wire copy is the same story whatever the figures.
+    (Pair(1, anchors=0.0, words=0.0, same_language=True, reprint=True), True, True),
+])
+def test_pair_decision(pair, same_story, shown):
+    assert (pair.same_story, pair.shown) == (same_story, shown)
+
+
+def test_shown_is_looser_than_same_story():
+    for name in ("words", "anchors", "anchors_across"):
+        assert 0 < getattr(SHOWN, name) < getattr(SAME_STORY, name)
+
+
+@pytest.mark.parametrize("pair, reason", [
+    (Pair(1, 0.4, 0.31, True, ["Peskov", "Kremlin"]), "shares names Peskov, Kremlin and 31% word overlap"),
+    (Pair(1, 0.4, 0.0, False, ["NTU"]), "shares names NTU"),
+    (Pair(1, 0.0, 0.3, True, []), "shares 30% word overlap"),
+    (Pair(1, 0.0, 0.0, True, [], reprint=True), "the same wire copy"),
+])
+def test_reason_in_words(pair, reason):
+    assert pair.reason() == reason
+
+
+def test_reasons_quote_names_as_written():
+    assert relatedness.original_case("peskov", "Dmitry Peskov said") == "Peskov"
+    assert relatedness.original_case("nasa", "a NASA probe") == "NASA"
+
+
+def test_word_vectors_weigh_rare_words():
+    frequency = {"the": 99, "minister": 50, "peskov": 1}
+    vector = relatedness.word_vector(relatedness.Counter({"the": 5, "peskov": 1}), frequency, 100)
+    assert vector["peskov"] > vector["the"]
+    assert abs(sum(v * v for v in vector.values()) - 1) < 1e-9
+
+
+# -- through the engine (fast embedder) ----------------------------------------------------------------
+
+def page(title: str, paragraphs: list[str], lang: str = "en") -> str:
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return (f'<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+            f"<body><article><h1>{html.escape(title)}</h1>{body}</article></body></html>")
+
+
+GENERIC = "Police said the investigation was continuing and asked witnesses to come forward."
+BRIDGE_A = ("Harbour bridge in Oresund closed after ferry Valkyrie strikes pillar", [
+    "The Oresund harbour bridge was closed on Monday after the ferry Valkyrie struck one of its pillars.",
+    "Engineers from Sundby Marine inspected the damaged pillar for six hours, the port authority said.",
+    "Ferry operator Nordlys Lines said 212 passengers were taken ashore at Helsingor without injury.",
+    GENERIC,
+])
+BRIDGE_B = ("Valkyrie captain questioned over Oresund bridge crash", [
+    "The captain of the ferry Valkyrie was questioned on Tuesday about Monday's crash into the Oresund bridge.",
+    "Nordlys Lines said the Valkyrie had lost steering shortly before it struck the pillar.",
+    "Sundby Marine engineers said the Oresund bridge could reopen to cars by Friday.",
+    GENERIC,
+])
+ORCHARD = ("Apple growers in Tarnow count frost damage after cold May nights", [
+    "Apple growers around Tarnow said frost on three May nights had destroyed up to half of the blossom.",
+    "The Tarnow orchard cooperative Sadowniczy asked the regional government for emergency loans.",
+    "Farmers in the Malopolska region expect the smallest harvest since 2019, the cooperative said.",
+    GENERIC,
+])
+
+
+@pytest.fixture
+def engine(hash_app):
+    return hash_app.extensions["crosscurrent"].engine
+
+
+def capture(engine, key: str, article, lang: str = "en") -> int:
+    title, paragraphs = article
+    return engine.capture(f"https://{key}.example/news/{key}", page(title, paragraphs, lang)).article_id
+
+
+def test_one_generic_sentence_does_not_make_related_coverage(engine):
+    bridge = capture(engine, "a", BRIDGE_A)
+    orchard = capture(engine, "orchard", ORCHARD)
+    assert engine.view(orchard)["related"] == []
+    assert engine.store.article_summary(orchard)["story_id"] != engine.store.article_summary(bridge)["story_id"]
+
+
+def test_two_reports_of_one_event_are_shown_with_a_reason(engine):
+    first = capture(engine, "a", BRIDGE_A)
+    capture(engine, "orchard", ORCHARD)
+    second = capture(engine, "b", BRIDGE_B)
+    related = engine.view(second)["related"]
+    assert [[a["id"] for a in group["articles"]] for group in related] == [[first]]
+    assert "Valkyrie" in related[0]["articles"][0]["reason"] or "Oresund" in related[0]["articles"][0]["reason"]
+    # Seen from the earlier article, the later one is there too.
+    assert [a["id"] for a in engine.view(first)["related"][0]["articles"]] == [second]
+
+
+# -- stories that do not depend on the order of reading (real pages, real model) -----------------------
+
+WOODWARD, ASHEVILLE, KREMLIN, DENIES = range(4)
+
+
+@pytest.mark.model
+def test_the_story_pages_form_one_story_in_every_order(tmp_path, real_embedder):
+    from server.pipeline import Engine
+    from server.store import Store
+
+    pages = [page_html(name) for name, _ in STORY_PAGES]
+    failures = []
+    for number, order in enumerate(itertools.permutations(range(4))):
+        store = Store(tmp_path / f"order{number}.db")
+        engine = Engine(store, real_embedder)
+        ids = {i: engine.capture(STORY_PAGES[i][1], pages[i]).article_id for i in order}
+        story = {i: store.article_summary(ids[i])["story_id"] for i in ids}
+        together = story[WOODWARD] == story[KREMLIN] == story[DENIES]
+        apart = story[ASHEVILLE] not in (story[WOODWARD], story[KREMLIN], story[DENIES])
+        if not (together and apart):
+            failures.append(order)
+        store.close()
+    assert failures == []
+
+
+def test_a_bridging_article_merges_two_stories_and_forgetting_it_splits_them(engine):
+    store = engine.store
+    # Two reports that share little with each other, and a third that shares much with each.
+    left = ("Oresund bridge pillar damaged, engineers inspect", [
+        "The Oresund harbour bridge was closed on Monday after one of its pillars was struck.",
+        "Engineers from Sundby Marine inspected the damaged pillar for six hours, the port authority said.",
+        "Sundby Marine said cracks in the pillar's concrete casing would need weeks of repair work.",
+    ])
+    right = ("Nordlys Lines takes 212 passengers ashore at Helsingor", [
+        "Ferry operator Nordlys Lines said 212 passengers were taken ashore at Helsingor without injury.",
+        "Nordlys Lines said buses took the 212 passengers from Helsingor to Copenhagen overnight.",
+        "The company offered every passenger a refund and a free return crossing within a year.",
+    ])
+    a = capture(engine, "left", left)
+    b = capture(engine, "right", right)
+    stories_before = {store.article_summary(a)["story_id"], store.article_summary(b)["story_id"]}
+    bridge = capture(engine, "bridge", BRIDGE_A)
+    after = {store.article_summary(x)["story_id"] for x in (a, b, bridge)}
+    if len(stories_before) == 2:
+        assert len(after) == 1, "the article that reports both halves joins the two stories"
+        assert engine.forget(bridge)
+        assert store.article_summary(a)["story_id"] != store.article_summary(b)["story_id"]
+    else:
+        pytest.fail("the two halves were already one story: the case no longer tests a bridge")
