@@ -10,6 +10,7 @@ across languages.
 from __future__ import annotations
 
 import math
+import os
 import re
 
 # Names: a capitalised word, an acronym, or a mixed token ("COVID-19", "McDonald", "G20"); figures: a number
@@ -43,9 +44,15 @@ def anchors(text: str) -> list[str]:
     return ranked[:MAX_ANCHORS]
 
 
+# A young history cannot tell rare from common: with one earlier article every shared name would look as
+# common as "the". Rarity is measured as if the history held PRIOR_ARTICLES more articles naming none of
+# them, so two reports of one event look alike from the first day, and the prior fades as reading grows.
+PRIOR_ARTICLES = int(os.environ.get("CROSSCURRENT_PRIOR_ARTICLES", "20"))
+
+
 def idf(document_frequency: int, articles: int) -> float:
-    """Rarity of an anchor among `articles` earlier articles (smoothed, never negative)."""
-    return math.log((articles + 1) / (document_frequency + 1)) + 0.1
+    """Rarity of a name or word among `articles` earlier articles (smoothed, never negative)."""
+    return math.log((articles + PRIOR_ARTICLES + 1) / (document_frequency + 1)) + 0.1
 
 
 def similarity(mine: set[str], theirs: set[str], weight: dict[str, float]) -> float:

@@ -21,6 +21,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .anchors import idf
+
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,9 @@ def language_of(language: str | None, text: str) -> str:
     return "cjk" if len(_CJK.findall(sample)) / letters > 0.3 else "latin"
 
 
-def word_idf(frequency: int, articles: int) -> float:
-    return math.log((articles + 1) / (frequency + 1)) + 0.1
-
-
 def word_vector(counts: Counter, frequency: dict[str, int], articles: int) -> dict[str, float]:
     """Unit TF-IDF vector (log-scaled counts) with the rarities of the moment."""
-    weights = {w: (1 + math.log(c)) * word_idf(frequency.get(w, 0), articles) for w, c in counts.items()}
+    weights = {w: (1 + math.log(c)) * idf(frequency.get(w, 0), articles) for w, c in counts.items()}
     norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
     return {w: v / norm for w, v in weights.items()}
 
