@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import sys
@@ -16,8 +15,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import __main__ as bench_cli  # noqa: E402
 from bench import common  # noqa: E402
 
-SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-needs_scorer = pytest.mark.skipif(not (SHARED / "bench" / "score.py").is_file(), reason="shared scorer not present")
+# A scorer with the command line of the real one (task --data --pred --json; exit 2 on a malformed
+# prediction), so `bench score` is tested without files from outside the repository.
+SCORER = """
+import json, sys
+task, data, pred = sys.argv[1], sys.argv[3], sys.argv[5]
+gold = dict(line.split("\\t") for line in open(data + "/qrels.tsv").read().split("\\n") if line)
+try:
+    rows = [json.loads(line) for line in open(pred) if line.strip()]
+except json.JSONDecodeError as error:
+    print(f"malformed prediction: {error}", file=sys.stderr)
+    sys.exit(2)
+hits = [row["ranked"][:1] == [gold[row["id"]]] for row in rows]
+print(json.dumps({"primary": "p@1", "metrics": {"p@1": sum(hits) / len(gold)}}))
+"""
 
 CLAIMS = [
     ("c-vaccine", "A new vaccine causes infertility in young women, a viral post claims."),
@@ -129,13 +140,14 @@ def test_stories_refused_articles_get_an_empty_ranking(tmp_path: Path, title, te
     assert ("story" not in row) is refused
 
 
-@needs_scorer
 @pytest.mark.parametrize("prediction, status", [
     ('{"id": "q-1", "ranked": ["c-vaccine"]}\n', 0),
     ("this is not json\n", 2),
 ])
 def test_score_exit_status_is_the_scorers(claims_dir: Path, tmp_path: Path, monkeypatch, prediction, status):
-    monkeypatch.setenv("CROSSCURRENT_SHARED", str(SHARED))
+    (tmp_path / "shared" / "bench").mkdir(parents=True)
+    (tmp_path / "shared" / "bench" / "score.py").write_text(SCORER, encoding="utf-8")
+    monkeypatch.setenv("CROSSCURRENT_SHARED", str(tmp_path / "shared"))
     pred = tmp_path / "pred.jsonl"
     pred.write_text(prediction, encoding="utf-8")
     assert bench_cli.main(["score", "claims", "--data", str(claims_dir), "--pred", str(pred)]) == status
