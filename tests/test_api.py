@@ -194,6 +194,12 @@ def test_history_search_filters_and_pages(client, auth):
         ("from=2025-03-12&to=2025-03-13", ["Valley Wire", "Northern Daily"]),
         ("q=Riedel&from=2025-03-13", ["Valley Wire"]),
         ("q=%22unbalanced", []),                            # FTS syntax in the box is just words
+        ("q=flood", ["Lakeside Herald"]),                   # words match as prefixes: "Floodwaters"
+        ("q=FLOODWATERS", ["Lakeside Herald"]),
+        ("q=floodgates", []),
+        ("q=gener", ["Valley Wire", "Northern Daily", "Bay Chronicle"]),
+        ("q=spokes%20Ried", ["Valley Wire", "Northern Daily"]),  # every word, in any order
+        ("q=flood%20Riedel", []),
     ]
     for query, sites in cases:
         got = client.get(f"/api/articles?{query}", headers=auth).json["items"]
@@ -266,11 +272,28 @@ def test_export_rejects_unknown_format(client, auth):
     assert response.status_code == 400 and "csv" in response.json["message"]
 
 
-def test_export_date_range(client, auth):
-    capture(client, auth, BOOK, captured_at="2025-03-08T10:00:00Z")
-    capture(client, auth, CONFIRMS, captured_at="2025-03-09T10:00:00Z")
-    rows = json.loads(client.get("/api/export?format=json&from=2025-03-09&to=2025-03-09", headers=auth).data)
-    assert [r["site"] for r in rows] == ["Northern Daily"]
+@pytest.mark.parametrize("query, sites", [
+    ("from=2025-03-09&to=2025-03-09", ["Northern Daily"]),          # from/to: the days read
+    ("read_from=2025-03-09&read_to=2025-03-09", ["Northern Daily"]),
+    ("read_from=2025-03-09", ["Northern Daily", "Lakeside Herald"]),
+    ("published_from=2025-03-04&published_to=2025-03-04", ["Bay Chronicle"]),
+    ("published_from=2025-03-05", ["Northern Daily", "Lakeside Herald"]),
+    ("published_to=2025-03-31&read_to=2025-03-08", ["Bay Chronicle"]),
+    ("published_from=2025-04-01", []),
+])
+def test_export_filters_on_read_and_published_days(client, auth, query, sites):
+    capture(client, auth, BOOK, captured_at="2025-03-08T10:00:00Z")      # published 2025-03-04
+    capture(client, auth, CONFIRMS, captured_at="2025-03-09T10:00:00Z")  # published 2025-03-05
+    capture(client, auth, LIBRARY, captured_at="2025-03-10T10:00:00Z")   # published 2025-03-06
+    rows = json.loads(client.get(f"/api/export?format=json&{query}", headers=auth).data)
+    assert [r["site"] for r in rows] == sites
+
+
+@pytest.mark.parametrize("query", ["published_from=March", "read_to=2025-13-01", "from=yesterday"])
+def test_export_refuses_a_bad_day(client, auth, query):
+    response = client.get(f"/api/export?format=json&{query}", headers=auth)
+    assert response.status_code == 400 and response.json["error"] == "bad_request"
+    assert query.split("=")[0] in response.json["message"]
 
 
 # -- pairing ---------------------------------------------------------------------------------------------
