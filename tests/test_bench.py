@@ -176,6 +176,8 @@ def test_all_without_data(tmp_path: Path, capsys, flags, status):
     assert bench_cli.main(["all", "--quick", "--data-root", str(tmp_path / "missing"), *flags]) == status
     out = capsys.readouterr()
     assert "no benchmark data" in out.out + out.err
+    if status == 0:  # one line that says it skipped and why
+        assert out.out.count("\n") == 1 and out.out.startswith("benchmarks skipped: no benchmark data at ")
 
 
 @pytest.mark.parametrize("value, error, failures", [
@@ -187,6 +189,21 @@ def test_floors(value, error, failures):
     row = bench_cli.Row("stories", "stories", primary="map", value=value, error=error)
     found = bench_cli.check_floors([row, bench_cli.Row("not floored", "nli", value=0.0)])
     assert [f[:len(expected)] for f, expected in zip(found, failures)] == failures and len(found) == len(failures)
+
+
+@pytest.mark.parametrize("value, error, state, verdict", [
+    (0.95, "", "ok", "all floors hold (1 checked"),
+    (0.5, "", "BELOW", "1 of 1 floors broken"),
+    (None, "ValueError: broken", "BELOW", "1 of 1 floors broken"),
+])
+def test_floor_report_prints_each_figure_beside_its_floor(value, error, state, verdict):
+    rows = [bench_cli.Row("stories", "stories", primary="map", value=value, error=error),
+            bench_cli.Row("not floored", "nli", value=0.0)]
+    lines, failures = bench_cli.floor_report(rows)
+    assert len(lines) == 2 and len(failures) == (state == "BELOW")
+    assert lines[0].split()[:3] == ["floor", "stories", "map"] and lines[0].endswith(state)
+    assert "floor 0.7" in lines[0] and (f"{value:.4f}" if value else "no figure") in lines[0]
+    assert lines[1].startswith(verdict)
 
 
 def test_table_prints_the_confusion_matrix():
