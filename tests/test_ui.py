@@ -161,6 +161,21 @@ def test_history_lists_articles_newest_first_with_search_and_filters(ui):
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("typed, titles", [
+    ("flood", ["Millbrook's old library reopens after a long cleanup"]),          # "Floodwaters"
+    ("FLOODWATERS", ["Millbrook's old library reopens after a long cleanup"]),
+    ("Ried spokes", ["Ostrand's office denies she and Vale have talked since 2021",
+                     "Ostrand's office reportedly confirms Vale sent generators, denies phone calls since he left office"]),
+    ("floodgates", []),
+])
+def test_history_search_matches_word_prefixes(ui, typed, titles):
+    ui.visit("/")
+    ui.page.fill("input[name=q]", typed)
+    ui.page.click("button[type=submit]")
+    assert ui.page.locator(".article-title").all_inner_texts() == titles
+
+
+@pytest.mark.browser
 def test_history_pages_older_articles(ui, monkeypatch):
     from server import ui as ui_module
 
