@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     if not root.is_dir():
         if args.skip_without_data:
             print(f"benchmarks skipped: no benchmark data at {root} (the data sets are not part of the "
-                  "repository: point --data-root or CROSSCURRENT_SHARED at them)")
+                  "repository: give their folder with --data-root, or its parent with CROSSCURRENT_SHARED)")
             return 0
         print(f"no benchmark data at {root}", file=sys.stderr)
         return 2
