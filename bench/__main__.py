@@ -244,6 +244,25 @@ def check_floors(rows: list[Row]) -> list[str]:
     return failures
 
 
+def floor_report(rows: list[Row]) -> tuple[list[str], list[str]]:
+    """One line per floored row (its figure beside its floor) and a verdict; then the failures."""
+    floors = json.loads(FLOORS.read_text()) if FLOORS.is_file() else {}
+    failures = check_floors(rows)
+    lines = []
+    for row in rows:
+        floor = floors.get(row.name)
+        if floor is None:
+            continue
+        figure = "no figure" if row.error or row.value is None else f"{row.value:.4f}"
+        state = "BELOW" if any(f.startswith(f"{row.name}: ") for f in failures) else "ok"
+        lines.append(f"floor  {row.name:<40} {row.primary or '':<14} {figure:>9}  floor {floor:<6}  {state}")
+    if failures:
+        lines.append(f"{len(failures)} of {len(lines)} floors broken (bench/floors.json)")
+    else:
+        lines.append(f"all floors hold ({len(lines)} checked against bench/floors.json)")
+    return lines, failures
+
+
 # -- command line ------------------------------------------------------------------------------------
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Crosscurrent quality and speed benchmarks.")
@@ -306,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     root = args.data_root or common.data_root()
     if not root.is_dir():
         if args.skip_without_data:
-            print(f"benchmarks skipped: no benchmark data at {root}")
+            print(f"benchmarks skipped: no benchmark data at {root} (the data sets are not part of the "
+                  "repository: give their folder with --data-root, or its parent with CROSSCURRENT_SHARED)")
             return 0
         print(f"no benchmark data at {root}", file=sys.stderr)
         return 2
@@ -329,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "rows": [asdict(r) for r in rows], "speed": speed_results}, indent=1))
     print(f"results: {path}")
     if args.quick:
-        failures = check_floors(rows)
+        lines, failures = floor_report(rows)
+        print("\n" + "\n".join(lines))
         for failure in failures:
             print("BELOW FLOOR " + failure, file=sys.stderr)
         return 1 if failures else 0

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from server import running
+from server.running import probe, url_of  # noqa: F401 (the companion's names for them)
+
 log = logging.getLogger(__name__)
-
-
-def url_of(port: int, path: str = "/") -> str:
-    return f"http://127.0.0.1:{port}{path}"
-
-
-def probe(port: int, timeout: float = 1.0) -> dict | None:
-    """The health answer of a Crosscurrent server on this port, or None."""
-    try:
-        with urllib.request.urlopen(url_of(port, "/api/health"), timeout=timeout) as response:
-            body = json.loads(response.read().decode("utf-8"))
-    except (OSError, ValueError, urllib.error.URLError):
-        return None
-    return body if isinstance(body, dict) and body.get("name") == "crosscurrent" else None
 
 
 class InstanceLock:
@@ -87,12 +73,14 @@ class ServerThread:
 
     def start(self) -> "ServerThread":
         self.thread.start()
+        running.announce(self.app.extensions["crosscurrent"].settings["data_dir"], self.port)
         log.info("serving at %s", url_of(self.port))
         return self
 
     def stop(self) -> None:
         self.server.shutdown()
         self.thread.join(timeout=5)
+        running.withdraw(self.app.extensions["crosscurrent"].settings["data_dir"], self.port)
 
 
 def warm_model(app) -> threading.Thread:

@@ -174,7 +174,11 @@ def export_log():
     fmt = request.args.get("format", "json")
     if fmt not in export.FORMATS:
         raise ApiError(400, "bad_request", f"format must be one of {', '.join(export.FORMATS)}.")
-    result = export.render(fmt, _state().store.export_articles(_date_arg("from"), _date_arg("to")))
+    # read_*: the days the articles were read ("from"/"to" are the same); published_*: their publication days.
+    articles = _state().store.export_articles(
+        _date_arg("read_from") or _date_arg("from"), _date_arg("read_to") or _date_arg("to"),
+        published_from=_date_arg("published_from"), published_to=_date_arg("published_to"))
+    result = export.render(fmt, articles)
     response = Response(result.body, mimetype=result.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
     return response

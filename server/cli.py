@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import signal
 import sys
 import threading
 import webbrowser
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, running
 from .settings import BY_NAME, load_settings
 
 log = logging.getLogger(__name__)
@@ -81,11 +83,15 @@ def serve(ctx: click.Context, port: int | None, no_warm: bool):
         threading.Thread(target=app.extensions["crosscurrent"].engine.warm, name="warm", daemon=True).start()
     click.echo(f"Crosscurrent {__version__} serving http://127.0.0.1:{port}/ "
                f"(data: {_settings(ctx)['data_dir']}). Ctrl-C stops it.")
+    running.announce(_settings(ctx)["data_dir"], port)
+    # A service manager stops with SIGTERM: leave as on Ctrl-C, so the port file goes too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        running.withdraw(_settings(ctx)["data_dir"], port)
         server.server_close()
 
 
@@ -107,13 +113,46 @@ def _check_port_free(port: int) -> None:
 @click.option("--print-only", is_flag=True, help="Print the signed-in address instead of opening a browser.")
 @click.pass_context
 def open_ui(ctx: click.Context, print_only: bool):
-    """Open the reading history in your web browser (signed in)."""
+    """Open the reading history in your web browser, signed in.
+
+    Finds the running server of your data folder: the port it wrote in server.json there, else --port.
+    """
+    from urllib.parse import quote
+
     from .security import read_ui_key
 
     s = _settings(ctx)
-    url = f"http://127.0.0.1:{s['port']}/login?key={read_ui_key(s['data_dir'])}"
+    key = read_ui_key(s["data_dir"])
+    port, tried = running.find_server(s["data_dir"], s["port"], key)
+    if port is None:
+        raise click.ClickException("\n".join([
+            f"No Crosscurrent server of the data folder {s['data_dir']} is running. Tried:",
+            *(f"  port {line}" for line in tried),
+            "Start it with `crosscurrent` (the window) or `crosscurrent serve`, or give its port with --port."]))
+    url = running.url_of(port, f"/login?key={quote(key)}")
     if print_only or not webbrowser.open(url):
         click.echo(url)
+
+
+@cli.command("token")
+@click.argument("name")
+@click.pass_context
+def token(ctx: click.Context, name: str):
+    """Print a new API token for a script, named NAME (revoke it with `crosscurrent pair revoke ID`).
+
+    The token goes to standard output alone, so TOKEN=$(crosscurrent token NAME) works; send it as
+    `Authorization: Bearer TOKEN`.
+    """
+    from .pairing import clean_name
+    from .security import hash_secret, new_token
+
+    store = _state(ctx).store
+    secret = new_token()
+    with store.write() as conn:
+        token_id = store.insert_token(conn, clean_name(name), None, hash_secret(secret))
+    click.echo(f"Token {token_id} ({clean_name(name)}) created: it is shown once. "
+               f"Revoke it with `crosscurrent pair revoke {token_id}`.", err=True)
+    click.echo(secret)
 
 
 @cli.group(invoke_without_command=True)
@@ -186,11 +225,19 @@ def pair_revoke(ctx: click.Context, token_id: int):
     click.echo(f"Revoked browser {token_id}.")
 
 
+# Without a terminal (a pipe, a log file) the import says where it is every this many pages.
+PROGRESS_EVERY = 50
+
+
 @cli.command("import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.pass_context
 def import_pages(ctx: click.Context, folder: Path):
-    """Import a folder of saved .html pages (searched recursively), oldest file first."""
+    """Import a folder of saved .html pages (searched recursively).
+
+    Files are imported oldest first (by modification time), and each file's time becomes the day it was
+    read: stories and contradictions are found against what was read before, so reading order matters.
+    """
     from .extract import decode_html
     from .pipeline import CaptureError, saved_from_url
 
@@ -201,8 +248,11 @@ def import_pages(ctx: click.Context, folder: Path):
         raise click.ClickException(f"No .html files in {folder}.")
     created = duplicates = 0
     skipped: list[str] = []
-    with click.progressbar(files, label=f"Importing {len(files)} pages", file=sys.stderr,
-                           item_show_func=lambda p: p.name[:40] if p else "") as bar:
+
+    def tally() -> str:
+        return f"{created} new, {duplicates} already stored, {len(skipped)} skipped"
+
+    with _progress(files, f"Importing {len(files)} pages", lambda done: f"{done}/{len(files)} pages: {tally()}") as bar:
         for path in bar:
             try:
                 html = decode_html(path.read_bytes())
@@ -222,28 +272,65 @@ def import_pages(ctx: click.Context, folder: Path):
         click.echo(f"  skipped {line}", err=True)
 
 
+@contextlib.contextmanager
+def _progress(items: list, label: str, status):
+    """A progress bar on a terminal; elsewhere a line on stderr every PROGRESS_EVERY items and at the end."""
+    if sys.stderr.isatty():
+        with click.progressbar(items, label=label, file=sys.stderr,
+                               item_show_func=lambda p: p.name[:40] if p else "") as bar:
+            yield bar
+        return
+
+    def lines():
+        click.echo(label, err=True)
+        for done, item in enumerate(items, start=1):
+            yield item
+            if done % PROGRESS_EVERY == 0 or done == len(items):
+                click.echo(status(done), err=True)
+
+    yield lines()
+
+
 def _mtime_iso(path: Path) -> str:
     import datetime as dt
 
     return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
+DAY = click.DateTime(["%Y-%m-%d"])
+
+
 @cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "md", "html"]), default="csv", show_default=True,
               help="csv, json, md (a zip of Markdown notes) or html (browser bookmarks).")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD).")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (YYYY-MM-DD).")
+@click.option("--read-from", "--from", "read_from", type=DAY, default=None, metavar="DAY",
+              help="First day you read the articles (YYYY-MM-DD); --from is the same.")
+@click.option("--read-to", "--to", "read_to", type=DAY, default=None, metavar="DAY",
+              help="Last day you read the articles (YYYY-MM-DD); --to is the same.")
+@click.option("--published-from", type=DAY, default=None, metavar="DAY",
+              help="First publication day (YYYY-MM-DD); leaves out articles without a known date.")
+@click.option("--published-to", type=DAY, default=None, metavar="DAY",
+              help="Last publication day (YYYY-MM-DD); leaves out articles without a known date.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output; required for md).")
 @click.pass_context
-def export_log(ctx: click.Context, fmt: str, date_from, date_to, output: Path | None):
-    """Export the reading log."""
+def export_log(ctx: click.Context, fmt: str, read_from, read_to, published_from, published_to,
+               output: Path | None):
+    """Export the reading log.
+
+    Each article's date in the export is the day it was published (else the day you read it); the CSV's
+    last column and the notes' front matter give the day you read it. Filter on either with the options.
+    """
     from . import export
 
     if fmt == "md" and output is None:
         raise click.UsageError("--format md writes a zip of notes: give a file with -o.")
-    articles = _state(ctx).store.export_articles(date_from and date_from.date().isoformat(),
-                                                 date_to and date_to.date().isoformat())
+
+    def day(value):
+        return value and value.date().isoformat()
+
+    articles = _state(ctx).store.export_articles(day(read_from), day(read_to), published_from=day(published_from),
+                                                 published_to=day(published_to))
     result = export.render(fmt, articles)
     if output is None:
         sys.stdout.buffer.write(result.body)

@@ -21,7 +21,8 @@ from html import escape
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "json", "md", "html")
-CSV_COLUMNS = ("date", "title", "outlet", "author", "url", "claims", "story", "contradictions")
+# "date" is the day the article was published (else the day it was read); "read" the day it was read.
+CSV_COLUMNS = ("date", "title", "outlet", "author", "url", "claims", "story", "contradictions", "read")
 # Spreadsheets treat cells that start with these as formulas (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Fixed timestamp inside the zip so that the same log gives the same bytes.
@@ -50,6 +51,11 @@ def render(fmt: str, articles: Iterable[dict]) -> Export:
 def article_date(article: dict) -> str:
     """The date a reader knows the article by: published, else the day it was captured."""
     return (article.get("published") or (article.get("captured_at") or "")[:10] or "")
+
+
+def read_date(article: dict) -> str:
+    """The day the reader captured the article."""
+    return (article.get("captured_at") or "")[:10]
 
 
 def contradiction_count(article: dict) -> int:
@@ -106,6 +112,7 @@ def _csv(articles: list[dict]) -> tuple[bytes, str, str]:
             len(article.get("claims") or []),
             article.get("story_title") or article.get("story_id") or "",
             contradiction_count(article),
+            read_date(article),
         )
         writer.writerow([neutralise_formula(cell) for cell in row])
     # The BOM lets spreadsheet programs read UTF-8 titles correctly.
@@ -129,6 +136,7 @@ def _markdown_note(article: dict) -> str:
         f"url: {_yaml_string(article.get('canonical_url') or article.get('url'))}",
         f"outlet: {_yaml_string(article.get('site'))}",
         f"date: {_yaml_string(article_date(article))}",
+        f"read: {_yaml_string(read_date(article))}",
         f"tags: [{', '.join(_yaml_string(tag) for tag in tags if tag)}]",
         "---",
         "",

@@ -72,9 +72,10 @@ def fts_query(text: str, max_terms: int = 24) -> str | None:
 
 
 def fts_all_terms(text: str) -> str | None:
-    """A safe FTS5 AND-query for the reader's search box."""
+    """A safe FTS5 AND-query for the reader's search box: every word, as the start of a word
+    ("flood" finds "flood", "flooded" and "Floodwaters")."""
     words = ["".join(ch for ch in w if ch.isalnum()) for w in text.split()]
-    words = [f'"{w}"' for w in words if w]
+    words = [f'"{w}"*' for w in words if w]
     return " ".join(words) if words else None
 
 
@@ -701,7 +702,9 @@ class Store:
             ),
         }
 
-    def export_articles(self, date_from=None, date_to=None) -> Iterator[dict]:
+    def export_articles(self, date_from=None, date_to=None, published_from=None, published_to=None) -> Iterator[dict]:
+        """Articles read from date_from to date_to and published from published_from to published_to (days,
+        inclusive; a publication filter leaves out articles whose date is unknown), oldest read first."""
         where, params = [], []
         if date_from:
             where.append("captured_at >= ?")
@@ -709,6 +712,12 @@ class Store:
         if date_to:
             where.append("captured_at < date(?, '+1 day')")
             params.append(str(date_to)[:10])
+        if published_from:
+            where.append("substr(published, 1, 10) >= ?")
+            params.append(str(published_from)[:10])
+        if published_to:
+            where.append("substr(published, 1, 10) <= ?")
+            params.append(str(published_to)[:10])
         sql = "SELECT id FROM articles" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY captured_at, id"
         ids = [r[0] for r in self.reader.execute(sql, params)]
         for article_id in ids:

@@ -7,7 +7,6 @@ import functools
 import http.server
 import json
 import logging
-import os
 import re
 import socket
 import subprocess
@@ -24,8 +23,7 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 EXTENSION_DIR = REPO / "extension"
 CHROMIUM = Path("/usr/bin/chromium")
-SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", REPO.parent / "shared"))
-PAGES_DIR = SHARED / "pages"
+PAGES_DIR = REPO / "tests" / "pages"
 CROSSCURRENT = Path(sys.executable).with_name("crosscurrent")
 FINAL_STATE = "#view > [data-state]:not([data-state='working'])"
 

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from pathlib import Path
 
-import pytest
+# News pages written for the tests (tests/pages/README.md says what each one must show).
+PAGES = Path(__file__).resolve().parent / "pages"
 
-SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-PAGES = SHARED / "pages"
-
-# The four pages of the shared story, in capture order, with the address each was read at.
+# The four pages of the story, in capture order, with the address each was read at.
 STORY_PAGES = [
-    ("woodward-book-report.html", "https://capitalledger.example/2024/10/08/woodward-book-trump-putin"),
-    ("asheville-recovery.html", "https://mountaincourier.example/local/biltmore-village-recovery"),
-    ("kremlin-test-machines.html", "https://dailynews.example/politics/kremlin-trump-covid-test-machines"),
-    ("kremlin-denies-calls.html",
-     "https://eveningwire.example/world/kremlin-denies-trump-putin-calls?utm_source=feed&utm_medium=rss"),
+    ("harrow-book-report.html", "https://baychronicle.example/2025/03/04/harrow-book-vale-ostrand"),
+    ("library-reopens.html", "https://lakesideherald.example/local/millbrook-library-reopens"),
+    ("generators-confirmed.html", "https://northerndaily.example/politics/ostrand-vale-generators"),
+    ("ostrand-denies-calls.html",
+     "https://valleywire.example/state/ostrand-denies-vale-calls?utm_source=feed&utm_medium=rss"),
 ]
+# Page 1 read again from a shared link: tracking parameters in the address and in its canonical URL.
+TRACKED_COPY = ("harrow-book-report-tracked.html",
+                "https://baychronicle.example/2025/03/04/harrow-book-vale-ostrand?fbclid=IwAR3xq&utm_source=social")
+UNRELATED_PAGE = ("ferry-fares.html", "https://coastaltimes.example/transport/island-ferry-fares-april")
+HOSTILE_PAGE = ("hostile.html", "https://hostile.example/news/breaking")
 
 
 def page_html(name: str) -> str:
-    path = PAGES / name
-    if not path.exists():
-        pytest.skip(f"shared test pages not found at {PAGES} (set CROSSCURRENT_SHARED)")
-    return path.read_text(encoding="utf-8")
+    return (PAGES / name).read_text(encoding="utf-8")
 
 
 def issue_token(app) -> str:

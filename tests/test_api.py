@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from helpers import STORY_PAGES, issue_token, page_html
+from helpers import HOSTILE_PAGE, STORY_PAGES, TRACKED_COPY, issue_token, page_html
 
-WOODWARD, ASHEVILLE, KREMLIN, DENIES = STORY_PAGES
+BOOK, LIBRARY, CONFIRMS, DENIES = STORY_PAGES
 
 
 def capture(client, auth, page, **extra):
@@ -98,7 +98,7 @@ def test_bad_captures_get_clear_errors(client, auth, body, content_type, status,
     ({"title": ["x"]}, 400, "'title' must be a string"),
 ])
 def test_bad_fields(client, auth, extra, status, words):
-    name, url = WOODWARD
+    name, url = BOOK
     body = {"url": url, "html": page_html(name), **extra}
     response = client.post("/api/pages", json=body, headers=auth)
     assert response.status_code == status
@@ -106,7 +106,7 @@ def test_bad_fields(client, auth, extra, status, words):
 
 
 def test_page_over_the_limit_is_refused(client, auth):
-    name, url = WOODWARD
+    name, url = BOOK
     html = page_html(name).replace("</body>", "<!--" + "x" * (15 * 1024 * 1024) + "--></body>")
     response = client.post("/api/pages", json={"url": url, "html": html}, headers=auth)
     assert response.status_code == 413
@@ -128,11 +128,11 @@ def test_capture_then_duplicates(client, auth):
     body = first.json
     assert body["status"] == "created"
     assert set(body) >= {"article", "claims", "related", "contradictions"}
-    assert body["article"]["canonical_url"] == "https://eveningwire.example/world/kremlin-denies-trump-putin-calls"
-    assert body["article"]["site"] == "Evening Wire"
+    assert body["article"]["canonical_url"] == "https://valleywire.example/state/ostrand-denies-vale-calls"
+    assert body["article"]["site"] == "Valley Wire"
     # Again, and without its tracking parameters: nothing new is stored.
     again = capture(client, auth, DENIES)
-    clean = capture(client, auth, (DENIES[0], "https://eveningwire.example/world/kremlin-denies-trump-putin-calls"))
+    clean = capture(client, auth, (DENIES[0], "https://valleywire.example/state/ostrand-denies-vale-calls"))
     assert again.status_code == clean.status_code == 200
     assert again.json["status"] == "duplicate"
     assert again.json["article"]["id"] == body["article"]["id"] == clean.json["article"]["id"]
@@ -140,18 +140,36 @@ def test_capture_then_duplicates(client, auth):
 
 
 def test_same_text_at_another_address_is_a_duplicate(client, auth):
-    name, _ = KREMLIN
-    html = page_html(name).replace('<link rel="canonical" href="https://dailynews.example/politics/kremlin-trump-covid-test-machines">', "")
-    a = client.post("/api/pages", json={"url": "https://dailynews.example/a", "html": html}, headers=auth)
+    name, _ = CONFIRMS
+    html = page_html(name).replace('<link rel="canonical" href="https://northerndaily.example/politics/ostrand-vale-generators">', "")
+    a = client.post("/api/pages", json={"url": "https://northerndaily.example/a", "html": html}, headers=auth)
     b = client.post("/api/pages", json={"url": "https://mirror.example/b", "html": html}, headers=auth)
     assert (a.status_code, b.status_code) == (201, 200)
+
+
+def test_a_copy_read_from_a_tracking_link_is_a_duplicate(client, auth):
+    first = capture(client, auth, BOOK)
+    copy = capture(client, auth, TRACKED_COPY)
+    assert (first.status_code, copy.status_code) == (201, 200)
+    assert copy.json["status"] == "duplicate" and copy.json["article"]["id"] == first.json["article"]["id"]
+    assert "utm_" not in copy.json["article"]["canonical_url"] and "fbclid" not in copy.json["article"]["canonical_url"]
+
+
+def test_a_hostile_page_is_stored_as_text(client, auth):
+    answer = capture(client, auth, HOSTILE_PAGE)
+    assert answer.status_code == 201, answer.json
+    article = client.get(f"/api/articles/{answer.json['article']['id']}", headers=auth).json
+    # Markup written as text stays text; markup in the page is gone.
+    assert "<img src=x onerror=window.__pwned='text'>" in article["text"]
+    assert "__pwned = 'inline'" not in article["text"] and "iframe" not in article["text"]
+    assert not (article["canonical_url"] or "").startswith("javascript:")
 
 
 def test_concurrent_captures_of_one_page_store_it_once(hash_app, auth):
     results = []
 
     def send():
-        results.append(capture(hash_app.test_client(), auth, KREMLIN).status_code)
+        results.append(capture(hash_app.test_client(), auth, CONFIRMS).status_code)
 
     threads = [threading.Thread(target=send) for _ in range(4)]
     for t in threads:
@@ -166,16 +184,22 @@ def test_concurrent_captures_of_one_page_store_it_once(hash_app, auth):
 
 def test_history_search_filters_and_pages(client, auth):
     for page in STORY_PAGES:
-        assert capture(client, auth, page, captured_at="2024-10-1%dT08:00:00Z" % STORY_PAGES.index(page)).status_code == 201
+        assert capture(client, auth, page, captured_at="2025-03-1%dT08:00:00Z" % STORY_PAGES.index(page)).status_code == 201
     items = client.get("/api/articles", headers=auth).json["items"]
-    assert [a["site"] for a in items] == ["Evening Wire", "Daily News", "Mountain Courier", "Capital Ledger"]
+    assert [a["site"] for a in items] == ["Valley Wire", "Northern Daily", "Lakeside Herald", "Bay Chronicle"]
     cases = [
-        ("q=Swannanoa", ["Mountain Courier"]),
-        ("q=marbles", ["Daily News"]),                      # text only
-        ("site=Capital%20Ledger", ["Capital Ledger"]),
-        ("from=2024-10-12&to=2024-10-13", ["Evening Wire", "Daily News"]),
-        ("q=Peskov&from=2024-10-13", ["Evening Wire"]),
+        ("q=Quarry", ["Lakeside Herald"]),
+        ("q=fundraiser", ["Northern Daily"]),               # text only
+        ("site=Bay%20Chronicle", ["Bay Chronicle"]),
+        ("from=2025-03-12&to=2025-03-13", ["Valley Wire", "Northern Daily"]),
+        ("q=Riedel&from=2025-03-13", ["Valley Wire"]),
         ("q=%22unbalanced", []),                            # FTS syntax in the box is just words
+        ("q=flood", ["Lakeside Herald"]),                   # words match as prefixes: "Floodwaters"
+        ("q=FLOODWATERS", ["Lakeside Herald"]),
+        ("q=floodgates", []),
+        ("q=gener", ["Valley Wire", "Northern Daily", "Bay Chronicle"]),
+        ("q=spokes%20Ried", ["Valley Wire", "Northern Daily"]),  # every word, in any order
+        ("q=flood%20Riedel", []),
     ]
     for query, sites in cases:
         got = client.get(f"/api/articles?{query}", headers=auth).json["items"]
@@ -190,7 +214,7 @@ def test_history_search_filters_and_pages(client, auth):
 def test_article_story_contradiction_endpoints(client, auth):
     ids = [capture(client, auth, page).json["article"]["id"] for page in STORY_PAGES]
     article = client.get(f"/api/articles/{ids[2]}", headers=auth).json
-    assert article["text"].startswith("Former President Donald Trump")
+    assert article["text"].startswith("Former governor Marcus Vale did send")
     assert all({"matches", "speaker", "polarity", "proposition"} <= set(c) for c in article["claims"])
     assert client.get("/api/articles/999", headers=auth).status_code == 404
     stories = client.get("/api/stories", headers=auth).json["items"]
@@ -223,9 +247,9 @@ def test_forgetting_an_article(client, auth):
     assert client.delete(f"/api/articles/{ids[0]}", headers=auth).json == {"deleted": ids[0]}
     assert client.get(f"/api/articles/{ids[0]}", headers=auth).status_code == 404
     assert client.delete(f"/api/articles/{ids[0]}", headers=auth).status_code == 404
-    assert client.get("/api/articles?q=Simon", headers=auth).json["items"] == []
+    assert client.get("/api/articles?q=Larchmont", headers=auth).json["items"] == []
     # It can be captured again afterwards.
-    assert capture(client, auth, WOODWARD).status_code == 201
+    assert capture(client, auth, BOOK).status_code == 201
 
 
 @pytest.mark.parametrize("fmt, mimetype, starts", [
@@ -235,7 +259,7 @@ def test_forgetting_an_article(client, auth):
     ("md", "application/zip", "PK"),
 ])
 def test_export_formats(client, auth, fmt, mimetype, starts):
-    capture(client, auth, WOODWARD)
+    capture(client, auth, BOOK)
     response = client.get(f"/api/export?format={fmt}", headers=auth)
     assert response.status_code == 200
     assert response.mimetype == mimetype
@@ -248,11 +272,28 @@ def test_export_rejects_unknown_format(client, auth):
     assert response.status_code == 400 and "csv" in response.json["message"]
 
 
-def test_export_date_range(client, auth):
-    capture(client, auth, WOODWARD, captured_at="2024-10-08T10:00:00Z")
-    capture(client, auth, KREMLIN, captured_at="2024-10-09T10:00:00Z")
-    rows = json.loads(client.get("/api/export?format=json&from=2024-10-09&to=2024-10-09", headers=auth).data)
-    assert [r["site"] for r in rows] == ["Daily News"]
+@pytest.mark.parametrize("query, sites", [
+    ("from=2025-03-09&to=2025-03-09", ["Northern Daily"]),          # from/to: the days read
+    ("read_from=2025-03-09&read_to=2025-03-09", ["Northern Daily"]),
+    ("read_from=2025-03-09", ["Northern Daily", "Lakeside Herald"]),
+    ("published_from=2025-03-04&published_to=2025-03-04", ["Bay Chronicle"]),
+    ("published_from=2025-03-05", ["Northern Daily", "Lakeside Herald"]),
+    ("published_to=2025-03-31&read_to=2025-03-08", ["Bay Chronicle"]),
+    ("published_from=2025-04-01", []),
+])
+def test_export_filters_on_read_and_published_days(client, auth, query, sites):
+    capture(client, auth, BOOK, captured_at="2025-03-08T10:00:00Z")      # published 2025-03-04
+    capture(client, auth, CONFIRMS, captured_at="2025-03-09T10:00:00Z")  # published 2025-03-05
+    capture(client, auth, LIBRARY, captured_at="2025-03-10T10:00:00Z")   # published 2025-03-06
+    rows = json.loads(client.get(f"/api/export?format=json&{query}", headers=auth).data)
+    assert [r["site"] for r in rows] == sites
+
+
+@pytest.mark.parametrize("query", ["published_from=March", "read_to=2025-13-01", "from=yesterday"])
+def test_export_refuses_a_bad_day(client, auth, query):
+    response = client.get(f"/api/export?format=json&{query}", headers=auth)
+    assert response.status_code == 400 and response.json["error"] == "bad_request"
+    assert query.split("=")[0] in response.json["message"]
 
 
 # -- pairing ---------------------------------------------------------------------------------------------

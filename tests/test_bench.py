@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import sys
@@ -16,8 +15,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import __main__ as bench_cli  # noqa: E402
 from bench import common  # noqa: E402
 
-SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-needs_scorer = pytest.mark.skipif(not (SHARED / "bench" / "score.py").is_file(), reason="shared scorer not present")
+# A scorer with the command line of the real one (task --data --pred --json; exit 2 on a malformed
+# prediction), so `bench score` is tested without files from outside the repository.
+SCORER = """
+import json, sys
+task, data, pred = sys.argv[1], sys.argv[3], sys.argv[5]
+gold = dict(line.split("\\t") for line in open(data + "/qrels.tsv").read().split("\\n") if line)
+try:
+    rows = [json.loads(line) for line in open(pred) if line.strip()]
+except json.JSONDecodeError as error:
+    print(f"malformed prediction: {error}", file=sys.stderr)
+    sys.exit(2)
+hits = [row["ranked"][:1] == [gold[row["id"]]] for row in rows]
+print(json.dumps({"primary": "p@1", "metrics": {"p@1": sum(hits) / len(gold)}}))
+"""
 
 CLAIMS = [
     ("c-vaccine", "A new vaccine causes infertility in young women, a viral post claims."),
@@ -129,13 +140,14 @@ def test_stories_refused_articles_get_an_empty_ranking(tmp_path: Path, title, te
     assert ("story" not in row) is refused
 
 
-@needs_scorer
 @pytest.mark.parametrize("prediction, status", [
     ('{"id": "q-1", "ranked": ["c-vaccine"]}\n', 0),
     ("this is not json\n", 2),
 ])
 def test_score_exit_status_is_the_scorers(claims_dir: Path, tmp_path: Path, monkeypatch, prediction, status):
-    monkeypatch.setenv("CROSSCURRENT_SHARED", str(SHARED))
+    (tmp_path / "shared" / "bench").mkdir(parents=True)
+    (tmp_path / "shared" / "bench" / "score.py").write_text(SCORER, encoding="utf-8")
+    monkeypatch.setenv("CROSSCURRENT_SHARED", str(tmp_path / "shared"))
     pred = tmp_path / "pred.jsonl"
     pred.write_text(prediction, encoding="utf-8")
     assert bench_cli.main(["score", "claims", "--data", str(claims_dir), "--pred", str(pred)]) == status
@@ -164,6 +176,8 @@ def test_all_without_data(tmp_path: Path, capsys, flags, status):
     assert bench_cli.main(["all", "--quick", "--data-root", str(tmp_path / "missing"), *flags]) == status
     out = capsys.readouterr()
     assert "no benchmark data" in out.out + out.err
+    if status == 0:  # one line that says it skipped and why
+        assert out.out.count("\n") == 1 and out.out.startswith("benchmarks skipped: no benchmark data at ")
 
 
 @pytest.mark.parametrize("value, error, failures", [
@@ -175,6 +189,21 @@ def test_floors(value, error, failures):
     row = bench_cli.Row("stories", "stories", primary="map", value=value, error=error)
     found = bench_cli.check_floors([row, bench_cli.Row("not floored", "nli", value=0.0)])
     assert [f[:len(expected)] for f, expected in zip(found, failures)] == failures and len(found) == len(failures)
+
+
+@pytest.mark.parametrize("value, error, state, verdict", [
+    (0.95, "", "ok", "all floors hold (1 checked"),
+    (0.5, "", "BELOW", "1 of 1 floors broken"),
+    (None, "ValueError: broken", "BELOW", "1 of 1 floors broken"),
+])
+def test_floor_report_prints_each_figure_beside_its_floor(value, error, state, verdict):
+    rows = [bench_cli.Row("stories", "stories", primary="map", value=value, error=error),
+            bench_cli.Row("not floored", "nli", value=0.0)]
+    lines, failures = bench_cli.floor_report(rows)
+    assert len(lines) == 2 and len(failures) == (state == "BELOW")
+    assert lines[0].split()[:3] == ["floor", "stories", "map"] and lines[0].endswith(state)
+    assert "floor 0.7" in lines[0] and (f"{value:.4f}" if value else "no figure") in lines[0]
+    assert lines[1].startswith(verdict)
 
 
 def test_table_prints_the_confusion_matrix():

@@ -1,5 +1,6 @@
 """Documentation stays true: every setting and command is in the README, the changelog has this version."""
 
+import re
 from pathlib import Path
 
 import click
@@ -28,6 +29,45 @@ def _commands(group: click.Group, prefix=()):
 @pytest.mark.parametrize("command", sorted(_commands(cli)))
 def test_command_is_documented(command):
     assert f"crosscurrent {command}" in README
+
+
+def _options(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        for param in command.params:
+            for option in getattr(param, "opts", []):
+                if option.startswith("--") and option != "--help":
+                    yield " ".join((*prefix, name)), option
+        if isinstance(command, click.Group):
+            yield from _options(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("command, option", sorted(_options(cli)))
+def test_command_option_is_documented(command, option):
+    assert option in README, f"crosscurrent {command} {option}"
+
+
+@pytest.mark.parametrize("words", [
+    # The API section: how a script gets a token, what search matches, what the export filters are.
+    "crosscurrent token NAME", "Authorization: Bearer",
+    "`flood` finds", "read_from", "read_to", "published_from", "published_to",
+    # What `make test` needs and does without the benchmark data.
+    "tests/pages/", "benchmarks skipped", "all floors hold",
+])
+def test_readme_says(words):
+    assert words in README
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "tests" / "pages" / "README.md"]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_docs_link_only_to_files_of_the_repository(doc):
+    text = doc.read_text()
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
+        if "://" not in target:
+            assert (doc.parent / target).resolve().is_relative_to(ROOT), target
+            assert (doc.parent / target).exists(), target
+    assert "../shared/DESIGN" not in text and "../shared/pages" not in text
 
 
 def test_changelog_names_this_version():

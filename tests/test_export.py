@@ -104,7 +104,17 @@ def test_csv_row_columns():
     (row,) = csv_rows(render("csv", [article()]))
     assert row == {"date": "2024-10-09", "title": "Kremlin confirms test machines", "outlet": "Daily News",
                    "author": "A. Writer", "url": "https://news.example/a", "claims": "1", "story": "3",
-                   "contradictions": "1"}
+                   "contradictions": "1", "read": "2024-10-10"}
+
+
+@pytest.mark.parametrize("overrides, date, read", [
+    ({}, "2024-10-09", "2024-10-10"),                                  # published, then read a day later
+    ({"published": None}, "2024-10-10", "2024-10-10"),                 # no publication date: the day read
+    ({"captured_at": None}, "2024-10-09", ""),
+])
+def test_csv_says_when_published_and_when_read(overrides, date, read):
+    (row,) = csv_rows(render("csv", [article(**overrides)]))
+    assert (row["date"], row["read"]) == (date, read)
 
 
 def test_json_round_trips():
@@ -166,6 +176,7 @@ def test_markdown_note_has_front_matter_and_claims():
     assert 'url: "https://news.example/a"' in front
     assert 'outlet: "Daily News"' in front
     assert 'date: "2024-10-09"' in front
+    assert 'read: "2024-10-10"' in front
     assert 'tags: ["crosscurrent", "daily-news", "disputed"]' in front
     assert "- Peskov denied the calls." in body
     assert "**disputes** — Capital Ledger" in body

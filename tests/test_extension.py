@@ -20,11 +20,11 @@ from extension_helpers import (
 sys.path.insert(0, str(REPO / "packaging"))
 import build_extensions  # noqa: E402
 
-# The shared pages, in the order a reader captures them.
-PAGE_1 = "woodward-book-report.html"
-PAGE_2 = "asheville-recovery.html"
-PAGE_3 = "kremlin-test-machines.html"
-PAGE_4 = "kremlin-denies-calls.html"
+# The story pages (tests/pages), in the order a reader captures them.
+PAGE_1 = "harrow-book-report.html"
+PAGE_2 = "library-reopens.html"
+PAGE_3 = "generators-confirmed.html"
+PAGE_4 = "ostrand-denies-calls.html"
 
 ALLOWED_PERMISSIONS = {"activeTab", "scripting", "storage", "alarms"}
 LOCAL_HOSTS = {"http://127.0.0.1/*", "http://localhost/*"}
@@ -151,7 +151,7 @@ def test_capture_shows_related_coverage_and_the_contradiction(browser, server, p
 
     popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_1}"), working_shot="popup-working")
     assert state == "saved", popup.inner_text("#view")
-    assert "Capital Ledger" in popup.inner_text(".article-outlet")
+    assert "Bay Chronicle" in popup.inner_text(".article-outlet")
 
     popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_3}"), shot="popup-answer")
     assert state == "saved", popup.inner_text("#view")
@@ -159,17 +159,17 @@ def test_capture_shows_related_coverage_and_the_contradiction(browser, server, p
     assert {f"{pages_url}/{PAGE_1}", f"{pages_url}/{PAGE_3}"} <= stored
 
     disputes = popup.inner_text(".card-disputes")
-    assert "Peskov" in disputes and "seven times" in disputes
+    assert "Riedel" in disputes and "seven times" in disputes
     assert re.search(r"den(y|ies|ial|ied)", popup.inner_text(".card-disputes .reason"), re.I)
     related = popup.inner_text(".stories")
-    assert "Capital Ledger" in related and "supports" in related
+    assert "Bay Chronicle" in related and "supports" in related
 
     # "Open in Crosscurrent" opens the signed-in UI on this article in a new tab.
     with browser.context.expect_page() as opened:
         popup.click("text=Open in Crosscurrent")
     ui = opened.value
     ui.wait_for_url(re.compile(re.escape(server.url) + r"/articles/\d+"), timeout=15000)
-    assert "Kremlin" in ui.title() + ui.inner_text("body")
+    assert "Ostrand" in ui.title() + ui.inner_text("body")
 
     popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_3}"))
     assert state == "duplicate"
@@ -194,7 +194,7 @@ def test_capture_waits_while_the_server_is_down_and_keeps_its_time(browser, serv
         assert browser.badge_text() == "1"
         [queued] = browser.storage("outbox")
         clicked_at = parse_time(queued["page"]["captured_at"])
-        assert queued["page"]["selection"] == "Kremlin spokesman Dmitry Peskov said the two men had not spoken by phone since 2021."
+        assert queued["page"]["selection"] == "Ostrand spokesperson Tomas Riedel said Vale and the senator had not spoken by phone since 2021."
         assert queued["page"]["html"].startswith("<!DOCTYPE html>")
     finally:
         server.start()

@@ -1,16 +1,9 @@
-"""Article extraction on the shared test pages and on pages that are not articles."""
-
-import os
-from pathlib import Path
+"""Article extraction on the test pages (tests/pages) and on pages that are not articles."""
 
 import pytest
 
+from helpers import HOSTILE_PAGE, PAGES
 from server.extract import NotAnArticle, decode_html, extract_article
-
-SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-PAGES = SHARED / "pages"
-
-pytestmark = pytest.mark.skipif(not PAGES.is_dir(), reason="shared test pages not found")
 
 _cache: dict[str, object] = {}
 
@@ -21,20 +14,27 @@ def extracted(name: str):
     return _cache[name]
 
 
-KREMLIN = "kremlin-test-machines.html"
+BOOK = "harrow-book-report.html"
+LIBRARY = "library-reopens.html"
+CONFIRMS = "generators-confirmed.html"
+DENIES = "ostrand-denies-calls.html"
+FERRY = "ferry-fares.html"
+HOSTILE = HOSTILE_PAGE[0]
 
 
 @pytest.mark.parametrize(
     "page, must_appear",
     [
-        (KREMLIN, "Former President Donald Trump did send coronavirus testing devices"),
-        (KREMLIN, "Peskov also denied Woodward’s claim that Trump and Putin have spoken"),
-        (KREMLIN, "The book, which is set to be published Oct. 15"),
-        (KREMLIN, "they’d know how to get in touch with each other."),
-        (KREMLIN, "Trump has referred to Putin as “very savvy”"),
-        ("woodward-book-report.html", "as many as seven times since Trump left the White House in 2021"),
-        ("kremlin-denies-calls.html", "Peskov said the two men had not spoken by phone since 2021"),
-        ("asheville-recovery.html", "restoring the water system could take weeks"),
+        (CONFIRMS, "Former governor Marcus Vale did send emergency generators"),
+        (CONFIRMS, "Riedel also denied Harrow’s claim that Vale and Ostrand have spoken"),
+        (CONFIRMS, "The book, which is set to be published Nov. 4"),
+        (CONFIRMS, "they’d know how to reach each other.”"),
+        (CONFIRMS, "Vale has called Ostrand “very shrewd”"),
+        (BOOK, "as many as seven times since Vale left the statehouse in 2021"),
+        (DENIES, "Riedel said Vale and the senator had not spoken by phone since 2021"),
+        (LIBRARY, "Floodwaters from the Quarry Creek"),
+        (FERRY, "a petition against it gathered 2,300 signatures"),
+        (HOSTILE, "Engineers wrote <img src=x onerror=window.__pwned='text'> into the council's web form"),
     ],
 )
 def test_article_text_is_kept(page, must_appear):
@@ -44,47 +44,53 @@ def test_article_text_is_kept(page, must_appear):
 @pytest.mark.parametrize(
     "page, boilerplate",
     [
-        (KREMLIN, "May Be Interested In"),
-        (KREMLIN, "share Share"),
-        (KREMLIN, "Similar Content"),
-        (KREMLIN, "Leave a Reply"),
-        (KREMLIN, "Your email address will not be published"),
-        (KREMLIN, "From the Frontlines"),
+        (CONFIRMS, "You Might Also Like"),
+        (CONFIRMS, "share Share"),
+        (CONFIRMS, "More Stories Like This"),
+        (CONFIRMS, "Leave a Reply"),
+        (CONFIRMS, "Your email address will not be published"),
+        (CONFIRMS, "News From Every Valley"),
         # The headline is the title, not the first paragraph.
-        (KREMLIN, "Kremlin reportedly confirms Trump sent Putin Covid test machines"),
+        (CONFIRMS, "Ostrand's office reportedly confirms Vale sent generators"),
+        (BOOK, "uses cookies"),
+        (BOOK, "Sign up for our free newsletter"),
+        (LIBRARY, "We use cookies"),
+        (FERRY, "Join the discussion"),
+        (FERRY, "Bridge tolls frozen"),
+        (HOSTILE, "window.__pwned = 'inline'"),
+        (HOSTILE, "window.__pwned='img'"),
+        (HOSTILE, "iframe"),
     ],
 )
 def test_boilerplate_is_dropped(page, boilerplate):
     assert boilerplate not in extracted(page).text
 
 
-def test_all_thirteen_paragraphs_of_the_kremlin_article():
-    paragraphs = extracted(KREMLIN).text.split("\n")
+def test_all_thirteen_paragraphs_of_the_long_article():
+    paragraphs = extracted(CONFIRMS).text.split("\n")
     assert len(paragraphs) == 13
-    assert paragraphs[0].startswith("Former President Donald Trump did send")
-    assert paragraphs[-1].startswith("Trump’s critics have long taken issue")
+    assert paragraphs[0].startswith("Former governor Marcus Vale did send")
+    assert paragraphs[-1].startswith("Vale’s critics have long taken issue")
 
 
 @pytest.mark.parametrize(
     "page, field, expected",
     [
-        (KREMLIN, "site", "Daily News"),
-        (KREMLIN, "published", "2024-10-09"),
-        (KREMLIN, "language", "en"),
-        (
-            KREMLIN,
-            "title",
-            "Kremlin reportedly confirms Trump sent Putin Covid test machines, denies Putin phone calls "
-            "since he left office",
-        ),
-        (KREMLIN, "canonical_url", "https://dailynews.example/politics/kremlin-trump-covid-test-machines"),
-        ("woodward-book-report.html", "site", "Capital Ledger"),
-        ("woodward-book-report.html", "published", "2024-10-08"),
-        ("woodward-book-report.html", "author", "Dana Whitfield"),
-        ("asheville-recovery.html", "site", "Mountain Courier"),
-        ("asheville-recovery.html", "published", "2024-10-10"),
-        ("kremlin-denies-calls.html", "site", "Evening Wire"),
-        ("kremlin-denies-calls.html", "published", "2024-10-11"),
+        (CONFIRMS, "site", "Northern Daily"),
+        (CONFIRMS, "published", "2025-03-05"),
+        (CONFIRMS, "language", "en"),
+        (CONFIRMS, "title", "Ostrand's office reportedly confirms Vale sent generators, denies phone calls since he left office"),
+        (CONFIRMS, "canonical_url", "https://northerndaily.example/politics/ostrand-vale-generators"),
+        (BOOK, "site", "Bay Chronicle"),
+        (BOOK, "published", "2025-03-04"),
+        (BOOK, "author", "Nora Quill"),
+        (LIBRARY, "site", "Lakeside Herald"),
+        (LIBRARY, "published", "2025-03-06"),
+        (DENIES, "site", "Valley Wire"),
+        (DENIES, "published", "2025-03-07"),
+        (FERRY, "site", "Coastal Times"),
+        (FERRY, "author", "Ruth Okafor"),
+        (HOSTILE, "title", "<script>window.__pwned = 'title'</script> Council approves the harbour budget"),
     ],
 )
 def test_metadata(page, field, expected):

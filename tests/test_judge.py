@@ -1,14 +1,13 @@
-"""Judging claim pairs: fixed similarities for the rules, the real model for the four shared pages."""
+"""Judging claim pairs: fixed similarities for the rules, the real model for the four story pages."""
 
 from __future__ import annotations
 
 import html
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from helpers import STORY_PAGES, page_html
 from server.claims import extract_claims, make_claim
 from server.judge import article_stance, judge
 
@@ -110,20 +109,14 @@ def test_article_stance_of_an_empty_article():
 
 
 # --------------------------------------------------------------------------------------------------
-# The four shared pages with the real model
+# The four story pages (tests/pages) with the real model
 
-SHARED = Path(os.environ.get("CROSSCURRENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-PAGES = {
-    1: "woodward-book-report.html",
-    2: "asheville-recovery.html",
-    3: "kremlin-test-machines.html",
-    4: "kremlin-denies-calls.html",
-}
+STORY = {number: name for number, (name, _) in enumerate(STORY_PAGES, start=1)}
 
 
 def _page_claims(name: str):
     """Headline and article paragraphs picked by hand: tags stripped from the <article>'s <h1> and <p>s."""
-    source = (SHARED / "pages" / name).read_text(encoding="utf-8")
+    source = page_html(name)
     article = re.search(r"<article>(.*?)</article>", source, re.S).group(1)
     title = html.unescape(re.search(r"<h1>(.*?)</h1>", article, re.S).group(1))
     paragraphs = [html.unescape(re.sub(r"<[^>]+>", "", p)) for p in re.findall(r"<p[^>]*>(.*?)</p>", article, re.S)]
@@ -132,9 +125,7 @@ def _page_claims(name: str):
 
 @pytest.fixture(scope="module")
 def pages(real_embedder):
-    if not (SHARED / "pages").is_dir():
-        pytest.skip("shared test pages not found (set CROSSCURRENT_SHARED)")
-    claims = {number: _page_claims(name) for number, name in PAGES.items()}
+    claims = {number: _page_claims(name) for number, name in STORY.items()}
     vectors = {number: real_embedder.embed([c.text for c in page]) for number, page in claims.items()}
     return claims, vectors
 
@@ -156,15 +147,16 @@ def _judge_pages(pages, new_page, new_start, old_page, old_start):
 @pytest.mark.parametrize(
     "new_page, new_start, old_page, old_start, label, reason_words",
     [
-        (3, "Former President Donald Trump did send", 1, "Donald Trump secretly sent", "supports", ["Same claim"]),
-        (3, "Peskov also denied", 1, "The book, titled", "disputes", ["Peskov denies", "not true"]),
+        (3, "Former governor Marcus Vale did send", 1, "Former governor Marcus Vale secretly sent", "supports",
+         ["Same claim"]),
+        (3, "Riedel also denied", 1, "The book, titled", "disputes", ["Riedel denies", "not true"]),
         (3, "The book, which is set to be published", 1, "The book is set to be published", "supports",
-         ["Oct. 15"]),
-        (4, "Kremlin spokesman Dmitry Peskov said", 1, "The book, titled", "disputes", ["Peskov denies"]),
-        (4, "Kremlin spokesman Dmitry Peskov said", 3, "Peskov also denied", "supports", ["Same denial"]),
+         ["Nov. 4"]),
+        (4, "Ostrand spokesperson Tomas Riedel said", 1, "The book, titled", "disputes", ["Riedel denies"]),
+        (4, "Ostrand spokesperson Tomas Riedel said", 3, "Riedel also denied", "supports", ["Same denial"]),
     ],
 )
-def test_shared_pages_expected_outcomes(pages, new_page, new_start, old_page, old_start, label, reason_words):
+def test_story_pages_expected_outcomes(pages, new_page, new_start, old_page, old_start, label, reason_words):
     judgement = _judge_pages(pages, new_page, new_start, old_page, old_start)
     assert judgement.label == label, judgement
     for word in reason_words:
@@ -173,7 +165,7 @@ def test_shared_pages_expected_outcomes(pages, new_page, new_start, old_page, ol
 
 @pytest.mark.model
 @pytest.mark.parametrize("other_page", [1, 3, 4])
-def test_flood_story_matches_nothing_on_the_other_pages(pages, other_page):
+def test_library_story_matches_nothing_on_the_other_pages(pages, other_page):
     claims, vectors = pages
     similarities = vectors[2] @ vectors[other_page].T
     labels = {
@@ -191,9 +183,9 @@ def test_flood_story_matches_nothing_on_the_other_pages(pages, other_page):
 
 @pytest.mark.model
 def test_the_calls_story_raises_no_false_alarm_between_agreeing_pages(pages):
-    """Pages 3 and 4 agree on the machines and the denial: no claim of page 4 disputes page 3's denial."""
+    """Pages 3 and 4 agree on the generators and the denial: no claim of page 4 disputes page 3's denial."""
     claims, vectors = pages
-    denial = _find(claims[3], "Peskov also denied")
+    denial = _find(claims[3], "Riedel also denied")
     sims = vectors[4] @ vectors[3][claims[3].index(denial)]
     labels = {judge(new, denial, float(s)).label for new, s in zip(claims[4], sims)}
     assert "disputes" not in labels

@@ -1,4 +1,4 @@
-"""The four shared news pages, captured in order with the real model, behave as a reader expects."""
+"""The four story pages (tests/pages), captured in order with the real model, behave as a reader expects."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from helpers import STORY_PAGES, issue_token, page_html
 
 pytestmark = pytest.mark.model
 
-WOODWARD, ASHEVILLE, KREMLIN, DENIES = range(4)
+BOOK, LIBRARY, CONFIRMS, DENIES = range(4)
 
 
 @pytest.fixture(scope="module")
@@ -31,25 +31,25 @@ def find_links(answer: dict, mine: str, theirs: str) -> list[dict]:
     return [m for c in answer["claims"] if mine in c["text"] for m in c["matches"] if theirs in m["other"]["text"]]
 
 
-def test_extraction_of_the_real_article(captured):
+def test_extraction_of_the_long_article(captured):
     client, auth, answers = captured
-    article = client.get(f"/api/articles/{answers[KREMLIN]['article']['id']}", headers=auth).json
-    assert (article["site"], article["published"], article["language"]) == ("Daily News", "2024-10-09", "en")
+    article = client.get(f"/api/articles/{answers[CONFIRMS]['article']['id']}", headers=auth).json
+    assert (article["site"], article["published"], article["language"]) == ("Northern Daily", "2025-03-05", "en")
     assert len([p for p in article["text"].split("\n") if p.strip()]) == 13
-    for junk in ("May Be Interested In", "share Share", "Similar Content", "Leave a Reply",
-                 "Your email address will not be published", "From the Frontlines"):
+    for junk in ("You Might Also Like", "share Share", "More Stories Like This", "Leave a Reply",
+                 "Your email address will not be published", "News From Every Valley"):
         assert junk not in article["text"]
 
 
 @pytest.mark.parametrize("page, mine, theirs, label, reason_words", [
-    (KREMLIN, "Former President Donald Trump did send coronavirus testing devices",
-     "Trump secretly sent Abbott Covid-19 testing machines", "supports", ()),
-    (KREMLIN, "Peskov also denied Woodward", "as many as seven times", "disputes", ("den",)),
-    (KREMLIN, "The book, which is set to be published Oct. 15", "The book is set to be published on Oct. 15",
+    (CONFIRMS, "Former governor Marcus Vale did send emergency generators",
+     "Vale secretly sent state-owned emergency generators", "supports", ()),
+    (CONFIRMS, "Riedel also denied Harrow", "as many as seven times", "disputes", ("den",)),
+    (CONFIRMS, "The book, which is set to be published Nov. 4", "The book is set to be published on Nov. 4",
      "supports", ()),
-    (DENIES, "Peskov said the two men had not spoken by phone since 2021", "as many as seven times",
+    (DENIES, "Riedel said Vale and the senator had not spoken by phone since 2021", "as many as seven times",
      "disputes", ()),
-    (DENIES, "Peskov said the two men had not spoken by phone since 2021", "Peskov also denied Woodward",
+    (DENIES, "Riedel said Vale and the senator had not spoken by phone since 2021", "Riedel also denied Harrow",
      "supports", ()),
 ])
 def test_expected_labels(captured, page, mine, theirs, label, reason_words):
@@ -64,33 +64,33 @@ def test_expected_labels(captured, page, mine, theirs, label, reason_words):
 
 def test_disputes_reach_the_contradictions(captured):
     client, auth, answers = captured
-    pairs = [(l["claim"]["text"], l["other"]["text"]) for l in answers[KREMLIN]["contradictions"]]
-    assert any("Peskov also denied" in mine and "seven times" in theirs for mine, theirs in pairs)
+    pairs = [(l["claim"]["text"], l["other"]["text"]) for l in answers[CONFIRMS]["contradictions"]]
+    assert any("Riedel also denied" in mine and "seven times" in theirs for mine, theirs in pairs)
     listed = client.get("/api/contradictions", headers=auth).json["items"]
     assert listed == sorted(listed, key=lambda l: -l["confidence"])
 
 
 def test_the_unrelated_page_matches_nothing_and_stands_alone(captured):
     client, auth, answers = captured
-    asheville_id = answers[ASHEVILLE]["article"]["id"]
-    article = client.get(f"/api/articles/{asheville_id}", headers=auth).json
+    library_id = answers[LIBRARY]["article"]["id"]
+    article = client.get(f"/api/articles/{library_id}", headers=auth).json
     assert all(c["matches"] == [] for c in article["claims"])
     for answer in answers:
         for claim in answer["claims"]:
-            assert all(m["other"]["article"]["id"] != asheville_id for m in claim["matches"])
+            assert all(m["other"]["article"]["id"] != library_id for m in claim["matches"])
     stories = {a["article"]["id"]: client.get(f"/api/articles/{a['article']['id']}", headers=auth).json["story_id"]
                for a in answers}
     ids = [a["article"]["id"] for a in answers]
-    assert stories[ids[WOODWARD]] == stories[ids[KREMLIN]] == stories[ids[DENIES]]
-    assert stories[ids[ASHEVILLE]] not in (stories[ids[WOODWARD]],)
-    story = client.get(f"/api/stories/{stories[ids[ASHEVILLE]]}", headers=auth).json
-    assert [a["id"] for a in story["articles"]] == [asheville_id]
+    assert stories[ids[BOOK]] == stories[ids[CONFIRMS]] == stories[ids[DENIES]]
+    assert stories[ids[LIBRARY]] not in (stories[ids[BOOK]],)
+    story = client.get(f"/api/stories/{stories[ids[LIBRARY]]}", headers=auth).json
+    assert [a["id"] for a in story["articles"]] == [library_id]
 
 
 def test_related_coverage_groups_the_story(captured):
     _, _, answers = captured
     related = answers[DENIES]["related"]
-    assert related and {a["site"] for a in related[0]["articles"]} == {"Capital Ledger", "Daily News"}
+    assert related and {a["site"] for a in related[0]["articles"]} == {"Bay Chronicle", "Northern Daily"}
     dates = [a["published"] for a in related[0]["articles"]]
     assert dates == sorted(dates, reverse=True)
 

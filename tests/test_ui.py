@@ -19,38 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import STORY_PAGES, LiveServer, page_html
+from helpers import HOSTILE_PAGE, STORY_PAGES, LiveServer, page_html
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-HOSTILE_URL = "https://hostile.example/news/breaking"
 HOSTILE_TITLE = "<script>window.__pwned = 'title'</script> Council approves the harbour budget"
 HOSTILE_TEXT = "<img src=x onerror=window.__pwned='text'>"
-HOSTILE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>&lt;script&gt;window.__pwned = 'title'&lt;/script&gt; Council approves the harbour budget</title>
-<meta property="og:title" content="&lt;script&gt;window.__pwned = 'title'&lt;/script&gt; Council approves the harbour budget">
-<meta property="og:site_name" content="Harbour &lt;b&gt;Gazette&lt;/b&gt;">
-<meta name="author" content="Sam &quot;onerror&quot; Reporter">
-<meta property="article:published_time" content="2024-10-12">
-<link rel="canonical" href="javascript:window.__pwned='canonical'">
-<script>window.__pwned = 'inline';</script></head>
-<body onload="window.__pwned='onload'"><article>
-<h1>&lt;script&gt;window.__pwned = 'title'&lt;/script&gt; Council approves the harbour budget</h1>
-<p>The city council approved a budget of 12 million dollars for the harbour on Tuesday, the mayor said in a statement
-to reporters gathered outside the town hall after a long evening session.</p>
-<p>Engineers wrote &lt;img src=x onerror=window.__pwned='text'&gt; into the council's web form to test it, and the
-clerk said the form rejected the input before any member of the public saw it.</p>
-<p>The harbour master said the money would pay for new pontoons, dredging of the main channel and repairs to the
-sea wall that was damaged in last winter's storms. <a href="javascript:window.__pwned='link'">Read more</a></p>
-<p>Opposition members said the budget was too small and that the repairs would cost at least 15 million dollars,
-according to an estimate published by the port authority in the spring.</p>
-<p>Work on the sea wall is expected to begin in March and to last about eighteen months, the council said, with the
-channel dredging scheduled for the following autumn.<img src="x" onerror="window.__pwned='img'"></p>
-<p>Residents will be able to comment on the plans at a public meeting next month in the harbour library, where the
-engineers will present drawings of the new pontoons and answer questions.</p>
-</article><iframe src="javascript:parent.__pwned='iframe'"></iframe></body></html>"""
 
 
 # --- fixtures -------------------------------------------------------------------------------------
@@ -84,7 +60,8 @@ def live(tmp_path_factory, real_embedder):
         status, answer = _post_json(f"{server.url}/api/pages", {"url": url, "html": page_html(name)}, token)
         assert status == 201, answer
         ids[name] = answer["article"]["id"]
-    status, answer = _post_json(f"{server.url}/api/pages", {"url": HOSTILE_URL, "html": HOSTILE_PAGE}, token)
+    name, url = HOSTILE_PAGE
+    status, answer = _post_json(f"{server.url}/api/pages", {"url": url, "html": page_html(name)}, token)
     assert status == 201, answer
     ids["hostile"] = answer["article"]["id"]
     server.token, server.ids, server.app, server.data_dir = token, ids, app, data_dir
@@ -168,19 +145,34 @@ def test_history_lists_articles_newest_first_with_search_and_filters(ui):
     titles = ui.page.locator(".article-title").all_inner_texts()
     assert len(titles) == 5
     assert titles[0] == HOSTILE_TITLE  # captured last
-    assert titles[-1].startswith("Woodward book")
+    assert titles[-1].startswith("Harrow book")
     assert ui.page.locator(".day-heading").first.inner_text() == "TODAY"
     ui.screenshot("history")
 
-    ui.page.fill("input[name=q]", "Peskov")
+    ui.page.fill("input[name=q]", "Riedel")
     ui.page.click("button[type=submit]")
     found = ui.page.locator(".article-title").all_inner_texts()
-    assert found and all("Kremlin" in title for title in found)
+    assert found and all("Ostrand" in title for title in found)
 
-    ui.visit("/?site=Mountain+Courier")
+    ui.visit("/?site=Lakeside+Herald")
     assert ui.page.locator(".article-title").count() == 1
     ui.visit("/?q=zebra+xylophone")
     assert "Nothing matches" in ui.page.inner_text("main")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("typed, titles", [
+    ("flood", ["Millbrook's old library reopens after a long cleanup"]),          # "Floodwaters"
+    ("FLOODWATERS", ["Millbrook's old library reopens after a long cleanup"]),
+    ("Ried spokes", ["Ostrand's office denies she and Vale have talked since 2021",
+                     "Ostrand's office reportedly confirms Vale sent generators, denies phone calls since he left office"]),
+    ("floodgates", []),
+])
+def test_history_search_matches_word_prefixes(ui, typed, titles):
+    ui.visit("/")
+    ui.page.fill("input[name=q]", typed)
+    ui.page.click("button[type=submit]")
+    assert ui.page.locator(".article-title").all_inner_texts() == titles
 
 
 @pytest.mark.browser
@@ -211,26 +203,26 @@ def test_every_page_has_the_navigation_bar(ui, path):
 
 @pytest.mark.browser
 def test_article_marks_claims_and_shows_matches(live, ui):
-    ui.visit(f"/articles/{live.ids['kremlin-test-machines.html']}")
+    ui.visit(f"/articles/{live.ids['generators-confirmed.html']}")
     ui.screenshot("article")
-    assert ui.page.locator("h1").inner_text().startswith("Kremlin reportedly confirms")
+    assert ui.page.locator("h1").inner_text().startswith("Ostrand's office reportedly confirms")
     byline = ui.page.locator(".byline").inner_text()
-    assert "Wed 9 Oct 2024" in byline and "en" in byline
-    assert ui.page.locator(".kicker").inner_text().upper() == "DAILY NEWS"
+    assert "Wed 5 Mar 2025" in byline and "en" in byline
+    assert ui.page.locator(".kicker").inner_text().upper() == "NORTHERN DAILY"
 
     disputed = ui.page.locator(".article-text a.claim-disputes").all_inner_texts()
-    assert any("Peskov also denied" in text for text in disputed)
+    assert any("Riedel also denied" in text for text in disputed)
     supported = ui.page.locator(".article-text a.claim-supports").all_inner_texts()
-    assert any("did send coronavirus testing devices" in text for text in supported)
+    assert any("did send emergency generators" in text for text in supported)
 
-    dispute_card = ui.page.locator(".claim-card.has-disputes").filter(has_text="Peskov also denied").first
+    dispute_card = ui.page.locator(".claim-card.has-disputes").filter(has_text="Riedel also denied").first
     match = dispute_card.locator(".match-disputes").first
-    assert "Capital Ledger" in match.inner_text()
+    assert "Bay Chronicle" in match.inner_text()
     assert "as many as seven times" in match.locator("blockquote").inner_text()
     assert "den" in match.locator(".reason").inner_text().lower()
 
     original = ui.page.locator("a.open-original")
-    assert original.get_attribute("href").startswith("https://dailynews.example/")
+    assert original.get_attribute("href").startswith("https://northerndaily.example/")
     assert original.get_attribute("rel") == "noopener noreferrer"
 
 
@@ -245,11 +237,11 @@ def test_story_timeline_groups_the_three_reports(live, ui):
     UiPage.check_csp(ui.page.context.request.get(ui.page.url))
     ui.screenshot("story")
     outlets = ui.page.locator(".timeline-item .outlet").all_inner_texts()
-    assert outlets == ["Capital Ledger", "Daily News", "Evening Wire"]  # oldest first
+    assert outlets == ["Bay Chronicle", "Northern Daily", "Valley Wire"]  # oldest first
     pairs = ui.page.locator(".pair")
     assert pairs.filter(has=ui.page.locator(".chip-disputes")).count() >= 1
     assert pairs.filter(has=ui.page.locator(".chip-supports")).count() >= 1
-    assert "Mountain Courier" not in ui.page.inner_text("main")
+    assert "Lakeside Herald" not in ui.page.inner_text("main")
 
 
 @pytest.mark.browser
@@ -259,7 +251,7 @@ def test_stats_page_draws_svg_charts(ui):
     titles = ui.page.locator("svg.chart > title").all_text_contents()
     for expected in ("Articles per day", "Articles per week", "Outlets read", "Stories followed", "5 articles"):
         assert expected in titles
-    assert "Daily News" in ui.page.locator("svg.chart", has_text="Outlets read").inner_html()
+    assert "Northern Daily" in ui.page.locator("svg.chart", has_text="Outlets read").inner_html()
 
 
 @pytest.mark.browser
@@ -276,7 +268,7 @@ def test_export_downloads_each_format(ui, fmt):
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
         assert len(rows) == 5
-        assert {row["outlet"] for row in rows} >= {"Capital Ledger", "Daily News", "Evening Wire"}
+        assert {row["outlet"] for row in rows} >= {"Bay Chronicle", "Northern Daily", "Valley Wire"}
     elif fmt == "json":
         items = json.loads(body)
         assert len(items) == 5 and all("claims" in item and "text" in item for item in items)
