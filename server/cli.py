@@ -134,11 +134,15 @@ def pair(ctx: click.Context, code: bool):
 
 
 def _print_pairing(store) -> None:
-    pending = store.pending_pair_requests()
-    click.echo("Waiting to pair:" if pending else "No browser is waiting to pair.")
+    from .pairing import REQUEST_MINUTES
+
+    pending = store.pending_pair_requests(REQUEST_MINUTES)
+    click.echo(f"Waiting to pair (each request expires {REQUEST_MINUTES} minutes after it was made):"
+               if pending else "No browser is waiting to pair.")
     for req in pending:
-        click.echo(f"  {req['id']}  {req['name']}  ({req['origin'] or 'unknown origin'}, asked {req['created_at']})"
-                   f"  -> crosscurrent pair approve {req['id']}")
+        origin = req["origin"] or "no extension origin: not sent by a browser extension"
+        click.echo(f"  {req['id']}  {req['name']}  from {origin}, asked {req['created_at']}, "
+                   f"expires {req['expires_at']}  -> crosscurrent pair approve {req['id']}")
     tokens = store.list_tokens()
     click.echo("Paired browsers:" if tokens else "No paired browsers.")
     for tok in tokens:
@@ -163,7 +167,9 @@ def pair_approve(ctx: click.Context, request_id: int):
 
 
 def _decide(ctx: click.Context, request_id: int, approve: bool) -> None:
-    if not _state(ctx).store.decide_pair_request(request_id, approve):
+    from .pairing import REQUEST_MINUTES
+
+    if not _state(ctx).store.decide_pair_request(request_id, approve, REQUEST_MINUTES):
         raise click.ClickException(f"No waiting pairing request {request_id} (see `crosscurrent pair list`).")
 
 

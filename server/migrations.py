@@ -160,5 +160,19 @@ def m003_create_article_anchors(db: Database) -> None:
     )
 
 
+@migrations()
+def m010_pairing_guard(db: Database) -> None:
+    """Wrong one-time codes counted, and code redemption locked after too many of them."""
+    db.executescript(
+        """
+        CREATE TABLE pair_guard (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT
+        );
+        """
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -84,6 +84,16 @@ def format_day(value: str | None) -> str:
     return f"{moment:%a} {moment.day} {moment:%b %Y}"
 
 
+@bp.app_template_filter("moment")
+def format_moment(value: str | None) -> str:
+    """'2024-10-09T08:05:00Z' -> 'Wed 9 Oct 2024 08:05 UTC': pairing requests are told apart by the minute."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return str(value or "")
+    return f"{format_day(moment.date().isoformat())} {moment:%H:%M} UTC"
+
+
 @bp.app_template_filter("day_heading")
 def format_day_heading(value: str) -> str:
     today = datetime.now(timezone.utc).date()
@@ -336,7 +346,7 @@ EXPORT_FORMATS = (
 @bp.get("/pairing")
 def pairing():
     store = get_store()
-    return render_template("ui/pairing.html", requests=store.pending_pair_requests(),
+    return render_template("ui/pairing.html", requests=store.pending_pair_requests(pair_codes.REQUEST_MINUTES),
                            tokens=store.list_tokens(), code=None)
 
 
@@ -344,7 +354,7 @@ def pairing():
 def decide_pairing(request_id: int):
     security.check_csrf()
     approve = request.form.get("decision") == "approve"
-    if not get_store().decide_pair_request(request_id, approve):
+    if not get_store().decide_pair_request(request_id, approve, pair_codes.REQUEST_MINUTES):
         return not_found("pairing request")
     return redirect(url_for("ui.pairing"))
 
@@ -363,7 +373,7 @@ def pairing_code():
     store = get_store()
     code = pair_codes.new_code(store)
     # Shown once, never stored in a URL or a cookie.
-    response = Response(render_template("ui/pairing.html", requests=store.pending_pair_requests(),
+    response = Response(render_template("ui/pairing.html", requests=store.pending_pair_requests(pair_codes.REQUEST_MINUTES),
                                         tokens=store.list_tokens(), code=code))
     response.headers["Cache-Control"] = "no-store"
     return response
