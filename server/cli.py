@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sqlite3
 import sys
 import threading
 import webbrowser
@@ -35,7 +37,26 @@ def _state(ctx: click.Context):
     return _app(ctx).extensions["crosscurrent"]
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class ClearErrors(click.Group):
+    """Storage and permission errors end a command with one line and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from .storage import StorageError, describe
+
+        try:
+            return super().invoke(ctx)
+        except (StorageError, sqlite3.Error, OSError) as exc:
+            data_dir = ctx.obj["settings"]["data_dir"] if ctx.obj and "settings" in ctx.obj else None
+            problem = describe(exc, (data_dir / "crosscurrent.db") if data_dir else "the data folder")
+            if problem is not None:
+                raise click.ClickException(problem.message) from None
+            if isinstance(exc, OSError):
+                where = f" ({exc.filename})" if exc.filename else ""
+                raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+            raise click.ClickException(f"The database could not be used: {exc}") from None
+
+
+@click.group(cls=ClearErrors, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=BY_NAME["data_dir"].help + " [env: CROSSCURRENT_DATA]")
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
@@ -77,6 +98,9 @@ def serve(ctx: click.Context, port: int | None, no_warm: bool):
     _check_port_free(port)
     app = _app(ctx)
     server = make_server("127.0.0.1", port, app, threaded=True)
+    problem = app.extensions["crosscurrent"].store.check_writable()
+    if problem is not None:
+        click.echo(f"Warning: {problem.message} Reading works; captures are refused until it can write.", err=True)
     if not no_warm:
         threading.Thread(target=app.extensions["crosscurrent"].engine.warm, name="warm", daemon=True).start()
     click.echo(f"Crosscurrent {__version__} serving http://127.0.0.1:{port}/ "
@@ -116,13 +140,24 @@ def open_ui(ctx: click.Context, print_only: bool):
         click.echo(url)
 
 
-@cli.group(invoke_without_command=True)
-@click.option("--code", is_flag=True, help="Print a one-time code to type into the extension's options.")
+@cli.group(cls=ClearErrors, invoke_without_command=True)
+@click.option("--code", is_flag=True, help="Print a one-time code to type into the extension's options "
+                                           "(it replaces any earlier code; 5 wrong tries lock code pairing).")
+@click.option("--new-key", is_flag=True, help="Replace the window's sign-in key (ui.key): every signed-in window "
+                                              "and browser tab is signed out, also on a running server.")
 @click.pass_context
-def pair(ctx: click.Context, code: bool):
+def pair(ctx: click.Context, code: bool, new_key: bool):
     """Pair a browser: show waiting requests and paired browsers, or print a one-time code."""
     if ctx.invoked_subcommand is not None:
         return
+    if new_key:
+        from .security import rotate_ui_key
+
+        rotate_ui_key(_settings(ctx)["data_dir"])
+        click.echo("New sign-in key written: every window and tab is signed out. Reopen Crosscurrent "
+                   "(or run `crosscurrent open`) to sign in again.")
+        if not code:
+            return
     store = _state(ctx).store
     if code:
         from .pairing import CODE_MINUTES, new_code
@@ -245,6 +280,7 @@ def _mtime_iso(path: Path) -> str:
 def export_log(ctx: click.Context, fmt: str, date_from, date_to, output: Path | None):
     """Export the reading log."""
     from . import export
+    from .storage import write_private
 
     if fmt == "md" and output is None:
         raise click.UsageError("--format md writes a zip of notes: give a file with -o.")
@@ -255,7 +291,7 @@ def export_log(ctx: click.Context, fmt: str, date_from, date_to, output: Path | 
         sys.stdout.buffer.write(result.body)
         sys.stdout.flush()
     else:
-        output.write_bytes(result.body)
+        write_private(output, result.body)
         click.echo(f"Wrote {output} ({len(result.body):,} bytes).", err=True)
 
 
@@ -298,6 +334,8 @@ def stats(ctx: click.Context, as_json: bool):
 
 
 def main() -> None:
+    # Whatever this process writes (database, keys, exports) holds the reading history: the reader's alone.
+    os.umask(0o077)
     cli(prog_name="crosscurrent")
 
 

@@ -18,6 +18,7 @@ from typing import Iterator
 
 from sqlite_utils import Database
 
+from . import storage
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class Store:
         self._write_lock = threading.RLock()
         self._writer = self._connect()
         self._local = threading.local()
+        self.write_problem: storage.StorageError | None = None
         self.db = Database(self._writer)
         with self._write_lock:
             migrate(self.db)
@@ -119,14 +121,35 @@ class Store:
     def write(self) -> Iterator[sqlite3.Connection]:
         """The one way to change the database: serialised, and all or nothing."""
         with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
-            except BaseException:
-                self._writer.execute("ROLLBACK")
+                self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._writer
+                    self._writer.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (disk full) may leave the transaction open, or SQLite may have
+                    # rolled it back already: either way the connection must be clean for the next write.
+                    if self._writer.in_transaction:
+                        self._writer.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                self.write_problem = storage.describe(exc, self.path)
                 raise
-            else:
-                self._writer.execute("COMMIT")
+            self.write_problem = None
+
+    def check_writable(self) -> storage.StorageError | None:
+        """Why the database cannot be written now, or None: a write transaction opened and dropped,
+        plus what the last write ran into (a full disk shows only when pages are written)."""
+        with self._write_lock:
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+                self._writer.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                return storage.describe(exc, self.path) or storage.read_only(self.path)
+        free = storage.free_bytes(self.path.parent)
+        if free is not None and free < 1024 * 1024:
+            return storage.disk_full(self.path)
+        return self.write_problem
 
     def close(self) -> None:
         self._writer.close()

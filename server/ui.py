@@ -57,9 +57,13 @@ def parse_day(value: str | None) -> str | None:
     return value
 
 
+MAX_PAGE_NUMBER = 1_000_000
+
+
 def page_number(value: str | None) -> int:
+    """A 1-based page number from the address; nonsense reads as page 1, huge numbers as the last page."""
     try:
-        return max(int(value or 1), 1)
+        return min(max(int(value or 1), 1), MAX_PAGE_NUMBER)
     except ValueError:
         return 1
 
@@ -288,11 +292,9 @@ def dismiss(link_id: int):
     security.check_csrf()
     if not get_store().dismiss_link(link_id):
         return not_found("contradiction")
-    back = request.form.get("next") or ""
-    # Only a local path: never bounce the reader to another site.
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("ui.contradictions")
-    return redirect(back)
+    # Only a path on this server: never bounce the reader to another site.
+    back = security.safe_next(request.form.get("next"))
+    return redirect(back if back != "/" else url_for("ui.contradictions"))
 
 
 @bp.get("/stats")
