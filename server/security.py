@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+import sqlite3
 import threading
 import time
 from functools import wraps
@@ -152,7 +153,10 @@ def check_api_request():
         raise ApiError(401, "token_revoked", "This browser's pairing was revoked: pair it again.")
     g.token = row
     if not row["last_used_at"] or row["last_used_at"][:16] != time.strftime("%Y-%m-%dT%H:%M", time.gmtime()):
-        store.touch_token(row["id"])
+        try:
+            store.touch_token(row["id"])
+        except sqlite3.Error:   # a full disk or read-only folder must not stop the reader from reading
+            pass
     return None
 
 

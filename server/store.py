@@ -141,11 +141,17 @@ class Store:
         """Why the database cannot be written now, or None: a write transaction opened and dropped,
         plus what the last write ran into (a full disk shows only when pages are written)."""
         with self._write_lock:
+            # Briefly: another process writing (an import) makes this busy, which is not a storage problem.
+            self._writer.execute("PRAGMA busy_timeout = 200")
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
                 self._writer.execute("ROLLBACK")
             except sqlite3.Error as exc:
-                return storage.describe(exc, self.path) or storage.read_only(self.path)
+                problem = storage.describe(exc, self.path)
+                if problem is not None:
+                    return problem
+            finally:
+                self._writer.execute("PRAGMA busy_timeout = 30000")
         free = storage.free_bytes(self.path.parent)
         if free is not None and free < 1024 * 1024:
             return storage.disk_full(self.path)

@@ -233,6 +233,8 @@ def test_disk_full_is_named_and_nothing_acknowledged_is_lost(client, auth, store
 
 def test_read_only_database_is_named_with_its_path(client, auth, store):
     assert capture(client, auth, "https://pier.example/1", ARTICLE).status_code == 201
+    with store.write() as conn:         # the token's last-used stamp is due: reading must not depend on it
+        conn.execute("UPDATE tokens SET last_used_at = NULL")
     store._writer.execute("PRAGMA query_only = ON")               # every write now fails as on a read-only file
     for response in (capture(client, auth, "https://pier.example/2", OTHER_ARTICLE),
                      client.post("/api/pair", json={"name": "Chromium"})):
@@ -240,6 +242,21 @@ def test_read_only_database_is_named_with_its_path(client, auth, store):
         assert str(store.path) in response.json["message"]
     assert client.get("/api/health").json["storage"]["writable"] is False
     assert len(client.get("/api/articles", headers=auth).json["items"]) == 1   # reading still works
+
+
+def test_health_is_quick_and_writable_while_another_process_writes(client, store):
+    import sqlite3
+    import time
+
+    other = sqlite3.connect(str(store.path), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert client.get("/api/health").json["storage"]["writable"] is True
+        assert time.monotonic() - started < 5
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 @contextlib.contextmanager
