@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -57,6 +57,10 @@ def _url_field(body: dict) -> str:
     if LONE_SURROGATE.search(url) or CONTROL.search(url):
         raise ApiError(400, "bad_request", "'url' holds characters no web address has (control characters or "
                                            "broken UTF-16).")
+    try:
+        urlsplit(url).port      # parses the host too: "http://[::1/x" and ":99999" fail here
+    except ValueError as exc:
+        raise ApiError(400, "bad_url", f"'url' is not a usable web address: {exc}.") from None
     return url
 
 

@@ -100,7 +100,7 @@ def serve(ctx: click.Context, port: int | None, no_warm: bool):
     server = make_server("127.0.0.1", port, app, threaded=True)
     problem = app.extensions["crosscurrent"].store.check_writable()
     if problem is not None:
-        click.echo(f"Warning: {problem.message} Reading works; captures are refused until it can write.", err=True)
+        click.echo(f"Warning: {problem.reason} Reading works; captures are refused until it can write.", err=True)
     if not no_warm:
         threading.Thread(target=app.extensions["crosscurrent"].engine.warm, name="warm", daemon=True).start()
     click.echo(f"Crosscurrent {__version__} serving http://127.0.0.1:{port}/ "
@@ -147,7 +147,8 @@ def open_ui(ctx: click.Context, print_only: bool):
                                               "and browser tab is signed out, also on a running server.")
 @click.pass_context
 def pair(ctx: click.Context, code: bool, new_key: bool):
-    """Pair a browser: show waiting requests and paired browsers, or print a one-time code."""
+    """Pair a browser: show waiting requests and paired browsers, print a one-time code, or replace the
+    window's sign-in key."""
     if ctx.invoked_subcommand is not None:
         return
     if new_key:

@@ -25,21 +25,25 @@ DB_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
 class StorageError(Exception):
-    """The data folder cannot hold what was asked; `message` is meant for the reader."""
+    """The data folder cannot hold what was asked. `message` is meant for the reader of a failed request;
+    `reason` says the same without speaking of a request (for warnings at start)."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, reason: str | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.reason = reason or message
 
 
 def disk_full(path) -> StorageError:
     return StorageError(507, "disk_full",
-                        f"Not enough disk space, nothing was stored: free some space on the disk holding {path}.")
+                        f"Not enough disk space, nothing was stored: free some space on the disk holding {path}.",
+                        f"The disk holding {path} is full.")
 
 
 def read_only(path) -> StorageError:
     return StorageError(503, "read_only",
-                        f"Crosscurrent cannot write to {path} (it is read-only or not yours): nothing was stored.")
+                        f"Crosscurrent cannot write to {path} (it is read-only or not yours): nothing was stored.",
+                        f"Crosscurrent cannot write to {path}: it is read-only or not yours.")
 
 
 def describe(exc: BaseException, path) -> StorageError | None:

@@ -145,12 +145,15 @@ class Store:
             self._writer.execute("PRAGMA busy_timeout = 200")
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
-                self._writer.execute("ROLLBACK")
+                # A write that changes nothing: a read-only file refuses it, BEGIN alone passes there.
+                self._writer.execute("DELETE FROM pair_guard WHERE 0")
             except sqlite3.Error as exc:
                 problem = storage.describe(exc, self.path)
                 if problem is not None:
                     return problem
             finally:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
                 self._writer.execute("PRAGMA busy_timeout = 30000")
         free = storage.free_bytes(self.path.parent)
         if free is not None and free < 1024 * 1024:

@@ -236,6 +236,7 @@ def test_read_only_database_is_named_with_its_path(client, auth, store):
     with store.write() as conn:         # the token's last-used stamp is due: reading must not depend on it
         conn.execute("UPDATE tokens SET last_used_at = NULL")
     store._writer.execute("PRAGMA query_only = ON")               # every write now fails as on a read-only file
+    assert client.get("/api/health").json["storage"]["error"] == "read_only"
     for response in (capture(client, auth, "https://pier.example/2", OTHER_ARTICLE),
                      client.post("/api/pair", json={"name": "Chromium"})):
         assert response.status_code == 503 and response.json["error"] == "read_only"
@@ -315,6 +316,7 @@ def test_really_read_only_folder(hash_app, auth, isolated_data, tmp_path):
         app = create_app({"data_dir": view, "model": "hash", "TESTING": True})
         try:
             ro_client = app.test_client()
+            assert ro_client.get("/api/health").json["storage"]["error"] == "read_only"   # before any write failed
             refused = capture(ro_client, auth, "https://pier.example/2", OTHER_ARTICLE)
             assert refused.status_code == 503 and str(view) in refused.json["message"]
             assert ro_client.post("/api/pair", json={"name": "Chromium"}).status_code == 503
