@@ -204,3 +204,25 @@ def test_hostile_form_fields(checker, path, fields):
                 assert location.startswith("/") and not location.startswith("//"), location
                 assert not any(ch in location for ch in "\t\n\r\\"), location
     assert checker.failures == []
+
+
+HOSTILE_HEADERS = [
+    ("Authorization", "Bearer " + "x" * 20_000), ("Authorization", "Bearer \x00"), ("Authorization", "Bearer é"),
+    ("Authorization", "Bearer"), ("Authorization", "Bearer  "), ("Authorization", "Basic Og=="),
+    ("Origin", "chrome-extension://" + "a" * 10_000), ("Origin", "null"), ("Origin", "chrome-extension://\x00"),
+    ("Cookie", "cc_ui=é" + "x" * 5000), ("Cookie", "cc_ui=\x00"), ("Content-Type", "application/json; charset=utf-7"),
+    ("Host", "127.0.0.1:7412@evil.example"), ("Host", "[::1]evil"), ("Host", "localhost:99999999999999999999"),
+    ("Host", "é"), ("X-CSRF-Token", "é" * 100),
+]
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/api/articles"), ("POST", "/api/pair"), ("GET", "/"),
+                                          ("POST", "/pairing/code"), ("GET", "/login?key=x")])
+def test_hostile_headers(checker, method, path):
+    for name, value in HOSTILE_HEADERS:
+        headers = {**({} if name == "Authorization" else checker.auth), name: value}
+        kwargs = {"data": b'{"name": "x"}'} if path.startswith("/api") and method == "POST" else {}
+        if kwargs and name != "Content-Type":
+            headers.setdefault("Content-Type", "application/json")
+        checker.send(f"{method} {path} {name}: {value!r:.40}", method, path, headers=headers, **kwargs)
+    assert checker.failures == []
