@@ -264,7 +264,7 @@ def login_view():
         response = make_response(NOT_SIGNED_IN, 401)
         response.headers["Content-Type"] = "text/html; charset=utf-8"
         return response
-    # The key (or ticket) is exchanged for the cookie once; the redirect leaves it out of the address.
+    # The key (or ticket) buys the cookie; the redirect takes it out of the address bar.
     response = redirect(safe_next(request.args.get("next")))
     response.set_cookie(UI_COOKIE, _session_value(), httponly=True, samesite="Strict", path="/")
     return response
