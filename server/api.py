@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import re
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -21,19 +22,46 @@ def _state():
 
 
 def _json_body() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise ApiError(400, "bad_request", "The JSON body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "The request body must be a JSON object.")
     return body
 
 
+MAX_URL_CHARS = 8000
+MAX_PAGE_NUMBER = 1_000_000
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _optional_str(body: dict, name: str, limit: int | None = None) -> str | None:
+    """A text field from the page: broken UTF-16 (lone surrogates) becomes U+FFFD rather than failing."""
     value = body.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise ApiError(400, "bad_request", f"'{name}' must be a string.")
-    return value[:limit] if limit else value
+    return LONE_SURROGATE.sub("\ufffd", value[:limit] if limit else value)
+
+
+def _url_field(body: dict) -> str:
+    url = body.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise ApiError(400, "bad_request", "'url' is required: the page's address.")
+    url = url.strip()
+    if len(url) > MAX_URL_CHARS:
+        raise ApiError(400, "bad_request", f"'url' is longer than {MAX_URL_CHARS} characters.")
+    if LONE_SURROGATE.search(url) or CONTROL.search(url):
+        raise ApiError(400, "bad_request", "'url' holds characters no web address has (control characters or "
+                                           "broken UTF-16).")
+    try:
+        urlsplit(url).port      # parses the host too: "http://[::1/x" and ":99999" fail here
+    except ValueError as exc:
+        raise ApiError(400, "bad_url", f"'url' is not a usable web address: {exc}.") from None
+    return url
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -44,8 +72,8 @@ def _int_arg(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ApiError(400, "bad_request", f"'{name}' must be a whole number.") from None
-    if value < 1:
-        raise ApiError(400, "bad_request", f"'{name}' must be 1 or more.")
+    if not 1 <= value <= MAX_PAGE_NUMBER:
+        raise ApiError(400, "bad_request", f"'{name}' must be between 1 and {MAX_PAGE_NUMBER:,}.")
     return value
 
 
@@ -64,12 +92,16 @@ def _date_arg(name: str) -> str | None:
 @bp.get("/health")
 def health():
     state = _state()
+    problem = state.store.check_writable()
     return jsonify({
         "name": "crosscurrent",
         "version": __version__,
         "model": state.engine.embedder.model_name,
         "model_loaded": bool(state.engine.embedder.loaded),
         "counts": {k: v for k, v in state.store.counts().items() if k in ("articles", "claims", "stories")},
+        # Whether a capture would be stored now; the message says why not (full disk, read-only folder).
+        "storage": {"writable": problem is None, "error": problem and problem.code,
+                    "message": problem and problem.message},
     })
 
 
@@ -78,7 +110,7 @@ def pair():
     body = _json_body()
     store = _state().store
     origin = request.headers.get("Origin")
-    origin = origin if origin and origin.startswith(security.EXTENSION_SCHEMES) else None
+    origin = origin[:200] if origin and origin.startswith(security.EXTENSION_SCHEMES) else None
     try:
         if "code" in body:
             return jsonify(redeem_code(store, body["code"], body.get("name"), origin))
@@ -95,15 +127,13 @@ def capture_page():
     html = body.get("html")
     if not isinstance(html, str) or not html.strip():
         raise ApiError(400, "bad_request", "'html' is required: the page's HTML as a string.")
-    url = body.get("url")
-    if not isinstance(url, str) or not url.strip():
-        raise ApiError(400, "bad_request", "'url' is required: the page's address.")
+    url = _url_field(body)
     engine = _state().engine
     try:
         result = engine.capture(
-            url.strip(), html,
+            url, _optional_str(body, "html"),
             title=_optional_str(body, "title", 1000),
-            captured_at=_optional_str(body, "captured_at", 64),
+            captured_at=_optional_str(body, "captured_at", 64),   # a U+FFFD in it reads as "not ISO 8601"
             selection=_optional_str(body, "selection", 200_000),
         )
     except CaptureError as exc:

@@ -7,13 +7,14 @@ Nothing heavy happens at import or in create_app: the model and the claim index 
 from __future__ import annotations
 
 import logging
-import os
+import sqlite3
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
-from . import __version__, security
+from . import __version__, security, storage
 from .embeddings import make_embedder
 from .errors import HTTP_CODES, ApiError, error_response
 from .pipeline import Engine
@@ -31,9 +32,13 @@ class State:
     settings: dict
     store: Store
     engine: Engine
-    ui_key: str
+    ui_keys: security.UiKey
     tickets: security.Tickets = field(default_factory=security.Tickets)
     companion: object | None = None     # set by the companion window when it hosts this server
+
+    @property
+    def ui_key(self) -> str:
+        return self.ui_keys.current()
 
 
 def get_state() -> State:
@@ -48,6 +53,14 @@ def get_engine() -> Engine:
     return get_state().engine
 
 
+class RowId(IntegerConverter):
+    """<int:...> in every route: ids SQLite can hold, so /articles/<30 digits> is a 404, not an overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 session_bp = Blueprint("session", __name__)
 session_bp.add_url_rule("/login", "login", security.login_view)
 
@@ -58,13 +71,12 @@ def create_app(test_config: dict | None = None, embedder=None) -> Flask:
     flask_config = {k: test_config.pop(k) for k in list(test_config) if k.isupper()}
     settings = load_settings(test_config)
     data_dir = settings["data_dir"]
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        os.chmod(data_dir, 0o700)
-    except OSError:
-        pass
+    data_dir.mkdir(mode=storage.PRIVATE_FOLDER, parents=True, exist_ok=True)
+    storage.make_private(data_dir / DB_NAME)
+    security.quiet_access_log()
 
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowId
     max_page = settings["max_page_mb"] * 1024 * 1024
     # JSON escaping can double a page's size; the exact 15 MB check is on the HTML itself.
     app.config.update(MAX_CONTENT_LENGTH=2 * max_page + 1024 * 1024, JSON_SORT_KEYS=False)
@@ -73,7 +85,7 @@ def create_app(test_config: dict | None = None, embedder=None) -> Flask:
 
     store = Store(data_dir / DB_NAME)
     engine = Engine(store, embedder or make_embedder(settings["model"]), max_page_bytes=max_page)
-    app.extensions["crosscurrent"] = State(settings, store, engine, security.read_ui_key(data_dir))
+    app.extensions["crosscurrent"] = State(settings, store, engine, security.UiKey(data_dir))
 
     from .api import bp as api_bp
     from .ui import bp as ui_bp
@@ -110,6 +122,18 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return error_response(status, HTTP_CODES.get(status, "error"), message)
         return _html_error(status, message)
+
+    @app.errorhandler(storage.StorageError)
+    @app.errorhandler(sqlite3.Error)
+    @app.errorhandler(OSError)
+    def storage_error(exc: Exception):
+        problem = storage.describe(exc, get_store().path)
+        if problem is None:
+            return unexpected(exc)
+        log.error("%s %s: %s", request.method, request.path, problem.message)
+        if wants_json():
+            return error_response(problem.status, problem.code, problem.message)
+        return _html_error(problem.status, problem.message)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

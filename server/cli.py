@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
+import sqlite3
 import sys
 import threading
 import webbrowser
@@ -37,7 +39,26 @@ def _state(ctx: click.Context):
     return _app(ctx).extensions["crosscurrent"]
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class ClearErrors(click.Group):
+    """Storage and permission errors end a command with one line and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from .storage import StorageError, describe
+
+        try:
+            return super().invoke(ctx)
+        except (StorageError, sqlite3.Error, OSError) as exc:
+            data_dir = ctx.obj["settings"]["data_dir"] if ctx.obj and "settings" in ctx.obj else None
+            problem = describe(exc, (data_dir / "crosscurrent.db") if data_dir else "the data folder")
+            if problem is not None:
+                raise click.ClickException(problem.message) from None
+            if isinstance(exc, OSError):
+                where = f" ({exc.filename})" if exc.filename else ""
+                raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+            raise click.ClickException(f"The database could not be used: {exc}") from None
+
+
+@click.group(cls=ClearErrors, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=BY_NAME["data_dir"].help + " [env: CROSSCURRENT_DATA]")
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
@@ -79,6 +100,9 @@ def serve(ctx: click.Context, port: int | None, no_warm: bool):
     _check_port_free(port)
     app = _app(ctx)
     server = make_server("127.0.0.1", port, app, threaded=True)
+    problem = app.extensions["crosscurrent"].store.check_writable()
+    if problem is not None:
+        click.echo(f"Warning: {problem.reason} Reading works; captures are refused until it can write.", err=True)
     if not no_warm:
         threading.Thread(target=app.extensions["crosscurrent"].engine.warm, name="warm", daemon=True).start()
     click.echo(f"Crosscurrent {__version__} serving http://127.0.0.1:{port}/ "
@@ -155,13 +179,25 @@ def token(ctx: click.Context, name: str):
     click.echo(secret)
 
 
-@cli.group(invoke_without_command=True)
-@click.option("--code", is_flag=True, help="Print a one-time code to type into the extension's options.")
+@cli.group(cls=ClearErrors, invoke_without_command=True)
+@click.option("--code", is_flag=True, help="Print a one-time code to type into the extension's options "
+                                           "(it replaces any earlier code; 5 wrong tries lock code pairing).")
+@click.option("--new-key", is_flag=True, help="Replace the window's sign-in key (ui.key): every signed-in window "
+                                              "and browser tab is signed out, also on a running server.")
 @click.pass_context
-def pair(ctx: click.Context, code: bool):
-    """Pair a browser: show waiting requests and paired browsers, or print a one-time code."""
+def pair(ctx: click.Context, code: bool, new_key: bool):
+    """Pair a browser: show waiting requests and paired browsers, print a one-time code, or replace the
+    window's sign-in key."""
     if ctx.invoked_subcommand is not None:
         return
+    if new_key:
+        from .security import rotate_ui_key
+
+        rotate_ui_key(_settings(ctx)["data_dir"])
+        click.echo("New sign-in key written: every window and tab is signed out. Reopen Crosscurrent "
+                   "(or run `crosscurrent open`) to sign in again.")
+        if not code:
+            return
     store = _state(ctx).store
     if code:
         from .pairing import CODE_MINUTES, new_code
@@ -173,11 +209,15 @@ def pair(ctx: click.Context, code: bool):
 
 
 def _print_pairing(store) -> None:
-    pending = store.pending_pair_requests()
-    click.echo("Waiting to pair:" if pending else "No browser is waiting to pair.")
+    from .pairing import REQUEST_MINUTES
+
+    pending = store.pending_pair_requests(REQUEST_MINUTES)
+    click.echo(f"Waiting to pair (each request expires {REQUEST_MINUTES} minutes after it was made):"
+               if pending else "No browser is waiting to pair.")
     for req in pending:
-        click.echo(f"  {req['id']}  {req['name']}  ({req['origin'] or 'unknown origin'}, asked {req['created_at']})"
-                   f"  -> crosscurrent pair approve {req['id']}")
+        origin = req["origin"] or "no extension origin: not sent by a browser extension"
+        click.echo(f"  {req['id']}  {req['name']}  from {origin}, asked {req['created_at']}, "
+                   f"expires {req['expires_at']}  -> crosscurrent pair approve {req['id']}")
     tokens = store.list_tokens()
     click.echo("Paired browsers:" if tokens else "No paired browsers.")
     for tok in tokens:
@@ -202,7 +242,9 @@ def pair_approve(ctx: click.Context, request_id: int):
 
 
 def _decide(ctx: click.Context, request_id: int, approve: bool) -> None:
-    if not _state(ctx).store.decide_pair_request(request_id, approve):
+    from .pairing import REQUEST_MINUTES
+
+    if not _state(ctx).store.decide_pair_request(request_id, approve, REQUEST_MINUTES):
         raise click.ClickException(f"No waiting pairing request {request_id} (see `crosscurrent pair list`).")
 
 
@@ -322,6 +364,7 @@ def export_log(ctx: click.Context, fmt: str, read_from, read_to, published_from,
     last column and the notes' front matter give the day you read it. Filter on either with the options.
     """
     from . import export
+    from .storage import write_private
 
     if fmt == "md" and output is None:
         raise click.UsageError("--format md writes a zip of notes: give a file with -o.")
@@ -336,7 +379,7 @@ def export_log(ctx: click.Context, fmt: str, read_from, read_to, published_from,
         sys.stdout.buffer.write(result.body)
         sys.stdout.flush()
     else:
-        output.write_bytes(result.body)
+        write_private(output, result.body)
         click.echo(f"Wrote {output} ({len(result.body):,} bytes).", err=True)
 
 
@@ -379,6 +422,8 @@ def stats(ctx: click.Context, as_json: bool):
 
 
 def main() -> None:
+    # Whatever this process writes (database, keys, exports) holds the reading history: the reader's alone.
+    os.umask(0o077)
     cli(prog_name="crosscurrent")
 
 

@@ -251,7 +251,10 @@ def _meta(tree: HtmlElement, *names: str) -> str | None:
 
 
 def _domain_name(url: str | None) -> str | None:
-    host = (urlsplit(url).hostname or "") if url else ""
+    try:
+        host = (urlsplit(url).hostname or "") if url else ""
+    except ValueError:   # a malformed address ("http://[::1/x") names no domain
+        return None
     host = host.removeprefix("www.")
     return host or None
 
@@ -362,9 +365,12 @@ def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:
         href = (href or "").strip()
         if not href:
             continue
-        absolute = urljoin(url, href) if url else href
-        if urlsplit(absolute).scheme in ("http", "https"):
-            return absolute
+        try:
+            absolute = urljoin(url, href) if url else href
+            if urlsplit(absolute).scheme in ("http", "https"):
+                return absolute
+        except ValueError:   # a malformed link ("http://[::1/x") is no canonical address
+            continue
     return None
 
 

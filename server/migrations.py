@@ -192,5 +192,19 @@ def m004_article_pairs_and_word_counts(db: Database) -> None:
     db.conn.executemany("INSERT INTO word_counts (word, articles) VALUES (?, ?)", frequency.items())
 
 
+@migrations()
+def m005_pairing_guard(db: Database) -> None:
+    """Wrong one-time codes counted, and code redemption locked after too many of them."""
+    db.executescript(
+        """
+        CREATE TABLE pair_guard (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT
+        );
+        """
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

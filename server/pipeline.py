@@ -78,7 +78,10 @@ def normalise_timestamp(value: str | None) -> str:
             raise CaptureError(400, "bad_request", f"captured_at is not an ISO 8601 date-time: {value[:40]!r}") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.timezone.utc)
-        moment = moment.astimezone(dt.timezone.utc)
+        try:
+            moment = moment.astimezone(dt.timezone.utc)
+        except OverflowError:   # year 1 east of UTC, or 9999 west of it
+            raise CaptureError(400, "bad_request", "captured_at is outside the years 1 to 9999") from None
         if moment > now + dt.timedelta(days=1):
             raise CaptureError(400, "bad_request", "captured_at is in the future")
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
+import re
 import secrets
+import sqlite3
 import threading
 import time
 from functools import wraps
@@ -20,7 +23,6 @@ from flask import current_app, g, make_response, redirect, request
 
 from .errors import ApiError
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
 OPEN_API_ENDPOINTS = {"api.health", "api.pair"}
 UI_COOKIE = "cc_ui"
@@ -53,11 +55,45 @@ def read_ui_key(data_dir: Path | str, create: bool = True) -> str | None:
     if not create:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
+    return _write_key(path)
+
+
+def rotate_ui_key(data_dir: Path | str) -> str:
+    """A new UI key: every window and tab signed in with the old one is signed out (their cookies and
+    form tokens derive from it), including those of a server already running on this folder."""
+    return _write_key(Path(data_dir) / "ui.key")
+
+
+def _write_key(path: Path) -> str:
     key = secrets.token_urlsafe(32)
-    fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fresh = path.with_name(path.name + ".new")
+    fd = os.open(str(fresh), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(key + "\n")
+    os.replace(fresh, path)     # atomic: a reader sees the old key or the new one, never half
     return key
+
+
+class UiKey:
+    """The UI key of a running server, re-read when ui.key changes so that a rotation takes effect at once."""
+
+    def __init__(self, data_dir: Path | str):
+        self.path = Path(data_dir) / "ui.key"
+        self._lock = threading.Lock()
+        self._seen: tuple | None = None
+        self._key = read_ui_key(data_dir)
+
+    def current(self) -> str:
+        try:
+            stat = self.path.stat()
+            seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            return self._key     # the file went away: keep the key this server started with
+        with self._lock:
+            if seen != self._seen:
+                self._key = read_ui_key(self.path.parent, create=False) or self._key
+                self._seen = seen
+            return self._key
 
 
 class Tickets:
@@ -82,15 +118,13 @@ class Tickets:
 
 
 # -- request checks --------------------------------------------------------------------------------------
+# host [":" port], nothing else: no userinfo, no path, no trailing text after "]".
+HOST_RE = re.compile(r"(?P<host>127\.0\.0\.1|localhost|\[::1\])(?::(?P<port>[0-9]{1,5}))?", re.IGNORECASE)
+
+
 def host_is_loopback(host_header: str | None) -> bool:
-    if not host_header:
-        return False
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        host = host[: host.find("]") + 1] if "]" in host else host
-    elif host.count(":") == 1:
-        host = host.split(":", 1)[0]
-    return host in LOOPBACK_HOSTS
+    match = HOST_RE.fullmatch(host_header or "")
+    return bool(match) and (match["port"] is None or 0 < int(match["port"]) < 65536)
 
 
 def check_host():
@@ -119,7 +153,10 @@ def check_api_request():
         raise ApiError(401, "token_revoked", "This browser's pairing was revoked: pair it again.")
     g.token = row
     if not row["last_used_at"] or row["last_used_at"][:16] != time.strftime("%Y-%m-%dT%H:%M", time.gmtime()):
-        store.touch_token(row["id"])
+        try:
+            store.touch_token(row["id"])
+        except sqlite3.Error:   # a full disk or read-only folder must not stop the reader from reading
+            pass
     return None
 
 
@@ -166,7 +203,12 @@ def _state():
 
 def ui_signed_in() -> bool:
     cookie = request.cookies.get(UI_COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie, _session_value())
+    return bool(cookie) and same_secret(cookie, _session_value())
+
+
+def same_secret(sent: str, expected: str) -> bool:
+    """Constant-time comparison that also takes whatever a client sent (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
 
 
 def _session_value() -> str:
@@ -179,7 +221,7 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token") or ""
-    if not hmac.compare_digest(sent, csrf_token()):
+    if not same_secret(sent, csrf_token()):
         raise ApiError(403, "bad_csrf", "This form has expired: reload the page and try again.")
 
 
@@ -199,8 +241,15 @@ def ui_session_required():
 
 
 def safe_next(target: str | None) -> str:
-    """Only paths on this server: no scheme, no host, no protocol-relative //evil.example."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    r"""Only paths on this server: no scheme, no host, no protocol-relative //evil.example.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so "/<tab>/evil.example" and
+    "/\evil.example" are both //evil.example to them: any control character, space or backslash refuses
+    the target.
+    """
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2000:
+        return "/"
+    if target.startswith("//") or any(ch <= " " or ch in "\\\x7f" or "\ud800" <= ch <= "\udfff" for ch in target):
         return "/"
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else "/"
@@ -210,11 +259,12 @@ def login_view():
     key = request.args.get("key", "")
     ticket = request.args.get("ticket", "")
     state = _state()
-    ok = (key and hmac.compare_digest(key, state.ui_key)) or (ticket and state.tickets.redeem(ticket))
+    ok = (key and same_secret(key, state.ui_key)) or (ticket and state.tickets.redeem(ticket))
     if not ok:
         response = make_response(NOT_SIGNED_IN, 401)
         response.headers["Content-Type"] = "text/html; charset=utf-8"
         return response
+    # The key (or ticket) buys the cookie; the redirect takes it out of the address bar.
     response = redirect(safe_next(request.args.get("next")))
     response.set_cookie(UI_COOKIE, _session_value(), httponly=True, samesite="Strict", path="/")
     return response
@@ -227,3 +277,23 @@ def login_required_json(view):
             raise ApiError(401, "unauthorized", "Sign in from the Crosscurrent window first.")
         return view(*args, **kwargs)
     return wrapper
+
+
+# -- logs ---------------------------------------------------------------------------------------------
+class NoQueryStrings(logging.Filter):
+    """Access logs name the path only: a query string may carry the UI key, a ticket or a search."""
+
+    QUERY = re.compile(r"\?[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg, record.args = self.QUERY.sub("", message), ()
+        return True
+
+
+def quiet_access_log() -> None:
+    """Installed once per process on werkzeug's logger, which writes the access log of every server."""
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, NoQueryStrings) for f in logger.filters):
+        logger.addFilter(NoQueryStrings())

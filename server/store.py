@@ -18,6 +18,7 @@ from typing import Iterator
 
 from sqlite_utils import Database
 
+from . import storage
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Store:
         self._write_lock = threading.RLock()
         self._writer = self._connect()
         self._local = threading.local()
+        self.write_problem: storage.StorageError | None = None
         self.db = Database(self._writer)
         with self._write_lock:
             migrate(self.db)
@@ -120,14 +122,44 @@ class Store:
     def write(self) -> Iterator[sqlite3.Connection]:
         """The one way to change the database: serialised, and all or nothing."""
         with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
-            except BaseException:
-                self._writer.execute("ROLLBACK")
+                self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._writer
+                    self._writer.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (disk full) may leave the transaction open, or SQLite may have
+                    # rolled it back already: either way the connection must be clean for the next write.
+                    if self._writer.in_transaction:
+                        self._writer.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                self.write_problem = storage.describe(exc, self.path)
                 raise
-            else:
-                self._writer.execute("COMMIT")
+            self.write_problem = None
+
+    def check_writable(self) -> storage.StorageError | None:
+        """Why the database cannot be written now, or None: a write transaction opened and dropped,
+        plus what the last write ran into (a full disk shows only when pages are written)."""
+        with self._write_lock:
+            # Briefly: another process writing (an import) makes this busy, which is not a storage problem.
+            self._writer.execute("PRAGMA busy_timeout = 200")
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+                # A write that changes nothing: a read-only file refuses it, BEGIN alone passes there.
+                self._writer.execute("DELETE FROM pair_guard WHERE 0")
+            except sqlite3.Error as exc:
+                problem = storage.describe(exc, self.path)
+                if problem is not None:
+                    return problem
+            finally:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                self._writer.execute("PRAGMA busy_timeout = 30000")
+        free = storage.free_bytes(self.path.parent)
+        if free is not None and free < 1024 * 1024:
+            return storage.disk_full(self.path)
+        return self.write_problem
 
     def close(self) -> None:
         self._writer.close()
@@ -760,10 +792,16 @@ class Store:
                 "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (utcnow(), token_id))
             return cur.rowcount > 0
 
-    def insert_pair_request(self, name: str, origin: str | None, poll_hash: str) -> int:
+    def insert_pair_request(self, name: str, origin: str | None, poll_hash: str, *, minutes: int,
+                            most: int) -> int | None:
+        """A new pending request, or None when `most` requests younger than `minutes` already wait."""
         with self.write() as conn:
             # Stale requests are forgotten rather than piling up in the companion.
             conn.execute("DELETE FROM pair_requests WHERE created_at < ?", (_ago(hours=24),))
+            waiting = conn.execute("SELECT count(*) FROM pair_requests WHERE status = 'pending' AND created_at >= ?",
+                                   (_ago(minutes=minutes),)).fetchone()[0]
+            if waiting >= most:
+                return None
             return conn.execute(
                 "INSERT INTO pair_requests (name, origin, poll_hash, created_at) VALUES (?, ?, ?, ?)",
                 (name, origin, poll_hash, utcnow()),
@@ -772,17 +810,20 @@ class Store:
     def pair_request(self, request_id: int) -> dict | None:
         return self._one("SELECT * FROM pair_requests WHERE id = ?", (request_id,))
 
-    def pending_pair_requests(self) -> list[dict]:
-        return self._rows(
-            "SELECT id, name, origin, created_at FROM pair_requests WHERE status = 'pending' AND created_at >= ? ORDER BY id",
-            (_ago(hours=1),),
-        )
+    def pending_pair_requests(self, minutes: int = 10) -> list[dict]:
+        """Requests still waiting, oldest first, each with the moment it stops being approvable."""
+        rows = self._rows(
+            "SELECT id, name, origin, created_at FROM pair_requests WHERE status = 'pending' AND created_at >= ? "
+            "ORDER BY id", (_ago(minutes=minutes),))
+        for row in rows:
+            row["expires_at"] = _later(row["created_at"], minutes)
+        return rows
 
-    def decide_pair_request(self, request_id: int, approve: bool) -> bool:
+    def decide_pair_request(self, request_id: int, approve: bool, minutes: int = 10) -> bool:
         with self.write() as conn:
             cur = conn.execute(
-                "UPDATE pair_requests SET status = ? WHERE id = ? AND status = 'pending'",
-                ("approved" if approve else "refused", request_id),
+                "UPDATE pair_requests SET status = ? WHERE id = ? AND status = 'pending' AND created_at >= ?",
+                ("approved" if approve else "refused", request_id, _ago(minutes=minutes)),
             )
             return cur.rowcount > 0
 
@@ -797,17 +838,42 @@ class Store:
             return token_id
 
     def insert_pair_code(self, code_hash: str, minutes: int = 10) -> None:
+        """The one live code: it replaces any earlier one and lifts a lock left by wrong guesses."""
         with self.write() as conn:
-            conn.execute("DELETE FROM pair_codes WHERE expires_at < ?", (utcnow(),))
-            conn.execute("INSERT OR REPLACE INTO pair_codes (code_hash, expires_at) VALUES (?, ?)",
-                         (code_hash, _ago(minutes=-minutes)))
+            conn.execute("DELETE FROM pair_codes")
+            conn.execute("INSERT INTO pair_codes (code_hash, expires_at) VALUES (?, ?)", (code_hash, _ago(minutes=-minutes)))
+            conn.execute("DELETE FROM pair_guard")
 
-    def redeem_pair_code(self, code_hash: str, name: str, origin: str | None, token_hash: str) -> int | None:
+    def redeem_pair_code(self, code_hash: str, name: str, origin: str | None, token_hash: str, *,
+                         most_failures: int, lock_minutes: int) -> tuple[str, int | str | None]:
+        """("approved", token id), ("wrong", failures left) or ("locked", until when).
+
+        Wrong codes are counted; at `most_failures` the live code is burnt and redemption locked, so the
+        reader must show a new code (which lifts the lock) or wait."""
+        now = utcnow()
         with self.write() as conn:
-            cur = conn.execute("DELETE FROM pair_codes WHERE code_hash = ? AND expires_at >= ?", (code_hash, utcnow()))
-            if cur.rowcount == 0:
-                return None
-            return self.insert_token(conn, name, origin, token_hash)
+            guard = conn.execute("SELECT failures, locked_until FROM pair_guard WHERE id = 1").fetchone()
+            failures, locked_until = (guard["failures"], guard["locked_until"]) if guard else (0, None)
+            if locked_until and locked_until > now:
+                return "locked", locked_until
+            conn.execute("DELETE FROM pair_codes WHERE expires_at < ?", (now,))
+            if conn.execute("DELETE FROM pair_codes WHERE code_hash = ?", (code_hash,)).rowcount:
+                conn.execute("DELETE FROM pair_guard")
+                return "approved", self.insert_token(conn, name, origin, token_hash)
+            failures += 1
+            locked_until = None
+            if failures >= most_failures:
+                conn.execute("DELETE FROM pair_codes")
+                failures, locked_until = 0, _ago(minutes=-lock_minutes)
+            conn.execute("INSERT OR REPLACE INTO pair_guard (id, failures, locked_until) VALUES (1, ?, ?)",
+                         (failures, locked_until))
+        # Answered after the commit: the caller turns this into an error, and the guess must stay counted.
+        return ("locked", locked_until) if locked_until else ("wrong", most_failures - failures)
+
+
+def _later(moment: str, minutes: int) -> str:
+    when = dt.datetime.fromisoformat(moment.replace("Z", "+00:00")) + dt.timedelta(minutes=minutes)
+    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def connected_groups(members: list[int], edges) -> list[list[int]]:

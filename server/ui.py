@@ -57,9 +57,13 @@ def parse_day(value: str | None) -> str | None:
     return value
 
 
+MAX_PAGE_NUMBER = 1_000_000
+
+
 def page_number(value: str | None) -> int:
+    """A 1-based page number from the address; nonsense reads as page 1, huge numbers as the last page."""
     try:
-        return max(int(value or 1), 1)
+        return min(max(int(value or 1), 1), MAX_PAGE_NUMBER)
     except ValueError:
         return 1
 
@@ -82,6 +86,16 @@ def format_day(value: str | None) -> str:
     except ValueError:
         return str(value)
     return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+@bp.app_template_filter("moment")
+def format_moment(value: str | None) -> str:
+    """'2024-10-09T08:05:00Z' -> 'Wed 9 Oct 2024 08:05 UTC': pairing requests are told apart by the minute."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return str(value or "")
+    return f"{format_day(moment.date().isoformat())} {moment:%H:%M} UTC"
 
 
 @bp.app_template_filter("day_heading")
@@ -278,11 +292,9 @@ def dismiss(link_id: int):
     security.check_csrf()
     if not get_store().dismiss_link(link_id):
         return not_found("contradiction")
-    back = request.form.get("next") or ""
-    # Only a local path: never bounce the reader to another site.
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("ui.contradictions")
-    return redirect(back)
+    # Only a path on this server: never bounce the reader to another site.
+    back = security.safe_next(request.form.get("next"))
+    return redirect(back if back != "/" else url_for("ui.contradictions"))
 
 
 @bp.get("/stats")
@@ -336,7 +348,7 @@ EXPORT_FORMATS = (
 @bp.get("/pairing")
 def pairing():
     store = get_store()
-    return render_template("ui/pairing.html", requests=store.pending_pair_requests(),
+    return render_template("ui/pairing.html", requests=store.pending_pair_requests(pair_codes.REQUEST_MINUTES),
                            tokens=store.list_tokens(), code=None)
 
 
@@ -344,7 +356,7 @@ def pairing():
 def decide_pairing(request_id: int):
     security.check_csrf()
     approve = request.form.get("decision") == "approve"
-    if not get_store().decide_pair_request(request_id, approve):
+    if not get_store().decide_pair_request(request_id, approve, pair_codes.REQUEST_MINUTES):
         return not_found("pairing request")
     return redirect(url_for("ui.pairing"))
 
@@ -363,7 +375,7 @@ def pairing_code():
     store = get_store()
     code = pair_codes.new_code(store)
     # Shown once, never stored in a URL or a cookie.
-    response = Response(render_template("ui/pairing.html", requests=store.pending_pair_requests(),
+    response = Response(render_template("ui/pairing.html", requests=store.pending_pair_requests(pair_codes.REQUEST_MINUTES),
                                         tokens=store.list_tokens(), code=code))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -31,6 +31,8 @@ def client(hash_app):
     ("POST", "/api/pages", {}, {"url": "https://a.example/", "html": "<p>x</p>"}, 401, "unauthorized"),
     ("GET", "/api/articles", {"Host": "evil.example"}, None, 403, "bad_host"),
     ("GET", "/api/health", {"Host": "attacker.example:7412"}, None, 403, "bad_host"),
+    ("GET", "/api/health", {"Host": "127.0.0.1:7490@evil.example"}, None, 403, "bad_host"),
+    ("GET", "/api/health", {"Host": "[::1]evil"}, None, 403, "bad_host"),
     ("GET", "/api/stories", {}, None, 401, "unauthorized"),
     ("GET", "/api/export?format=csv", {}, None, 401, "unauthorized"),
     ("DELETE", "/api/articles/1", {}, None, 401, "unauthorized"),
@@ -96,6 +98,11 @@ def test_bad_captures_get_clear_errors(client, auth, body, content_type, status,
     ({"captured_at": "2999-01-01T00:00:00Z"}, 400, "future"),
     ({"captured_at": 12}, 400, "captured_at"),
     ({"title": ["x"]}, 400, "'title' must be a string"),
+    ({"captured_at": "0001-01-01T00:00:00+05:00"}, 400, "years 1 to 9999"),
+    ({"captured_at": "9999-12-31T23:59:59-05:00"}, 400, "years 1 to 9999"),
+    ({"url": "http://[::1/x"}, 400, "not a usable web address"),
+    ({"url": "https://test.example/s\ud800"}, 400, "broken UTF-16"),
+    ({"url": "https://test.example/\x00"}, 400, "control characters"),
 ])
 def test_bad_fields(client, auth, extra, status, words):
     name, url = BOOK

@@ -422,3 +422,25 @@ def test_only_web_urls_become_links(url, expected):
     from server.ui import is_web_url
 
     assert is_web_url(url) is expected
+
+
+# --- last: a new key signs this tab out (changes the module's server) ---------------------------------
+
+@pytest.mark.browser
+def test_new_key_signs_the_tab_out_and_no_secret_reaches_the_log(live, ui, caplog):
+    import logging
+
+    from server.security import read_ui_key, rotate_ui_key
+
+    caplog.set_level(logging.INFO)
+    old_key = read_ui_key(live.data_dir)
+    ui.visit("/?q=Peskov")
+    assert ui.page.locator(".article-title").count() >= 1
+    new_key = rotate_ui_key(live.data_dir)
+    ui.visit("/", status=401)
+    ui.visit(f"/login?key={old_key}", status=401)
+    ui.visit(f"/login?key={new_key}")
+    assert ui.page.url == f"{live.url}/"
+    logged = caplog.text
+    assert "GET /login" in logged and "GET / HTTP" in logged
+    assert old_key not in logged and new_key not in logged and "Peskov" not in logged
