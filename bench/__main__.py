@@ -230,32 +230,56 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _checks(spec) -> list[tuple[str | None, str, float]]:
+    """A floors.json entry as (figure or None for the row's primary, "min" or "max", bound) checks: a plain
+    number is a floor on the primary figure; a list holds {"figure", "min" | "max"} objects, so a rate that
+    must stay low (false alarms) has a ceiling."""
+    if isinstance(spec, (int, float)):
+        return [(None, "min", float(spec))]
+    return [(item.get("figure"), "min" if "min" in item else "max", float(item.get("min", item.get("max"))))
+            for item in spec]
+
+
+def _check_row(row: Row, spec) -> list[tuple[str, str, bool]]:
+    """(figure name, "figure vs bound" text, holds) for each check of one row."""
+    results = []
+    for figure, kind, bound in _checks(spec):
+        name = figure or row.primary or "primary"
+        value = row.value if figure is None else row.figures.get(figure)
+        if row.error or value is None:
+            word = "floor" if kind == "min" else "ceiling"
+            results.append((name, f"no figure ({row.error or 'not scored'}); {word} {bound:g}", False))
+            continue
+        holds = value >= bound if kind == "min" else value <= bound
+        where = "below the floor" if kind == "min" else "above the ceiling"
+        results.append((name, f"{value:.4f} {where if not holds else ('floor' if kind == 'min' else 'ceiling')} {bound:g}",
+                        holds))
+    return results
+
+
 def check_floors(rows: list[Row]) -> list[str]:
     floors = json.loads(FLOORS.read_text()) if FLOORS.is_file() else {}
     failures = []
     for row in rows:
-        floor = floors.get(row.name)
-        if floor is None:
+        if row.name not in floors:
             continue
-        if row.error or row.value is None:
-            failures.append(f"{row.name}: no figure ({row.error or 'not scored'})")
-        elif row.value < floor:
-            failures.append(f"{row.name}: {row.primary} {row.value:.4f} below the floor {floor}")
+        for name, text, holds in _check_row(row, floors[row.name]):
+            if not holds:
+                failures.append(f"{row.name}: {text}" if text.startswith("no figure") else f"{row.name}: {name} {text}")
     return failures
 
 
 def floor_report(rows: list[Row]) -> tuple[list[str], list[str]]:
-    """One line per floored row (its figure beside its floor) and a verdict; then the failures."""
+    """One line per check (its figure beside its floor or ceiling) and a verdict; then the failures."""
     floors = json.loads(FLOORS.read_text()) if FLOORS.is_file() else {}
     failures = check_floors(rows)
     lines = []
     for row in rows:
-        floor = floors.get(row.name)
-        if floor is None:
+        if row.name not in floors:
             continue
-        figure = "no figure" if row.error or row.value is None else f"{row.value:.4f}"
-        state = "BELOW" if any(f.startswith(f"{row.name}: ") for f in failures) else "ok"
-        lines.append(f"floor  {row.name:<40} {row.primary or '':<14} {figure:>9}  floor {floor:<6}  {state}")
+        for name, text, holds in _check_row(row, floors[row.name]):
+            state = "ok" if holds else ("BELOW" if "floor" in text or "no figure" in text else "ABOVE")
+            lines.append(f"floor  {row.name:<44} {name:<18} {text:<32}  {state}")
     if failures:
         lines.append(f"{len(failures)} of {len(lines)} floors broken (bench/floors.json)")
     else:

@@ -206,6 +206,20 @@ def test_floor_report_prints_each_figure_beside_its_floor(value, error, state, v
     assert lines[1].startswith(verdict)
 
 
+@pytest.mark.parametrize("rate, holds", [(0.02, True), (0.3, False), (None, False)])
+def test_a_ceiling_keeps_a_rate_low(rate, holds, monkeypatch, tmp_path):
+    floors = tmp_path / "floors.json"
+    floors.write_text('{"coverage-web": [{"figure": "false_alarm_rate", "max": 0.1}]}')
+    monkeypatch.setattr(bench_cli, "FLOORS", floors)
+    figures = {} if rate is None else {"false_alarm_rate": rate}
+    row = bench_cli.Row("coverage-web", "coverage", primary="f1", value=0.0, figures=figures)
+    lines, failures = bench_cli.floor_report([row])
+    assert (failures == []) == holds
+    assert lines[0].endswith("ok" if holds else ("ABOVE" if rate is not None else "BELOW"))
+    if rate is not None:
+        assert "ceiling 0.1" in lines[0] and f"{rate:.4f}" in lines[0]
+
+
 def test_table_prints_the_confusion_matrix():
     row = bench_cli.Row("stance", "stance", primary="fnc_relative_%", value=80.0, confusion={
         "rows_gold": ["agree", "disagree"], "cols_pred": ["agree", "disagree", "(none)"], "matrix": [[5, 1, 0], [2, 3, 0]]})
