@@ -91,6 +91,26 @@ def test_scripts_follow_the_extension_rules(script):
         assert not re.search(r"\b(chrome|browser)\.(runtime|storage|tabs|scripting|action|alarms|permissions)\b", source)
 
 
+PAIRING_TEMPLATE = REPO / "server" / "templates" / "ui" / "pairing.html"
+
+
+def _button_labels(html: str) -> set[str]:
+    return {re.sub(r"\s+", " ", label).strip() for label in re.findall(r"<button[^>]*>([^<]+)</button>", html)}
+
+
+@pytest.mark.parametrize("page", [EXTENSION_DIR / "options.html", PAIRING_TEMPLATE], ids=["options", "pairing-page"])
+def test_pairing_instructions_name_real_buttons(page):
+    buttons = _button_labels((EXTENSION_DIR / "options.html").read_text()) | _button_labels(PAIRING_TEMPLATE.read_text())
+    named = re.findall(r"“([^”]+)”", page.read_text())
+    assert named and set(named) <= buttons, (named, buttons)
+
+
+@pytest.mark.parametrize("must_mention", ["crosscurrent pair", "crosscurrent pair --code", "/pairing", "Pairing"])
+def test_options_say_how_to_approve_without_the_window(must_mention):
+    # A `crosscurrent serve` setup has no window: the terminal and the /pairing page are all it has.
+    assert must_mention in (EXTENSION_DIR / "options.html").read_text()
+
+
 # --- the real extension in Chromium ----------------------------------------------------------------
 
 browser_test = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
