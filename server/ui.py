@@ -102,7 +102,8 @@ def format_percent(value: float | None) -> str:
 
 @bp.app_context_processor
 def template_helpers() -> dict:
-    return {"is_web_url": is_web_url, "version": __version__, "csrf_token": security.csrf_token}
+    return {"is_web_url": is_web_url, "version": __version__, "csrf_token": security.csrf_token,
+            "contradiction_sides": contradiction_sides}
 
 
 def best_label(claim: dict) -> str | None:
@@ -240,6 +241,43 @@ def group_by_day(articles: list[dict]) -> list[tuple[str, list[dict]]]:
     return groups
 
 
+def published_span(articles: list[dict]) -> tuple[str | None, str | None]:
+    """The first and last day the articles were published (not when they were read)."""
+    days = sorted(a["published"] for a in articles if a.get("published"))
+    return (days[0], days[-1]) if days else (None, None)
+
+
+def with_story_dates(stories: list[dict], store) -> list[dict]:
+    """Story cards carry their articles' outlets and publication span."""
+    for story in stories:
+        articles = store.story_articles(story["id"])
+        story["published_from"], story["published_to"] = published_span(articles)
+        story["outlets"] = list(dict.fromkeys(a.get("site") or a.get("domain") for a in articles))
+    return stories
+
+
+def _report_day(article: dict) -> str:
+    return article.get("published") or (article.get("captured_at") or "")[:10]
+
+
+def contradiction_sides(link: dict) -> tuple[dict, dict]:
+    """(newer, earlier) sides of a dispute, by publication day (read day when unknown), so every card
+    puts the newer report on the same side whichever article was read first."""
+    claim = {"text": link["claim"]["text"], "article": link["claim"].get("article") or {}}
+    other = {"text": link["other"]["text"], "article": link["other"].get("article") or {}}
+    if _report_day(other["article"]) > _report_day(claim["article"]):
+        return other, claim
+    return claim, other
+
+
+LOOPBACK_OUTLET = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|0\.0\.0\.0)(?::\d+)?$", re.IGNORECASE)
+
+
+def is_reading_outlet(site: str | None) -> bool:
+    """Pages read from this computer itself (local test pages, the UI) are not an outlet."""
+    return not LOOPBACK_OUTLET.match((site or "").strip())
+
+
 def args_for_page(page: int) -> dict:
     """The current query string with another page number (for "older" / "newer" links)."""
     args = {k: v for k, v in request.args.items() if v and k != "page"}
@@ -310,7 +348,9 @@ def forget(article_id: int):
 @bp.get("/stories")
 def stories():
     page = page_number(request.args.get("page"))
-    result = get_store().list_stories(page=page, per_page=PER_PAGE)
+    store = get_store()
+    result = store.list_stories(page=page, per_page=PER_PAGE)
+    with_story_dates(result["items"], store)
     return render_template(
         "ui/stories.html",
         result=result,
@@ -366,6 +406,7 @@ def stats():
     data = get_store().stats()
     per_day = [(row["day"][5:], row["count"]) for row in data.get("per_day", [])][-60:]
     per_week = [(row["week"], row["count"]) for row in data.get("per_week", [])][-26:]
+    disputes_per_week = [(row["week"], row["count"]) for row in data.get("contradictions_per_week", [])][-26:]
     totals = data.get("totals", {})
     figures = [
         ("articles", totals.get("articles", 0)), ("outlets", totals.get("sites", 0)),
@@ -378,8 +419,11 @@ def stats():
         figures=[Markup(charts.big_number(value, label)) for label, value in figures],
         per_day=Markup(charts.bar_chart(per_day, title="Articles per day", empty_message="No articles yet")),
         per_week=Markup(charts.bar_chart(per_week, title="Articles per week", empty_message="No articles yet")),
+        disputes_per_week=Markup(charts.bar_chart(disputes_per_week, title="Contradictions per week",
+                                                  unit="contradictions", empty_message="No contradictions yet")),
         outlets=Markup(charts.horizontal_bars(
-            [(row["site"] or "Unknown outlet", row["count"]) for row in data.get("sites", [])],
+            [(row["site"] or "Unknown outlet", row["count"]) for row in data.get("sites", [])
+             if is_reading_outlet(row["site"])],
             title="Outlets read", empty_message="No outlets yet")),
         stories=Markup(charts.horizontal_bars(
             [(row["title"] or f"Story {row['id']}", row["article_count"]) for row in data.get("stories", [])],
