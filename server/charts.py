@@ -118,32 +118,35 @@ def bar_chart(points: Sequence[tuple[str, int]], *, title: str, unit: str = "art
 
 
 def horizontal_bars(rows: Iterable[tuple[str, int]], *, title: str, unit: str = "articles",
-                    width: int = CHART_WIDTH, row_height: int = 28, limit: int = 12,
+                    width: int = CHART_WIDTH, row_height: int = 40, limit: int = 12,
                     empty_message: str = "Nothing to show yet") -> str:
-    """One horizontal bar per (label, value), largest first — outlets, stories."""
+    """One horizontal bar per (label, value), largest first — outlets, stories.
+
+    Each label sits on its own line above its bar, across the whole width: story titles stay readable
+    in a narrow window instead of being cut to a few words beside the bar.
+    """
     rows = sorted(((str(label), max(int(value), 0)) for label, value in rows),
                   key=lambda row: (-row[1], row[0]))[:limit]
     if not rows:
         return _empty(width, 120, title, empty_message)
 
-    label_w, top, right = 160, 36, 40
-    height = top + row_height * len(rows) + 12
-    plot_w = width - label_w - right
+    top, right, bar_h = 34, 40, 12
+    height = top + row_height * len(rows) + 8
+    plot_w = width - right
     maximum = max(v for _, v in rows) or 1
+    room = int(width // CHAR_WIDTH)
     parts = [_svg_open(width, height, title, f"{len(rows)} rows, largest {rows[0][0]} ({rows[0][1]} {unit})")]
     parts.append(_text(0, 20, title, size=15, weight="600"))
     for index, (label, value) in enumerate(rows):
         y = top + index * row_height
-        # Keep the label inside its column.
-        room = int((label_w - 10) // CHAR_WIDTH)
         shown = label if len(label) <= room else label[:room - 1].rstrip() + "…"
         bar_w = max(plot_w * value / maximum, 2)
-        parts.append(_text(label_w - 8, y + row_height * 0.62, shown, anchor="end"))
+        parts.append(_text(0, y + 15, shown))
         parts.append(
-            f'<rect x="{label_w}" y="{y + 4}" width="{bar_w:.1f}" height="{row_height - 8}" rx="2" '
+            f'<rect x="0" y="{y + 21}" width="{bar_w:.1f}" height="{bar_h}" rx="2" '
             f'fill="{BAR_COLOUR}"><title>{escape(f"{label}: {value} {unit}")}</title></rect>'
         )
-        parts.append(_text(label_w + bar_w + 6, y + row_height * 0.62, str(value), colour=AXIS_COLOUR))
+        parts.append(_text(bar_w + 6, y + 21 + bar_h - 1, str(value), colour=AXIS_COLOUR))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -101,3 +101,10 @@ def test_bar_labels_never_overlap(labels):
     xs = [float(el.get("x")) for el in shown]
     widest = max(len(label) for label in labels) * charts.CHAR_WIDTH
     assert len(shown) >= 2 and all(b - a >= widest for a, b in zip(xs, xs[1:]))
+
+
+def test_long_story_titles_keep_most_of_their_words():
+    title = "Kremlin denies that the two leaders have spoken by telephone since the end of the term"
+    root = ET.fromstring(charts.horizontal_bars([(title, 3)], title="Stories followed"))
+    [shown] = [el.text for el in root.iter(f"{SVG}text") if el.text and el.text.startswith("Kremlin")]
+    assert len(shown) >= 50 and title.startswith(shown.rstrip("…"))
