@@ -361,13 +361,13 @@ def test_popup_fits_600_px_with_the_button_in_view(browser, server, pages_url, t
     popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_3}"))
     assert state in ("saved", "duplicate"), popup.inner_text("#view")
     _assert_fits(popup, "story pages")
+    popup.screenshot(path=str(shots / "popup-answer-380x600.png"))
     # Summary, the contradiction and the first related report all show before any scrolling.
     assert popup.evaluate("""() => {
       const fold = document.querySelector('.answer-body').getBoundingClientRect().bottom;
       return ['.summary', '.card-disputes', '.stories .story-article'].map(
         (selector) => document.querySelector(selector).getBoundingClientRect().bottom <= fold);
     }""") == [True, True, True]
-    popup.screenshot(path=str(shots / "popup-answer-380x600.png"))
 
     popup.evaluate(CROWDED_ANSWER_JS, browser.extension_url("popup-view.js"))
     _assert_fits(popup, "crowded answer")
