@@ -8,6 +8,7 @@ out is an article (enough prose, not a list of links) and fill in metadata trafi
 from __future__ import annotations
 
 import codecs
+import html
 import json
 import logging
 import re
@@ -297,7 +298,12 @@ def _names(value, index: dict[str, dict], people: bool = False) -> list[str]:
             if people and isinstance(kind, str) and kind != "Person":
                 continue
             names.append(item["name"])
-    return [_SPACES.sub(" ", name).strip() for name in names if name.strip()]
+    return [_plain(name) for name in names if name.strip()]
+
+
+def _plain(value: str) -> str:
+    """JSON-LD strings often carry HTML entities ("&#8211;", "&raquo;"): decode them, squeeze spaces."""
+    return _SPACES.sub(" ", html.unescape(value)).strip()
 
 
 @dataclass
@@ -316,11 +322,11 @@ def _structured(tree: HtmlElement) -> _Structured:
     for item in items:
         kind = item.get("@type")
         if found.site_name is None and kind in ("WebSite", "NewsMediaOrganization") and isinstance(item.get("name"), str):
-            found.site_name = _SPACES.sub(" ", item["name"]).strip() or None
+            found.site_name = _plain(item["name"]) or None
         if found.headline is not None or not _is_article_type(item):
             continue
         headline = item.get("headline")
-        found.headline = _SPACES.sub(" ", headline).strip() or None if isinstance(headline, str) else None
+        found.headline = (_plain(headline) or None) if isinstance(headline, str) else None
         found.publisher = next(iter(_names(item.get("publisher"), index)), None)
         found.authors = _names(item.get("author"), index, people=True)
         day = str(item.get("datePublished") or "")[:10]
@@ -331,14 +337,18 @@ def _structured(tree: HtmlElement) -> _Structured:
 # --- what an outlet name, a headline and an author look like -----------------------------------
 
 _URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)|^[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:/.*)?$", re.IGNORECASE)
+# An address is no outlet name; a brand written like a domain ("Express.de") is one.
+_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.|localhost\b)|^[\w.-]+:\d+$|^\d{1,3}(?:\.\d{1,3}){3}$", re.IGNORECASE)
 _MENU_SEPARATORS = re.compile(r"[|•·»>/\\]")
+# A publisher's legal form is not part of the outlet's name ("Valley Times GmbH" is "Valley Times").
+_LEGAL_FORM = re.compile(r",?\s+(?:AG|GmbH|Inc\.?|Ltd\.?|LLC|L\.L\.C\.|plc|S\.A\.|SA|S\.L\.|SE|KG|Corp\.?|Co\.)$", re.IGNORECASE)
 MAX_OUTLET_WORDS = 6
 
 
 def _outlet(name: str | None) -> str | None:
     """An outlet's name as a reader would say it, or None for an address, a menu or a slogan."""
-    name = _SPACES.sub(" ", name or "").strip(" -–—:")
-    if not name or len(name) > 60 or _URLISH.search(name):
+    name = _LEGAL_FORM.sub("", _SPACES.sub(" ", name or "").strip(" -–—:"))
+    if not name or len(name) > 60 or _ADDRESS.search(name):
         return None
     if _MENU_SEPARATORS.search(name) or len(name.split()) > MAX_OUTLET_WORDS:
         return None
@@ -350,6 +360,9 @@ _NOT_A_PERSON = {
     "agency", "agencies", "army", "board", "bureau", "committee", "council", "department", "desk",
     "editor", "editorial", "editors", "government", "ministries", "ministry", "network", "news",
     "newsroom", "office", "police", "press", "reporters", "service", "staff", "team", "wire",
+    "redaction", "rédaction", "redacción", "redaktion", "redazione",
+    # Words of a page's controls that land in author fields.
+    "admin", "administrator", "follow", "home", "menu", "share", "subscribe",
 }
 # Lower-case particles that belong inside names ("Ludwig van Beethoven", "Ana de la Cruz").
 _NAME_PARTICLES = {"al", "bin", "da", "das", "de", "del", "della", "der", "di", "do", "dos", "du", "e", "el",
@@ -363,9 +376,6 @@ MAX_AUTHORS = 6
 def _person(name: str) -> bool:
     words = name.split()
     if not 1 <= len(words) <= MAX_NAME_WORDS or words[0].casefold() in ("the", "a", "an"):
-        return False
-    cased = any(c.isupper() or c.islower() for c in name)
-    if cased and len(words) < 2:  # a lone capitalised word is a section ("Politics"), rarely a byline
         return False
     for word in words:
         letters = [c for c in word if c.isalpha()]
@@ -399,6 +409,11 @@ def _authors(candidates: list[str]) -> str | None:
             return None
         people += [n for n in names if n not in people]
     if not people or len(people) > MAX_AUTHORS:
+        return None
+    # One word alone may be a writer's name or handle ("Fatima"); several single words of a cased
+    # script are a menu ("Home, World, Politics"), and a lone word in capitals is initials or a desk.
+    one_word = [n for n in people if len(n.split()) == 1 and any(c.isupper() or c.islower() for c in n)]
+    if (one_word and len(people) > 1) or any(not any(c.islower() for c in n) for n in one_word):
         return None
     return people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
 
@@ -447,9 +462,10 @@ def _squash(text: str) -> str:
 
 def _title(tree: HtmlElement, structured: _Structured, found: str | None, site: str | None,
            domain: str | None) -> str | None:
-    """The headline: the page's structured data, then its sharing metadata, then <title>, then what
-    trafilatura found (which may be a lone <h1> holding the logo). Never the outlet's name or a logo's
-    alt text."""
+    """The headline. The page's sharing metadata (og:title) first. Then the JSON-LD headline or what
+    trafilatura found, whichever the page's <title> bears out (a JSON-LD headline is at times an SEO
+    variant or a summary; trafilatura may take a lone <h1> holding the logo). Then <title> itself,
+    then either of those. Never the outlet's name or a logo's text."""
     element = tree.find(".//title")
     page_title = _SPACES.sub(" ", element.text_content()).strip() if element is not None else ""
     if not site and page_title:
@@ -459,7 +475,10 @@ def _title(tree: HtmlElement, structured: _Structured, found: str | None, site: 
     not_headlines = {_squash(name) for name in tree.xpath(_LOGO_TEXT)}
     not_headlines.update(_squash(name) for name in (site, domain, structured.site_name) if name)
     not_headlines.discard("")
-    for raw in (structured.headline, _meta(tree, "og:title", "twitter:title"), page_title, found):
+    in_title = _squash(page_title)
+    borne_out = [raw for raw in (found, structured.headline) if raw and _squash(raw) and _squash(raw) in in_title]
+    candidates = (_meta(tree, "og:title", "twitter:title"), *borne_out, page_title, structured.headline, found)
+    for raw in candidates:
         title = _clean_title(raw, site, domain)
         if title and _squash(title) and _squash(title) not in not_headlines:
             return title
@@ -568,7 +587,8 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     domain = _domain_name(url or canonical)
     structured = _structured(tree)
     # The outlet as the page names itself; an address, a menu or a slogan is no name: then the domain.
-    site = next(filter(None, map(_outlet, (structured.publisher, _meta(tree, "og:site_name"),
+    # og:site_name before the publisher: publishers are often named by their company ("... Media Group").
+    site = next(filter(None, map(_outlet, (_meta(tree, "og:site_name"), structured.publisher,
                                             structured.site_name, meta.sitename if meta else None))), domain)
     title = _title(tree, structured, meta.title if meta else None, site, domain)
 

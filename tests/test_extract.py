@@ -253,6 +253,8 @@ GRAPH = {"@context": "https://schema.org", "@graph": [
     {"@type": ["Article"], "headline": "Bridge vote passes", "publisher": {"@id": "#org"},
      "author": {"@type": "Organization", "name": "Valley Times Newsroom"}},
 ]}
+# <title> bears the headline out, cluttered as titles are: the clean headline comes from JSON-LD.
+NEWS_TITLE = "River bridge will be rebuilt by 2026 | Local news | Valley Times"
 LOGO_HEADER = '<header><h1><a href="/"><img src="/logo.png" alt="Valley Times">Valley Times</a></h1></header>'
 
 
@@ -267,13 +269,14 @@ def page_with(head="", title="Council votes to rebuild river bridge | Valley Tim
     "html, url, field, expected",
     [
         # The page's structured data names headline, outlet, authors and date.
-        (page_with(ld_json(NEWS_ARTICLE)), None, "title", "River bridge will be rebuilt by 2026"),
+        (page_with(ld_json(NEWS_ARTICLE), title=NEWS_TITLE), None, "title", "River bridge will be rebuilt by 2026"),
         (page_with(ld_json(NEWS_ARTICLE)), None, "site", "Valley Times"),
         (page_with(ld_json(NEWS_ARTICLE)), None, "author", "Jane Doe and John Roe"),
         (page_with(ld_json(NEWS_ARTICLE)), None, "published", "2024-10-09"),
         # Publisher by reference inside @graph; an organisation as author is not a byline.
         (page_with(ld_json(GRAPH)), None, "site", "Valley Times"),
-        (page_with(ld_json(GRAPH)), None, "title", "Bridge vote passes"),
+        (page_with(ld_json(GRAPH), title="Bridge vote passes | Local news | Valley Times"), None, "title",
+         "Bridge vote passes"),
         (page_with(ld_json(GRAPH)), None, "author", None),
         # Structured publisher wins over a sharing name that is really an address or a menu.
         (page_with(ld_json(NEWS_ARTICLE) + '<meta property="og:site_name" content="https://www.valleytimes.example">'),
@@ -294,10 +297,25 @@ def page_with(head="", title="Council votes to rebuild river bridge | Valley Tim
                    head='<meta property="og:title" content="Council votes to rebuild river bridge">'),
          None, "title", "Council votes to rebuild river bridge"),
         (page_with(title="Valley Times", header=LOGO_HEADER, h1=False), None, "title", None),
+        # og:site_name names the brand; a publisher is often the company behind it.
+        (page_with(ld_json({**NEWS_ARTICLE, "publisher": {"name": "Valley Media Group"}})
+                   + '<meta property="og:site_name" content="Valley Times">'), None, "site", "Valley Times"),
+        (page_with(ld_json({**NEWS_ARTICLE, "publisher": {"name": "Valley Times GmbH"}})), None, "site",
+         "Valley Times"),
+        (page_with('<meta property="og:site_name" content="ValleyTimes.example">'), None, "site",
+         "ValleyTimes.example"),
+        # JSON-LD text carries HTML entities.
+        (page_with(ld_json({**NEWS_ARTICLE, "headline": "Bridge &#8211; council says &raquo;yes&laquo;"}),
+                   title="Bridge – council says »yes« | Local news | Valley Times"), None, "title",
+         "Bridge – council says »yes«"),
+        # The JSON-LD headline that <title> does not bear out loses to the one it does.
+        (page_with(ld_json({**NEWS_ARTICLE, "headline": "A technique for rebuilding bridges"})), None, "title",
+         "Council votes to rebuild river bridge"),
     ],
     ids=["ld-headline", "ld-publisher", "ld-authors", "ld-date", "graph-publisher", "graph-headline",
          "graph-org-author", "ld-over-url-site", "url-site-to-domain", "menu-site-to-domain", "loopback-site",
-         "broken-ld", "logo-h1-korean", "logo-h1-og-title", "logo-h1-only"],
+         "broken-ld", "logo-h1-korean", "logo-h1-og-title", "logo-h1-only", "og-site-over-publisher",
+         "legal-form", "brand-like-domain", "ld-entities", "ld-headline-not-in-title"],
 )
 def test_structured_metadata(html, url, field, expected):
     assert getattr(extract_article(html, url=url), field) == expected
@@ -322,6 +340,11 @@ def test_structured_metadata(html, url, field, expected):
         ("jane@valleytimes.example", None),
         ("the editors of the paper", None),
         ("Posted on 9 October 2024", None),
+        ("Zainab", "Zainab"),  # a writer known by one name
+        ("VTN", None),
+        ("Rédaction", None),
+        ("Subscribe", None),
+        ("Jane Doe, Sports", None),
     ],
 )
 def test_authors_look_like_people(author, expected):
