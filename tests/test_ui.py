@@ -347,6 +347,18 @@ def test_story_cards_show_when_the_reports_were_published(live, ui):
 
 
 @pytest.mark.browser
+def test_story_pairs_put_the_newer_report_first(live, ui):
+    store = live.app.extensions["crosscurrent"].store
+    ui.visit(f"/stories/{store.get_article(live.ids['kremlin-test-machines.html'])['story_id']}")
+    pairs = ui.page.locator(".pair").all()
+    assert pairs
+    for pair in pairs:
+        days = [datetime.strptime(cite.split(" · ")[-1], "%a %d %b %Y")
+                for cite in pair.locator("cite").all_text_contents()]
+        assert len(days) == 2 and days[0] >= days[1], days
+
+
+@pytest.mark.browser
 def test_contradictions_have_column_headings_and_a_steady_side(ui):
     ui.page.set_viewport_size({"width": 1280, "height": 900})
     ui.visit("/contradictions")
