@@ -409,7 +409,8 @@ def stats():
     disputes_per_week = [(row["week"], row["count"]) for row in data.get("contradictions_per_week", [])][-26:]
     totals = data.get("totals", {})
     figures = [
-        ("articles", totals.get("articles", 0)), ("outlets", totals.get("sites", 0)),
+        ("articles", totals.get("articles", 0)),
+        ("outlets", totals.get("sites", 0) - sum(not is_reading_outlet(row["site"]) for row in data.get("sites", []))),
         ("stories", totals.get("stories", 0)), ("contradictions", totals.get("contradictions", 0)),
     ]
     # The SVG is built and escaped in charts.py, so it is safe to insert as markup.

@@ -658,4 +658,5 @@ def test_stats_page_leaves_out_this_computer_and_charts_contradictions(hash_app,
     outlets = html[html.index("Outlets read"):]
     outlets = outlets[:outlets.index("</svg>")]
     assert "harbourgazette.example" in outlets and "127.0.0.1" not in outlets
+    assert 'aria-label="1 outlets"' in html
     assert "Contradictions per week" in html
