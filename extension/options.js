@@ -125,7 +125,7 @@ async function askToPair() {
   const mine = polling;
   $("ask-to-pair").disabled = true;
   $("cancel-pairing").hidden = false;
-  say("pairing-status", "Waiting: approve the request in the Crosscurrent window.", "wait");
+  say("pairing-status", "Waiting: approve it on Crosscurrent's Pairing page, or run `crosscurrent pair approve ID` (`crosscurrent pair` lists the ID).", "wait");
 
   const check = async () => {
     if (mine.cancelled) return;

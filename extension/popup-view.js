@@ -90,39 +90,44 @@ function labelsByArticle(claims) {
   return counts;
 }
 
-function storyBlock(story, labels) {
-  const articles = story.articles ?? [];
-  const titledByArticle = articles.length === 1 && articles[0].title === story.title;
+function storyArticle(article, labels) {
+  const counts = labels.get(article.id) ?? {};
+  return el(
+    "li",
+    { className: "story-article" },
+    externalLink(article.title || article.url, article.url, "article-link"),
+    el("span", { className: "article-meta", text: outletLine(article.site || article.domain, formatDate(article.published)) }),
+    el("span", { className: "labels" }, Object.keys(LABEL_TEXT).filter((name) => counts[name]).map((name) => label(name, counts[name]))),
+  );
+}
+
+function storyBlock(story, labels, articles = story.articles ?? [], { heading } = {}) {
+  const all = story.articles ?? [];
+  const titledByArticle = all.length === 1 && all[0].title === story.title;
   return el(
     "li",
     { className: "story" },
     // A story of one earlier article is titled after it: say it once, on the article.
-    titledByArticle ? null : el("h3", { className: "story-title", text: story.title || "Untitled story" }),
-    el("p", { className: "story-meta", text: outletLine(titledByArticle ? "Same story" : "", plural(story.article_count ?? articles.length, "article", "articles"), plural(story.site_count ?? 0, "outlet", "outlets")) }),
-    el(
-      "ul",
-      { className: "story-articles" },
-      articles.map((article) => {
-        const counts = labels.get(article.id) ?? {};
-        return el(
-          "li",
-          { className: "story-article" },
-          externalLink(article.title || article.url, article.url, "article-link"),
-          el("span", { className: "article-meta", text: outletLine(article.site || article.domain, formatDate(article.published)) }),
-          el("span", { className: "labels" }, Object.keys(LABEL_TEXT).filter((name) => counts[name]).map((name) => label(name, counts[name]))),
-        );
-      }),
-    ),
+    titledByArticle ? null : el("h3", { className: "story-title", text: heading ?? (story.title || "Untitled story") }),
+    el("p", { className: "story-meta", text: outletLine(titledByArticle ? "Same story" : "", plural(story.article_count ?? all.length, "article", "articles"), plural(story.site_count ?? 0, "outlet", "outlets")) }),
+    el("ul", { className: "story-articles" }, articles.map((article) => storyArticle(article, labels))),
   );
 }
 
-/** The server's capture answer: article, contradictions first, then related coverage by story. */
+// What the popup shows before "More": it must fit Chromium's 600 px popup with the button in view.
+const TOP_STORY_ARTICLES = 2;
+
+/**
+ * The server's capture answer: a summary line, the top contradiction, related coverage, then the rest
+ * folded under "More". The "Open in Crosscurrent" button sits below the scrolling part, always in view.
+ */
 export function answerView(reply, { onOpen }) {
   const data = reply.data ?? {};
   const article = data.article ?? {};
   const claims = data.claims ?? [];
   const contradictions = data.contradictions ?? [];
   const related = data.related ?? [];
+  const labels = labelsByArticle(claims);
   // Counted in claims of this page, not in links: one claim backed by three articles is one supported claim.
   const supported = claims.filter((claim) => (claim.matches ?? []).some((m) => m.label === "supports" && !m.dismissed)).length;
   const disputed = groupByClaim(contradictions);
@@ -130,22 +135,63 @@ export function answerView(reply, { onOpen }) {
   const summary = [plural(claims.length, "claim", "claims")];
   if (supported) summary.push(`${supported} supported`);
   if (disputed.length) summary.push(`${disputed.length} disputed`);
+  if (related.length) summary.push(plural(related.length, "related story", "related stories"));
+
+  // The top contradiction is the most confident earlier claim against this page's most disputed claim.
+  const [topGroup, ...otherGroups] = disputed;
+  const moreGroups = topGroup && topGroup.length > 1 ? [topGroup.slice(1), ...otherGroups] : otherGroups;
+  const [topStory, ...otherStories] = related;
+  const topArticles = (topStory?.articles ?? []).slice(0, TOP_STORY_ARTICLES);
+  const restOfTopStory = (topStory?.articles ?? []).slice(TOP_STORY_ARTICLES);
+
+  const more = [];
+  if (moreGroups.length) {
+    more.push(
+      el("h2", { className: "section-title section-disputes", text: "More contradictions" }),
+      el("ul", { className: "cards" }, moreGroups.map((links) => contradictionCard(links, article))),
+    );
+  }
+  if (restOfTopStory.length || otherStories.length) {
+    more.push(
+      el("h2", { className: "section-title", text: "More related coverage" }),
+      el(
+        "ul",
+        { className: "stories" },
+        restOfTopStory.length ? storyBlock(topStory, labels, restOfTopStory, { heading: `More from “${topStory.title || "this story"}”` }) : null,
+        otherStories.map((story) => storyBlock(story, labels)),
+      ),
+    );
+  }
+  const hidden = [
+    moreGroups.flat().length ? plural(moreGroups.flat().length, "contradiction", "contradictions") : "",
+    otherStories.length ? plural(otherStories.length, "story", "stories") : "",
+    restOfTopStory.length ? plural(restOfTopStory.length, "more report", "more reports") : "",
+  ].filter(Boolean);
 
   return el(
     "section",
     { className: "answer", attrs: { "data-state": reply.state } },
-    reply.state === "duplicate" ? el("p", { className: "tag tag-saved", text: "Already saved" }) : el("p", { className: "tag tag-new", text: "Saved" }),
-    el("h1", { className: "article-title", text: article.title || article.url || "Untitled" }),
-    el("p", { className: "article-outlet", text: outletLine(article.site || article.domain, formatDate(article.published), article.author) }),
-    el("p", { className: "summary", text: summary.join(" · ") }),
-    disputed.length
-      ? el("h2", { className: "section-title section-disputes", text: `Contradictions (${disputed.length})` })
-      : null,
-    disputed.length ? el("ul", { className: "cards" }, disputed.map((links) => contradictionCard(links, article))) : null,
-    el("h2", { className: "section-title", text: "Related coverage" }),
-    related.length
-      ? el("ul", { className: "stories" }, related.map((story) => storyBlock(story, labelsByArticle(claims))))
-      : el("p", { className: "empty", text: "Nothing earlier on this story yet. Crosscurrent will link what you read next." }),
+    el(
+      "div",
+      { className: "answer-body" },
+      el("h1", { className: "article-title", text: article.title || article.url || "Untitled", attrs: { title: article.title || null } }),
+      el(
+        "p",
+        { className: "article-outlet" },
+        reply.state === "duplicate" ? el("span", { className: "tag tag-saved", text: "Already saved" }) : el("span", { className: "tag tag-new", text: "Saved" }),
+        el("span", { text: outletLine(article.site || article.domain, formatDate(article.published), article.author) }),
+      ),
+      el("p", { className: "summary", text: summary.join(" · ") }),
+      topGroup ? el("h2", { className: "section-title section-disputes", text: disputed.length > 1 ? `Top contradiction (of ${disputed.length})` : "Contradiction" }) : null,
+      topGroup ? el("ul", { className: "cards" }, contradictionCard(topGroup.slice(0, 1), article)) : null,
+      el("h2", { className: "section-title", text: "Related coverage" }),
+      topStory
+        ? el("ul", { className: "stories" }, storyBlock(topStory, labels, topArticles))
+        : el("p", { className: "empty", text: "Nothing earlier on this story yet. Crosscurrent will link what you read next." }),
+      more.length
+        ? el("details", { className: "more" }, el("summary", { className: "more-summary", text: `More: ${hidden.join(", ")}` }), more)
+        : null,
+    ),
     el("div", { className: "actions footer-actions" }, button("Open in Crosscurrent", onOpen, { primary: true })),
   );
 }

@@ -20,9 +20,14 @@ AXIS_COLOUR = "#9aa5b1"
 GRID_COLOUR = "#e4e8ec"
 TEXT_COLOUR = "#33404d"
 FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif"
+# Charts are drawn narrow with large type, so that a phone-width window (which scales them down to
+# about 350 px) still shows every label at 10 px or more; wide windows scale them up a little.
+CHART_WIDTH = 440
+LABEL_SIZE = 13
+CHAR_WIDTH = 0.6 * LABEL_SIZE  # average advance of a character, for fitting labels
 
 
-def _text(x: float, y: float, content: str, *, anchor: str = "start", size: int = 12,
+def _text(x: float, y: float, content: str, *, anchor: str = "start", size: int = LABEL_SIZE,
           colour: str = TEXT_COLOUR, weight: str = "normal") -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
@@ -63,20 +68,20 @@ def _ticks(maximum: int) -> list[int]:
 def _empty(width: int, height: int, title: str, message: str) -> str:
     return (
         _svg_open(width, height, title, message)
-        + _text(width / 2, 24, title, anchor="middle", size=14, weight="600")
+        + _text(width / 2, 24, title, anchor="middle", size=15, weight="600")
         + _text(width / 2, height / 2 + 6, message, anchor="middle", colour=AXIS_COLOUR)
         + "</svg>"
     )
 
 
 def bar_chart(points: Sequence[tuple[str, int]], *, title: str, unit: str = "articles",
-              width: int = 640, height: int = 240, empty_message: str = "Nothing to show yet") -> str:
+              width: int = CHART_WIDTH, height: int = 240, empty_message: str = "Nothing to show yet") -> str:
     """Vertical bars, one per (label, value) in order — days or weeks on the x axis."""
     points = [(str(label), max(int(value), 0)) for label, value in points]
     if not points:
         return _empty(width, height, title, empty_message)
 
-    left, right, top, bottom = 40, 12, 36, 44
+    left, right, top, bottom = 44, 12, 36, 44
     plot_w = width - left - right
     plot_h = height - top - bottom
     maximum = _nice_max(max(v for _, v in points))
@@ -84,16 +89,17 @@ def bar_chart(points: Sequence[tuple[str, int]], *, title: str, unit: str = "art
     bar_w = max(min(slot * 0.7, 48), 1)
     total = sum(v for _, v in points)
     parts = [_svg_open(width, height, title, f"{total} {unit} over {len(points)} periods")]
-    parts.append(_text(left, 20, title, size=14, weight="600"))
+    parts.append(_text(left, 20, title, size=15, weight="600"))
 
     for tick in _ticks(maximum):
         y = top + plot_h - plot_h * tick / maximum
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                      f'stroke="{GRID_COLOUR}" stroke-width="1"/>')
-        parts.append(_text(left - 6, y + 4, str(tick), anchor="end", size=11, colour=AXIS_COLOUR))
+        parts.append(_text(left - 6, y + 4, str(tick), anchor="end", colour=AXIS_COLOUR))
 
-    # Label at most ~12 bars so that dates never overlap.
-    label_every = max(1, -(-len(points) // 12))
+    # Label only as many bars as there is room for, so that dates never overlap.
+    label_room = max(len(label) for label, _ in points) * CHAR_WIDTH + 10
+    label_every = max(1, -(-len(points) // max(int(plot_w // label_room), 1)))
     for index, (label, value) in enumerate(points):
         x = left + slot * index + (slot - bar_w) / 2
         bar_h = plot_h * value / maximum
@@ -103,7 +109,7 @@ def bar_chart(points: Sequence[tuple[str, int]], *, title: str, unit: str = "art
             f'fill="{BAR_COLOUR}"><title>{escape(f"{label}: {value} {unit}")}</title></rect>'
         )
         if index % label_every == 0:
-            parts.append(_text(x + bar_w / 2, top + plot_h + 16, label, anchor="middle", size=11))
+            parts.append(_text(x + bar_w / 2, top + plot_h + 18, label, anchor="middle"))
 
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" '
                  f'stroke="{AXIS_COLOUR}" stroke-width="1"/>')
@@ -112,32 +118,35 @@ def bar_chart(points: Sequence[tuple[str, int]], *, title: str, unit: str = "art
 
 
 def horizontal_bars(rows: Iterable[tuple[str, int]], *, title: str, unit: str = "articles",
-                    width: int = 640, row_height: int = 26, limit: int = 12,
+                    width: int = CHART_WIDTH, row_height: int = 40, limit: int = 12,
                     empty_message: str = "Nothing to show yet") -> str:
-    """One horizontal bar per (label, value), largest first — outlets, stories."""
+    """One horizontal bar per (label, value), largest first — outlets, stories.
+
+    Each label sits on its own line above its bar, across the whole width: story titles stay readable
+    in a narrow window instead of being cut to a few words beside the bar.
+    """
     rows = sorted(((str(label), max(int(value), 0)) for label, value in rows),
                   key=lambda row: (-row[1], row[0]))[:limit]
     if not rows:
         return _empty(width, 120, title, empty_message)
 
-    label_w, top, right = 200, 36, 48
-    height = top + row_height * len(rows) + 12
-    plot_w = width - label_w - right
+    top, right, bar_h = 34, 40, 12
+    height = top + row_height * len(rows) + 8
+    plot_w = width - right
     maximum = max(v for _, v in rows) or 1
+    room = int(width // CHAR_WIDTH)
     parts = [_svg_open(width, height, title, f"{len(rows)} rows, largest {rows[0][0]} ({rows[0][1]} {unit})")]
-    parts.append(_text(0, 20, title, size=14, weight="600"))
+    parts.append(_text(0, 20, title, size=15, weight="600"))
     for index, (label, value) in enumerate(rows):
         y = top + index * row_height
-        # ~6.5 px per character at 12 px: keep the label inside its column.
-        shown = label if len(label) <= 26 else label[:25].rstrip() + "…"
+        shown = label if len(label) <= room else label[:room - 1].rstrip() + "…"
         bar_w = max(plot_w * value / maximum, 2)
-        parts.append(_text(label_w - 8, y + row_height * 0.62, shown, anchor="end", size=12))
+        parts.append(_text(0, y + 15, shown))
         parts.append(
-            f'<rect x="{label_w}" y="{y + 4}" width="{bar_w:.1f}" height="{row_height - 8}" rx="2" '
+            f'<rect x="0" y="{y + 21}" width="{bar_w:.1f}" height="{bar_h}" rx="2" '
             f'fill="{BAR_COLOUR}"><title>{escape(f"{label}: {value} {unit}")}</title></rect>'
         )
-        parts.append(_text(label_w + bar_w + 6, y + row_height * 0.62, str(value), size=12,
-                           colour=AXIS_COLOUR))
+        parts.append(_text(bar_w + 6, y + 21 + bar_h - 1, str(value), colour=AXIS_COLOUR))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -147,6 +156,6 @@ def big_number(value: int, label: str, *, width: int = 150, height: int = 84) ->
     return (
         _svg_open(width, height, f"{value} {label}", f"{value} {label}")
         + _text(width / 2, 46, f"{value:,}", anchor="middle", size=30, weight="600", colour=BAR_COLOUR)
-        + _text(width / 2, 70, label, anchor="middle", size=12)
+        + _text(width / 2, 70, label, anchor="middle")
         + "</svg>"
     )

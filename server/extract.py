@@ -8,6 +8,8 @@ out is an article (enough prose, not a list of links) and fill in metadata trafi
 from __future__ import annotations
 
 import codecs
+import html
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -250,6 +252,172 @@ def _meta(tree: HtmlElement, *names: str) -> str | None:
     return None
 
 
+# --- structured data (JSON-LD): the page's own statement of headline, outlet and authors -------
+
+_ARTICLE_TYPES = ("BlogPosting", "LiveBlogPosting", "Report")
+
+
+def _is_article_type(item: dict) -> bool:
+    types = item.get("@type")
+    types = types if isinstance(types, list) else [types]
+    return any(isinstance(t, str) and (t.endswith("Article") or t in _ARTICLE_TYPES) for t in types)
+
+
+def _json_ld(tree: HtmlElement) -> list[dict]:
+    """Every object of the page's JSON-LD blocks (top level and @graph), in page order."""
+    found: list[dict] = []
+    for script in tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+        try:
+            data = json.loads(script.text_content() or "null", strict=False)
+        except ValueError:  # broken structured data is common and never fatal
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack[:0] = item
+            elif isinstance(item, dict):
+                found.append(item)
+                if isinstance(item.get("@graph"), list):
+                    stack[:0] = item["@graph"]
+    return found
+
+
+def _names(value, index: dict[str, dict], people: bool = False) -> list[str]:
+    """Names from a JSON-LD publisher or author: a string, an object, an @id reference or a list of them."""
+    values = value if isinstance(value, list) else [value]
+    names = []
+    for item in values:
+        if isinstance(item, dict) and set(item) <= {"@id", "@type"} and item.get("@id") in index:
+            item = index[item["@id"]]
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            kind = item.get("@type")
+            # An organisation named as an article's author is not a person who wrote it.
+            if people and isinstance(kind, str) and kind != "Person":
+                continue
+            names.append(item["name"])
+    return [_plain(name) for name in names if name.strip()]
+
+
+def _plain(value: str) -> str:
+    """JSON-LD strings often carry HTML entities ("&#8211;", "&raquo;"): decode them, squeeze spaces."""
+    return _SPACES.sub(" ", html.unescape(value)).strip()
+
+
+@dataclass
+class _Structured:
+    headline: str | None = None
+    publisher: str | None = None
+    authors: list[str] | None = None
+    published: str | None = None
+    site_name: str | None = None  # a WebSite or news organisation described on the page
+
+
+def _structured(tree: HtmlElement) -> _Structured:
+    items = _json_ld(tree)
+    index = {item["@id"]: item for item in items if isinstance(item.get("@id"), str)}
+    found = _Structured()
+    for item in items:
+        kind = item.get("@type")
+        if found.site_name is None and kind in ("WebSite", "NewsMediaOrganization") and isinstance(item.get("name"), str):
+            found.site_name = _plain(item["name"]) or None
+        if found.headline is not None or not _is_article_type(item):
+            continue
+        headline = item.get("headline")
+        found.headline = (_plain(headline) or None) if isinstance(headline, str) else None
+        found.publisher = next(iter(_names(item.get("publisher"), index)), None)
+        found.authors = _names(item.get("author"), index, people=True)
+        day = str(item.get("datePublished") or "")[:10]
+        found.published = day if _ISO_DATE.match(day) else None
+    return found
+
+
+# --- what an outlet name, a headline and an author look like -----------------------------------
+
+_URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)|^[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:/.*)?$", re.IGNORECASE)
+# An address is no outlet name; a brand written like a domain ("Express.de") is one.
+_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.|localhost\b)|^[\w.-]+:\d+$|^\d{1,3}(?:\.\d{1,3}){3}$", re.IGNORECASE)
+_MENU_SEPARATORS = re.compile(r"[|•·»>/\\]")
+# A publisher's legal form is not part of the outlet's name ("Valley Times GmbH" is "Valley Times").
+_LEGAL_FORM = re.compile(r",?\s+(?:AG|GmbH|Inc\.?|Ltd\.?|LLC|L\.L\.C\.|plc|S\.A\.|SA|S\.L\.|SE|KG|Corp\.?|Co\.)$", re.IGNORECASE)
+MAX_OUTLET_WORDS = 6
+
+
+def _outlet(name: str | None) -> str | None:
+    """An outlet's name as a reader would say it, or None for an address, a menu or a slogan."""
+    name = _LEGAL_FORM.sub("", _SPACES.sub(" ", name or "").strip(" -–—:"))
+    if not name or len(name) > 60 or _ADDRESS.search(name):
+        return None
+    if _MENU_SEPARATORS.search(name) or len(name.split()) > MAX_OUTLET_WORDS:
+        return None
+    return name
+
+
+# Words that name an institution, a desk or a section, never the person who wrote the article.
+_NOT_A_PERSON = {
+    "agency", "agencies", "army", "board", "bureau", "committee", "council", "department", "desk",
+    "editor", "editorial", "editors", "government", "ministries", "ministry", "network", "news",
+    "newsroom", "office", "police", "press", "reporters", "service", "staff", "team", "wire",
+    "redaction", "rédaction", "redacción", "redaktion", "redazione",
+    # Words of a page's controls that land in author fields.
+    "admin", "administrator", "follow", "home", "menu", "share", "subscribe",
+}
+# Lower-case particles that belong inside names ("Ludwig van Beethoven", "Ana de la Cruz").
+_NAME_PARTICLES = {"al", "bin", "da", "das", "de", "del", "della", "der", "di", "do", "dos", "du", "e", "el",
+                   "ibn", "la", "le", "st.", "ten", "ter", "van", "von", "y", "zu"}
+_PEOPLE_SEPARATORS = re.compile(r"\s*(?:,\s*and\s+|,|\s+and\s+|\s*&\s*)\s*")
+_BY = re.compile(r"^(?:by|von|par|por|di)\s+", re.IGNORECASE)
+MAX_NAME_WORDS = 5
+MAX_AUTHORS = 6
+
+
+def _person(name: str) -> bool:
+    words = name.split()
+    if not 1 <= len(words) <= MAX_NAME_WORDS or words[0].casefold() in ("the", "a", "an"):
+        return False
+    for word in words:
+        letters = [c for c in word if c.isalpha()]
+        if any(c.isdigit() for c in word) or "@" in word:
+            return False
+        if word.casefold().strip(".,") in _NOT_A_PERSON:
+            return False
+        # A word of a cased script is a name when capitalised ("Doe", "O'Neil", "Jean-Luc") or a particle;
+        # scripts without case (Chinese, Korean, Arabic ...) pass as they are.
+        if letters and letters[0].islower() and word.casefold() not in _NAME_PARTICLES:
+            return False
+    return True
+
+
+def _authors(candidates: list[str]) -> str | None:
+    """The people among author candidates, joined for reading ("Jane Doe and John Roe"), else None.
+
+    A candidate holding a list separator (";", "|"), a section name in capitals or an institution
+    is not a byline: it came from a menu, a tag list or a caption.
+    """
+    people: list[str] = []
+    for candidate in candidates:
+        candidate = _BY.sub("", _SPACES.sub(" ", candidate).strip())
+        if not candidate or len(candidate) > 120 or _URLISH.search(candidate) or re.search(r"[;|•/\\<>]", candidate):
+            return None
+        cased = [c for c in candidate if c.isalpha() and (c.isupper() or c.islower())]
+        if len(cased) > 3 and all(c.isupper() for c in cased):
+            return None
+        names = [n for n in _PEOPLE_SEPARATORS.split(candidate) if n]
+        if not names or not all(map(_person, names)):
+            return None
+        people += [n for n in names if n not in people]
+    if not people or len(people) > MAX_AUTHORS:
+        return None
+    # One word alone may be a writer's name or handle ("Fatima"); several single words of a cased
+    # script are a menu ("Home, World, Politics"), and a lone word in capitals is initials or a desk.
+    one_word = [n for n in people if len(n.split()) == 1 and any(c.isupper() or c.islower() for c in n)]
+    if (one_word and len(people) > 1) or any(not any(c.islower() for c in n) for n in one_word):
+        return None
+    return people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
+
+
 def _domain_name(url: str | None) -> str | None:
     try:
         host = (urlsplit(url).hostname or "") if url else ""
@@ -283,15 +451,41 @@ def _clean_title(title: str | None, site: str | None, domain: str | None) -> str
     return title or None
 
 
-def _title(tree: HtmlElement, found: str | None, site: str | None, domain: str | None) -> str | None:
+# A logo: an image whose class, id, address or alt text says so, or the text of a link to the home page.
+_LOGO_TEXT = (
+    "//img[contains(translate(concat(@class,' ',@id,' ',@src,' ',@alt),'LOGO','logo'),'logo')]/@alt"
+    " | //a[@href='/' or @rel='home' or contains(translate(@class,'LOGO','logo'),'logo')]//img/@alt"
+    " | //a[@href='/' or @rel='home' or contains(translate(@class,'LOGO','logo'),'logo')]//text()"
+)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _title(tree: HtmlElement, structured: _Structured, found: str | None, site: str | None,
+           domain: str | None) -> str | None:
+    """The headline. The page's sharing metadata (og:title) first. Then the JSON-LD headline or what
+    trafilatura found, whichever the page's <title> bears out (a JSON-LD headline is at times an SEO
+    variant or a summary; trafilatura may take a lone <h1> holding the logo). Then <title> itself,
+    then either of those. Never the outlet's name or a logo's text."""
     element = tree.find(".//title")
     page_title = _SPACES.sub(" ", element.text_content()).strip() if element is not None else ""
-    raw = _meta(tree, "og:title", "twitter:title") or found or page_title
     if not site and page_title:
         # "Headline | Outlet" in <title> names the outlet when no metadata does.
         parts = _TITLE_SEPARATORS.split(page_title)
         site = parts[-1] if len(parts) > 1 and len(parts[-1].split()) <= 5 else None
-    return _clean_title(raw, site, domain)
+    not_headlines = {_squash(name) for name in tree.xpath(_LOGO_TEXT)}
+    not_headlines.update(_squash(name) for name in (site, domain, structured.site_name) if name)
+    not_headlines.discard("")
+    in_title = _squash(page_title)
+    borne_out = [raw for raw in (found, structured.headline) if raw and _squash(raw) and _squash(raw) in in_title]
+    candidates = (_meta(tree, "og:title", "twitter:title"), *borne_out, page_title, structured.headline, found)
+    for raw in candidates:
+        title = _clean_title(raw, site, domain)
+        if title and _squash(title) and _squash(title) not in not_headlines:
+            return title
+    return None
 
 
 def _headlines(tree: HtmlElement, title: str | None) -> set[str]:
@@ -397,8 +591,12 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     meta = _metadata(tree, url)
     canonical = _canonical_url(tree, url)
     domain = _domain_name(url or canonical)
-    site = _meta(tree, "og:site_name") or (meta.sitename if meta else None) or domain
-    title = _title(tree, meta.title if meta else None, site, domain)
+    structured = _structured(tree)
+    # The outlet as the page names itself; an address, a menu or a slogan is no name: then the domain.
+    # og:site_name before the publisher: publishers are often named by their company ("... Media Group").
+    site = next(filter(None, map(_outlet, (_meta(tree, "og:site_name"), structured.publisher,
+                                            structured.site_name, meta.sitename if meta else None))), domain)
+    title = _title(tree, structured, meta.title if meta else None, site, domain)
 
     lines = [line.strip() for line in _body_text(tree).split("\n")]
     lines = _drop_headline([line for line in lines if line], _headlines(tree, title))
@@ -406,12 +604,16 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     text = "\n".join(_drop_trailing_teasers(lines, anchors))
     _check_article(text, anchors)
 
-    published = meta.date if meta and meta.date and _ISO_DATE.match(meta.date) else None
+    published = meta.date if meta and meta.date and _ISO_DATE.match(meta.date) else structured.published
+    # Structured authors first; trafilatura joins several authors with "; ", which is split back here.
+    author = (_authors(structured.authors or [])
+              or _authors([a for a in [_meta(tree, "author", "article:author")] if a])
+              or _authors([a for a in ((meta.author if meta else None) or "").split("; ") if a]))
     return Extracted(
         title=title,
         text=text,
         site=site,
-        author=(meta.author if meta else None) or None,
+        author=author,
         published=published,
         language=_language(tree, text),
         canonical_url=canonical,

@@ -7,6 +7,7 @@ autoescape; claims are marked by splitting the article text into spans, never by
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass
@@ -115,7 +116,8 @@ def format_percent(value: float | None) -> str:
 
 @bp.app_context_processor
 def template_helpers() -> dict:
-    return {"is_web_url": is_web_url, "version": __version__, "csrf_token": security.csrf_token}
+    return {"is_web_url": is_web_url, "version": __version__, "csrf_token": security.csrf_token,
+            "contradiction_sides": contradiction_sides}
 
 
 def best_label(claim: dict) -> str | None:
@@ -130,34 +132,109 @@ class Span:
     label: str | None = None
 
 
-def _find(paragraph: str, sentence: str, start: int) -> tuple[int, int] | None:
-    index = paragraph.find(sentence, start)
-    if index >= 0:
-        return index, index + len(sentence)
-    # Sentence splitting may have normalised whitespace: match word by word.
-    words = sentence.split()
-    if not words:
-        return None
-    found = re.compile(r"\s+".join(map(re.escape, words))).search(paragraph, start)
-    return (found.start(), found.end()) if found else None
+_RUN = re.compile(r"\S+")
+# Claims are looked up by their first few characters in one pass over the text, so marking costs
+# time in proportion to the text and the claims, never to their product.
+KEY_CHARS = 12
+
+
+class _Text:
+    """The article's paragraphs with every whitespace run squeezed to one space.
+
+    `squeezed` joins the squeezed paragraphs with "\\n"; `origin[i]` is where its character i sits
+    in its own paragraph, so a match found in the squeezed text maps back to the paragraph as written.
+    """
+
+    def __init__(self, paragraphs: list[str]):
+        self.paragraphs = paragraphs
+        parts: list[str] = []
+        self.origin: list[int] = []
+        self.starts: list[int] = []  # offset of each paragraph in `squeezed`
+        offset = 0
+        for paragraph in paragraphs:
+            self.starts.append(offset)
+            words = [(m.group(), m.start()) for m in _RUN.finditer(paragraph)]
+            for index, (word, start) in enumerate(words):
+                if index:
+                    parts.append(" ")
+                    self.origin.append(start - 1)
+                parts.append(word)
+                self.origin.extend(range(start, start + len(word)))
+            parts.append("\n")
+            self.origin.append(len(paragraph))
+            offset = len(self.origin)
+        self.squeezed = "".join(parts)
+
+    def first_occurrences(self, needles: set[str]) -> dict[str, int]:
+        """Where each needle first occurs in the squeezed text (absent when nowhere)."""
+        text = self.squeezed
+        found: dict[str, int] = {}
+        # Needles by their first characters, then by length: at a place that starts like some of them,
+        # one slice per distinct length tells which one (if any) is there, however many share the start.
+        by_key: dict[str, dict[int, set[str]]] = {}
+        for needle in needles:
+            if len(needle) >= KEY_CHARS:
+                by_key.setdefault(needle[:KEY_CHARS], {}).setdefault(len(needle), set()).add(needle)
+            elif (at := text.find(needle)) >= 0:  # short needles are rare: a plain search each
+                found[needle] = at
+        for index in range(len(text) - KEY_CHARS + 1):
+            if not by_key:
+                break
+            key = text[index:index + KEY_CHARS]
+            lengths = by_key.get(key)
+            if lengths is None:
+                continue
+            for length, waiting in list(lengths.items()):
+                candidate = text[index:index + length]
+                if candidate in waiting:
+                    found[candidate] = index
+                    waiting.discard(candidate)
+                    if not waiting:
+                        del lengths[length]
+            if not lengths:
+                del by_key[key]
+        return found
+
+    def paragraph_at(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def span(self, number: int, at: int, needle: str, written: str) -> tuple[int, int]:
+        """The claim's span in paragraph `number`: as written when it appears so, else the squeezed match."""
+        exact = self.paragraphs[number].find(written)
+        if exact >= 0:
+            return exact, exact + len(written)
+        return self.origin[at], self.origin[at + len(needle) - 1] + 1
 
 
 def mark_claims(text: str, claims: list[dict]) -> list[list[Span]]:
-    """Split the text into paragraphs of spans, the claim sentences as their own spans."""
+    """Split the text into paragraphs of spans, the claim sentences as their own spans.
+
+    Each claim (in position order) marks the first paragraph where its words appear, whitespace aside,
+    without overlapping a claim marked there before it.
+    """
     body_claims = sorted((c for c in claims if not c.get("is_headline")), key=lambda c: c.get("position", 0))
     paragraphs = [p.strip() for p in (text or "").split("\n") if p.strip()]
+    squeezed = _Text(paragraphs)
+    needles = {id(c): " ".join(c["text"].split()) for c in body_claims}
+    first = squeezed.first_occurrences({n for n in needles.values() if n})
+    hits: list[list[tuple[int, int, dict]]] = [[] for _ in paragraphs]
+    for claim in body_claims:
+        needle = needles[id(claim)]
+        at = first.get(needle, -1)
+        while at >= 0:
+            number = squeezed.paragraph_at(at)
+            start, end = squeezed.span(number, at, needle, claim["text"].strip())
+            if not any(s < end and start < e for s, e, _ in hits[number]):
+                hits[number].append((start, end, claim))
+                break
+            # Taken in this paragraph by an earlier claim: its first place in a later paragraph.
+            following = number + 1
+            at = squeezed.squeezed.find(needle, squeezed.starts[following]) if following < len(paragraphs) else -1
     result: list[list[Span]] = []
-    pending = list(body_claims)
-    for paragraph in paragraphs:
-        hits: list[tuple[int, int, dict]] = []
-        for claim in list(pending):
-            found = _find(paragraph, claim["text"].strip(), 0)
-            if found and not any(s < found[1] and found[0] < e for s, e, _ in hits):
-                hits.append((*found, claim))
-                pending.remove(claim)
-        hits.sort(key=lambda hit: hit[0])
+    for paragraph, found in zip(paragraphs, hits):
+        found.sort(key=lambda hit: hit[0])
         spans, cursor = [], 0
-        for start, end, claim in hits:
+        for start, end, claim in found:
             if start > cursor:
                 spans.append(Span(paragraph[cursor:start]))
             spans.append(Span(paragraph[start:end], claim["id"], best_label(claim) or "none"))
@@ -176,6 +253,43 @@ def group_by_day(articles: list[dict]) -> list[tuple[str, list[dict]]]:
             groups.append((day, []))
         groups[-1][1].append(article)
     return groups
+
+
+def published_span(articles: list[dict]) -> tuple[str | None, str | None]:
+    """The first and last day the articles were published (not when they were read)."""
+    days = sorted(a["published"] for a in articles if a.get("published"))
+    return (days[0], days[-1]) if days else (None, None)
+
+
+def with_story_dates(stories: list[dict], store) -> list[dict]:
+    """Story cards carry their articles' outlets and publication span."""
+    for story in stories:
+        articles = store.story_articles(story["id"])
+        story["published_from"], story["published_to"] = published_span(articles)
+        story["outlets"] = list(dict.fromkeys(a.get("site") or a.get("domain") for a in articles))
+    return stories
+
+
+def _report_day(article: dict) -> str:
+    return article.get("published") or (article.get("captured_at") or "")[:10]
+
+
+def contradiction_sides(link: dict) -> tuple[dict, dict]:
+    """(newer, earlier) sides of a dispute, by publication day (read day when unknown), so every card
+    puts the newer report on the same side whichever article was read first."""
+    claim = {"text": link["claim"]["text"], "article": link["claim"].get("article") or {}}
+    other = {"text": link["other"]["text"], "article": link["other"].get("article") or {}}
+    if _report_day(other["article"]) > _report_day(claim["article"]):
+        return other, claim
+    return claim, other
+
+
+LOOPBACK_OUTLET = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|0\.0\.0\.0)(?::\d+)?$", re.IGNORECASE)
+
+
+def is_reading_outlet(site: str | None) -> bool:
+    """Pages read from this computer itself (local test pages, the UI) are not an outlet."""
+    return not LOOPBACK_OUTLET.match((site or "").strip())
 
 
 def args_for_page(page: int) -> dict:
@@ -248,7 +362,9 @@ def forget(article_id: int):
 @bp.get("/stories")
 def stories():
     page = page_number(request.args.get("page"))
-    result = get_store().list_stories(page=page, per_page=PER_PAGE)
+    store = get_store()
+    result = store.list_stories(page=page, per_page=PER_PAGE)
+    with_story_dates(result["items"], store)
     return render_template(
         "ui/stories.html",
         result=result,
@@ -302,9 +418,11 @@ def stats():
     data = get_store().stats()
     per_day = [(row["day"][5:], row["count"]) for row in data.get("per_day", [])][-60:]
     per_week = [(row["week"], row["count"]) for row in data.get("per_week", [])][-26:]
+    disputes_per_week = [(row["week"], row["count"]) for row in data.get("contradictions_per_week", [])][-26:]
     totals = data.get("totals", {})
     figures = [
-        ("articles", totals.get("articles", 0)), ("outlets", totals.get("sites", 0)),
+        ("articles", totals.get("articles", 0)),
+        ("outlets", totals.get("sites", 0) - sum(not is_reading_outlet(row["site"]) for row in data.get("sites", []))),
         ("stories", totals.get("stories", 0)), ("contradictions", totals.get("contradictions", 0)),
     ]
     # The SVG is built and escaped in charts.py, so it is safe to insert as markup.
@@ -314,8 +432,11 @@ def stats():
         figures=[Markup(charts.big_number(value, label)) for label, value in figures],
         per_day=Markup(charts.bar_chart(per_day, title="Articles per day", empty_message="No articles yet")),
         per_week=Markup(charts.bar_chart(per_week, title="Articles per week", empty_message="No articles yet")),
+        disputes_per_week=Markup(charts.bar_chart(disputes_per_week, title="Contradictions per week",
+                                                  unit="contradictions", empty_message="No contradictions yet")),
         outlets=Markup(charts.horizontal_bars(
-            [(row["site"] or "Unknown outlet", row["count"]) for row in data.get("sites", [])],
+            [(row["site"] or "Unknown outlet", row["count"]) for row in data.get("sites", [])
+             if is_reading_outlet(row["site"])],
             title="Outlets read", empty_message="No outlets yet")),
         stories=Markup(charts.horizontal_bars(
             [(row["title"] or f"Story {row['id']}", row["article_count"]) for row in data.get("stories", [])],

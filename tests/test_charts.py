@@ -76,3 +76,35 @@ def test_axis_maximum_is_round(value, expected):
 ])
 def test_empty_chart_says_so(build, message):
     assert message in build()
+
+
+# --- legible when a phone-width window scales the chart down ----------------------------------------
+
+PHONE_CHART_PX = 340  # a 390 px window less the page and card padding
+
+
+@pytest.mark.parametrize("name, build", CASES, ids=[c[0] for c in CASES])
+def test_labels_stay_legible_at_phone_width(name, build):
+    root = ET.fromstring(build())
+    scale = min(PHONE_CHART_PX / float(root.get("width")), 1.0)
+    sizes = [float(el.get("font-size")) for el in root.iter(f"{SVG}text")]
+    assert sizes and min(sizes) * scale >= 10
+
+
+@pytest.mark.parametrize("labels", [
+    [f"2024-10-{day:02d}"[5:] for day in range(1, 31)],
+    [f"2024-W{week:02d}" for week in range(1, 27)],
+])
+def test_bar_labels_never_overlap(labels):
+    root = ET.fromstring(charts.bar_chart([(label, 1) for label in labels], title="t"))
+    shown = [el for el in root.iter(f"{SVG}text") if el.text in labels]
+    xs = [float(el.get("x")) for el in shown]
+    widest = max(len(label) for label in labels) * charts.CHAR_WIDTH
+    assert len(shown) >= 2 and all(b - a >= widest for a, b in zip(xs, xs[1:]))
+
+
+def test_long_story_titles_keep_most_of_their_words():
+    title = "Kremlin denies that the two leaders have spoken by telephone since the end of the term"
+    root = ET.fromstring(charts.horizontal_bars([(title, 3)], title="Stories followed"))
+    [shown] = [el.text for el in root.iter(f"{SVG}text") if el.text and el.text.startswith("Kremlin")]
+    assert len(shown) >= 50 and title.startswith(shown.rstrip("…"))

@@ -91,6 +91,26 @@ def test_scripts_follow_the_extension_rules(script):
         assert not re.search(r"\b(chrome|browser)\.(runtime|storage|tabs|scripting|action|alarms|permissions)\b", source)
 
 
+PAIRING_TEMPLATE = REPO / "server" / "templates" / "ui" / "pairing.html"
+
+
+def _button_labels(html: str) -> set[str]:
+    return {re.sub(r"\s+", " ", label).strip() for label in re.findall(r"<button[^>]*>([^<]+)</button>", html)}
+
+
+@pytest.mark.parametrize("page", [EXTENSION_DIR / "options.html", PAIRING_TEMPLATE], ids=["options", "pairing-page"])
+def test_pairing_instructions_name_real_buttons(page):
+    buttons = _button_labels((EXTENSION_DIR / "options.html").read_text()) | _button_labels(PAIRING_TEMPLATE.read_text())
+    named = re.findall(r"“([^”]+)”", page.read_text())
+    assert named and set(named) <= buttons, (named, buttons)
+
+
+@pytest.mark.parametrize("must_mention", ["crosscurrent pair", "crosscurrent pair --code", "/pairing", "Pairing"])
+def test_options_say_how_to_approve_without_the_window(must_mention):
+    # A `crosscurrent serve` setup has no window: the terminal and the /pairing page are all it has.
+    assert must_mention in (EXTENSION_DIR / "options.html").read_text()
+
+
 # --- the real extension in Chromium ----------------------------------------------------------------
 
 browser_test = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
@@ -283,3 +303,86 @@ def test_options_find_the_server(options_page, server):
     options_page.click("#find-server")
     options_page.wait_for_selector("#server-status[data-tone='good']", timeout=15000)
     assert "Found Crosscurrent" in options_page.inner_text("#server-status")
+
+
+# --- the popup answers within Chromium's 600 px ---------------------------------------------------
+
+POPUP_MAX_HEIGHT = 600
+
+# A crowded answer, invented: six contradictions over three claims, four stories of five reports each.
+CROWDED_ANSWER_JS = """async (moduleUrl) => {
+  const { answerView } = await import(moduleUrl);
+  const report = (i) => ({ id: 100 + i, site: `Outlet ${i}`, published: `2024-10-0${(i % 9) + 1}`,
+    title: `Earlier report number ${i} on the harbour budget and what the council decided about it`,
+    url: `https://outlet${i}.example/news/${i}` });
+  const contradictions = Array.from({ length: 6 }, (_, i) => ({
+    id: i, label: "disputes", confidence: 0.95 - i / 20,
+    reason: "A different amount: 12 million dollars here, 15 million dollars there, for the same harbour budget.",
+    claim: { id: i % 3, text: `The council approved a budget of 12 million dollars for the harbour, the mayor said (${i % 3}).` },
+    other: { id: 50 + i, text: "The council approved a budget of 15 million dollars for the harbour, the port authority said.",
+             article: report(i) },
+  }));
+  const related = Array.from({ length: 4 }, (_, s) => ({
+    id: s, title: `Harbour budget story ${s}`, article_count: 5, site_count: 5,
+    articles: Array.from({ length: 5 }, (_, i) => report(s * 5 + i)),
+  }));
+  const article = { id: 1, site: "Harbour Gazette", published: "2024-10-12", author: "Jane Doe",
+    title: "Council approves the harbour budget after a long evening session, with repairs to the sea wall first in line",
+    url: "https://harbourgazette.example/budget" };
+  const claims = Array.from({ length: 14 }, (_, i) => ({ id: i, matches: [] }));
+  document.getElementById("view").replaceChildren(
+    answerView({ state: "saved", data: { article, claims, contradictions, related } }, { onOpen: () => {} }));
+}"""
+
+POPUP_FIT_JS = """() => {
+  const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Open in Crosscurrent');
+  const box = button.getBoundingClientRect();
+  return { body: document.body.getBoundingClientRect().height, page: document.documentElement.scrollHeight,
+           buttonTop: box.top, buttonBottom: box.bottom, viewport: window.innerHeight };
+}"""
+
+
+def _assert_fits(popup, where: str) -> dict:
+    # As tall as the toolbar popup may grow: the page itself must fit, the button must be on screen.
+    popup.set_viewport_size({"width": 380, "height": POPUP_MAX_HEIGHT})
+    fit = popup.evaluate(POPUP_FIT_JS)
+    assert fit["page"] <= POPUP_MAX_HEIGHT and fit["body"] <= POPUP_MAX_HEIGHT, (where, fit)
+    assert 0 <= fit["buttonTop"] and fit["buttonBottom"] <= fit["viewport"], (where, fit)
+    return fit
+
+
+@browser_test
+@pytest.mark.browser
+def test_popup_fits_600_px_with_the_button_in_view(browser, server, pages_url, tmp_path):
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    browser.pair_with_code(server.url, server.one_time_code())
+    browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_1}"))
+    popup, state = browser.capture(browser.open_news_tab(f"{pages_url}/{PAGE_3}"))
+    assert state in ("saved", "duplicate"), popup.inner_text("#view")
+    _assert_fits(popup, "story pages")
+    popup.screenshot(path=str(shots / "popup-answer-380x600.png"))
+    # Summary, the contradiction and the first related report all show before any scrolling.
+    assert popup.evaluate("""() => {
+      const fold = document.querySelector('.answer-body').getBoundingClientRect().bottom;
+      return ['.summary', '.card-disputes', '.stories .story-article'].map(
+        (selector) => document.querySelector(selector).getBoundingClientRect().bottom <= fold);
+    }""") == [True, True, True]
+
+    popup.evaluate(CROWDED_ANSWER_JS, browser.extension_url("popup-view.js"))
+    _assert_fits(popup, "crowded answer")
+    # Above the fold: the summary, one contradiction, the top story; the rest waits under "More".
+    assert popup.locator(".answer-body > .cards > .card-disputes").count() == 1
+    assert popup.locator(".answer-body > .stories .story-article").count() == 2
+    more = popup.locator("details.more")
+    assert more.get_attribute("open") is None
+    assert more.locator("summary").text_content() == "More: 5 contradictions, 3 stories, 3 more reports"
+    popup.screenshot(path=str(shots / "popup-crowded-380x600.png"))
+
+    more.locator("summary").click()
+    popup.locator(".answer-body").evaluate("(body) => body.scrollTo(0, body.scrollHeight)")
+    _assert_fits(popup, "crowded answer, more open")
+    assert popup.locator("details.more .card-disputes").count() == 3
+    popup.screenshot(path=str(shots / "popup-crowded-more-380x600.png"))
+    assert sorted(path.name for path in shots.iterdir()) == [
+        "popup-answer-380x600.png", "popup-crowded-380x600.png", "popup-crowded-more-380x600.png"]

@@ -237,3 +237,122 @@ def test_decode_html_never_raises_on_junk(data):
 def test_junk_bytes_decoded_are_not_an_article():
     with pytest.raises(NotAnArticle):
         extract_article(decode_html(bytes(range(256)) * 50))
+
+
+# --- metadata a reader can trust: structured data first, outlets and authors that are names -------
+
+def ld_json(data) -> str:
+    import json
+
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+NEWS_ARTICLE = {
+    "@context": "https://schema.org", "@type": "NewsArticle", "headline": "River bridge will be rebuilt by 2026",
+    "publisher": {"@type": "NewsMediaOrganization", "name": "Valley Times"},
+    "author": [{"@type": "Person", "name": "Jane Doe"}, {"@type": "Person", "name": "John Roe"}],
+    "datePublished": "2024-10-09T08:30:00+02:00",
+}
+GRAPH = {"@context": "https://schema.org", "@graph": [
+    {"@type": "Organization", "@id": "#org", "name": "Valley Times"},
+    {"@type": "WebSite", "@id": "#site", "name": "Valley Times Online", "publisher": {"@id": "#org"}},
+    {"@type": ["Article"], "headline": "Bridge vote passes", "publisher": {"@id": "#org"},
+     "author": {"@type": "Organization", "name": "Valley Times Newsroom"}},
+]}
+# <title> bears the headline out, cluttered as titles are: the clean headline comes from JSON-LD.
+NEWS_TITLE = "River bridge will be rebuilt by 2026 | Local news | Valley Times"
+LOGO_HEADER = '<header><h1><a href="/"><img src="/logo.png" alt="Valley Times">Valley Times</a></h1></header>'
+
+
+def page_with(head="", title="Council votes to rebuild river bridge | Valley Times", header="", h1=True):
+    heading = "<h1>Council votes to rebuild river bridge</h1>" if h1 else ""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>{head}</head>'
+            f"<body>{header}<article>{heading}{body}</article></body></html>")
+
+
+@pytest.mark.parametrize(
+    "html, url, field, expected",
+    [
+        # The page's structured data names headline, outlet, authors and date.
+        (page_with(ld_json(NEWS_ARTICLE), title=NEWS_TITLE), None, "title", "River bridge will be rebuilt by 2026"),
+        (page_with(ld_json(NEWS_ARTICLE)), None, "site", "Valley Times"),
+        (page_with(ld_json(NEWS_ARTICLE)), None, "author", "Jane Doe and John Roe"),
+        (page_with(ld_json(NEWS_ARTICLE)), None, "published", "2024-10-09"),
+        # Publisher by reference inside @graph; an organisation as author is not a byline.
+        (page_with(ld_json(GRAPH)), None, "site", "Valley Times"),
+        (page_with(ld_json(GRAPH), title="Bridge vote passes | Local news | Valley Times"), None, "title",
+         "Bridge vote passes"),
+        (page_with(ld_json(GRAPH)), None, "author", None),
+        # Structured publisher wins over a sharing name that is really an address or a menu.
+        (page_with(ld_json(NEWS_ARTICLE) + '<meta property="og:site_name" content="https://www.valleytimes.example">'),
+         None, "site", "Valley Times"),
+        (page_with('<meta property="og:site_name" content="https://www.valleytimes.example">'),
+         "https://www.valleytimes.example/a/1", "site", "valleytimes.example"),
+        (page_with('<meta property="og:site_name" content="Autoracing | F1 | Indy | MotoGP | StockCar">'),
+         "https://speed.example/a/1", "site", "speed.example"),
+        (page_with('<meta property="og:site_name" content="127.0.0.1:7496">'), "http://127.0.0.1:7496/a/1",
+         "site", "127.0.0.1"),
+        # Broken structured data is ignored, the rest still counts.
+        (page_with('<script type="application/ld+json">{"@type": "NewsArticle", "headline": </script>'
+                   '<meta property="og:site_name" content="Valley Times">'), None, "site", "Valley Times"),
+        # A lone <h1> that is the logo never becomes the headline.
+        (page_with(title="시의회, 강 다리 재건 결정 | 밸리 타임스", header=LOGO_HEADER.replace("Valley Times", "밸리 타임스"),
+                   h1=False), None, "title", "시의회, 강 다리 재건 결정"),
+        (page_with(title="Valley Times", header=LOGO_HEADER, h1=False,
+                   head='<meta property="og:title" content="Council votes to rebuild river bridge">'),
+         None, "title", "Council votes to rebuild river bridge"),
+        (page_with(title="Valley Times", header=LOGO_HEADER, h1=False), None, "title", None),
+        # og:site_name names the brand; a publisher is often the company behind it.
+        (page_with(ld_json({**NEWS_ARTICLE, "publisher": {"name": "Valley Media Group"}})
+                   + '<meta property="og:site_name" content="Valley Times">'), None, "site", "Valley Times"),
+        (page_with(ld_json({**NEWS_ARTICLE, "publisher": {"name": "Valley Times GmbH"}})), None, "site",
+         "Valley Times"),
+        (page_with('<meta property="og:site_name" content="ValleyTimes.example">'), None, "site",
+         "ValleyTimes.example"),
+        # JSON-LD text carries HTML entities.
+        (page_with(ld_json({**NEWS_ARTICLE, "headline": "Bridge &#8211; council says &raquo;yes&laquo;"}),
+                   title="Bridge – council says »yes« | Local news | Valley Times"), None, "title",
+         "Bridge – council says »yes«"),
+        # The JSON-LD headline that <title> does not bear out loses to the one it does.
+        (page_with(ld_json({**NEWS_ARTICLE, "headline": "A technique for rebuilding bridges"})), None, "title",
+         "Council votes to rebuild river bridge"),
+    ],
+    ids=["ld-headline", "ld-publisher", "ld-authors", "ld-date", "graph-publisher", "graph-headline",
+         "graph-org-author", "ld-over-url-site", "url-site-to-domain", "menu-site-to-domain", "loopback-site",
+         "broken-ld", "logo-h1-korean", "logo-h1-og-title", "logo-h1-only", "og-site-over-publisher",
+         "legal-form", "brand-like-domain", "ld-entities", "ld-headline-not-in-title"],
+)
+def test_structured_metadata(html, url, field, expected):
+    assert getattr(extract_article(html, url=url), field) == expected
+
+
+@pytest.mark.parametrize(
+    "author, expected",
+    [
+        ("Jane Doe", "Jane Doe"),
+        ("Jane Doe and John Roe", "Jane Doe and John Roe"),
+        ("By Jane Doe", "Jane Doe"),
+        ("Jane Doe, John Roe & Ana de la Cruz", "Jane Doe, John Roe and Ana de la Cruz"),
+        ("Jean-Luc O'Neil", "Jean-Luc O'Neil"),
+        ("김철수", "김철수"),
+        ("Мария Иванова", "Мария Иванова"),
+        ("The Russian; Syrian defense ministries", None),
+        ("Syrian Defense Ministry", None),
+        ("Home | World | Politics", None),
+        ("WORLD NEWS", None),
+        ("Reuters Staff", None),
+        ("https://www.facebook.com/janedoe", None),
+        ("jane@valleytimes.example", None),
+        ("the editors of the paper", None),
+        ("Posted on 9 October 2024", None),
+        ("Zainab", "Zainab"),  # a writer known by one name
+        ("VTN", None),
+        ("Rédaction", None),
+        ("Subscribe", None),
+        ("Jane Doe, Sports", None),
+    ],
+)
+def test_authors_look_like_people(author, expected):
+    html = page_with(f'<meta name="author" content="{author}">')
+    assert extract_article(html).author == expected
