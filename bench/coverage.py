@@ -70,9 +70,36 @@ def predict(data_dir: Path, out: Path, limit: int | None = None, embedder=None) 
     write_jsonl(out, rows)
     seconds = time.perf_counter() - started
     stats = {"articles": len(articles), "captured": len(dataset_id), "refused": dict(refused),
-             "ms_per_capture": round(1000 * seconds / max(1, len(articles)), 1)}
+             "ms_per_capture": round(1000 * seconds / max(1, len(articles)), 1),
+             "by_language_pair": by_language_pair(articles, rows)}
     log.info("coverage: %s", stats)
     return stats
+
+
+def by_language_pair(articles: list[dict], rows: list[dict]) -> dict:
+    """Links shown and missed per pair of languages ("en-zh"), when the data says each article's story and
+    language: what works across languages and what does not."""
+    if not all(a.get("story") and a.get("lang") for a in articles):
+        return {}
+    story = {a["id"]: a["story"] for a in articles}
+    lang = {a["id"]: a["lang"] for a in articles}
+    seen: list[str] = []
+    table: dict[str, Counter] = {}
+    for row in rows:
+        me = row["id"]
+        shown = set(row["shown"])
+        for other in seen:
+            key = "-".join(sorted((lang[me], lang[other])))
+            counts = table.setdefault(key, Counter())
+            gold = story[other] == story[me]
+            counts["gold"] += gold
+            counts["shown"] += other in shown
+            counts["right"] += gold and other in shown
+        seen.append(me)
+    return {key: {"precision": round(c["right"] / c["shown"], 3) if c["shown"] else None,
+                  "recall": round(c["right"] / c["gold"], 3) if c["gold"] else None,
+                  "shown": c["shown"], "gold_links": c["gold"]}
+            for key, c in sorted(table.items())}
 
 
 def baseline(data_dir: Path, out: Path, limit: int | None = None, threshold: float = BASELINE_THRESHOLD) -> dict:

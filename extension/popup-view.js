@@ -50,7 +50,7 @@ function contradictionCard(links, article) {
         el(
           "p",
           { className: "who" },
-          el("span", { text: outletLine("Earlier", otherArticle.site, formatDate(otherArticle.published)) }),
+          el("span", { text: outletLine(readWhen(otherArticle, article), otherArticle.site, formatDate(otherArticle.published)) }),
           el("span", { className: "confidence", text: confidenceText(link.confidence) }),
         ),
         el("blockquote", { className: "quote quote-other" }, externalLink(other.text ?? "", otherArticle.url, "quote-link")),
@@ -58,6 +58,12 @@ function contradictionCard(links, article) {
       );
     }),
   );
+}
+
+/** "Read earlier" or "Read later": when the reader saw the other article, relative to this page. */
+function readWhen(other, article) {
+  if (!other.captured_at || !article.captured_at) return "Other report";
+  return other.captured_at <= article.captured_at ? "Read earlier" : "Read later";
 }
 
 function groupByClaim(links) {
@@ -98,6 +104,8 @@ function storyArticle(article, labels) {
     externalLink(article.title || article.url, article.url, "article-link"),
     el("span", { className: "article-meta", text: outletLine(article.site || article.domain, formatDate(article.published)) }),
     el("span", { className: "labels" }, Object.keys(LABEL_TEXT).filter((name) => counts[name]).map((name) => label(name, counts[name]))),
+    // Why it is listed, in words ("shares names Ostrand, Vale and 31% word overlap").
+    article.reason ? el("span", { className: "why", text: article.reason }) : null,
   );
 }
 

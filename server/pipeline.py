@@ -31,6 +31,9 @@ EXTRACTOR_VERSION = "1"
 MAX_LINKS_PER_CLAIM = 5
 MAX_RELATED = 50           # related articles listed for one article
 SELECTION_MIN_CHARS = 200
+# Work per page is bounded: a page's first claims (news puts what matters first) are embedded, matched and
+# stored, the rest of a very long page is kept as text only. 300 claims is some 12,000 words.
+MAX_CLAIMS_PER_PAGE = 300
 
 
 class CaptureError(ValueError):
@@ -175,7 +178,7 @@ class Engine:
     # -- one path for a click, an import and a reindex: analyse, then store ----------------------------
     def analyse(self, title: str | None, text: str, language: str | None, exclude_article: int | None = None) -> Analysis:
         """Claims, vectors, claim links, names and the article's pairs with earlier articles. Reads only."""
-        claims = extract_claims(title, text)
+        claims = extract_claims(title, text)[:MAX_CLAIMS_PER_PAGE]
         hashes = [text_hash(c.text) for c in claims]
         vectors, fresh = self.vectors_for([c.text for c in claims])
         links = self.judge_claims(claims, vectors, exclude_article)

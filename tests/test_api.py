@@ -386,3 +386,16 @@ def test_ui_link_signs_a_browser_tab_in_once(client, auth):
 def test_ui_link_keeps_to_this_server(client, auth, target, expected):
     link = client.post("/api/ui-link", json={"path": target}, headers=auth).json["url"]
     assert client.get(_path_of(link)).headers["Location"] == expected
+
+
+def test_a_very_long_page_is_matched_on_its_first_claims_only(hash_app, auth):
+    from server.pipeline import MAX_CLAIMS_PER_PAGE
+
+    paragraphs = "".join(
+        f"<p>The council of district {n} approved {n + 3} new bus routes on Tuesday, the transport office said.</p>"
+        for n in range(MAX_CLAIMS_PER_PAGE * 3))
+    page = f"<html><head><title>Bus routes</title></head><body><article><h1>Bus routes</h1>{paragraphs}</article></body></html>"
+    response = hash_app.test_client().post("/api/pages", json={"url": "https://long.example/a", "html": page}, headers=auth)
+    assert response.status_code == 201, response.json
+    assert len(response.json["claims"]) == MAX_CLAIMS_PER_PAGE
+    assert "district 899" in hash_app.extensions["crosscurrent"].store.get_article(response.json["article"]["id"])["text"]
