@@ -21,6 +21,7 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Extractor
 
 from .cjk import latin_length
+from .stopwords import BY_LANGUAGE
 
 logger = logging.getLogger(__name__)
 
@@ -498,17 +499,6 @@ def _headlines(tree: HtmlElement, title: str | None) -> set[str]:
 
 _LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
 # A few frequent words per language: enough to tell languages apart on a paragraph or more.
-_STOPWORDS = {
-    "en": "the and of to in is that for it was with on as by are have from this be not".split(),
-    "de": "der die und das ist nicht ein eine zu den mit sich auf für von dem des auch".split(),
-    "fr": "le la les et des est une du dans que pour qui pas sur au avec ce il".split(),
-    "es": "el la los las y de que en un una es por con para del se no su al".split(),
-    "it": "il la di che e è un una per non del della sono con le gli si da".split(),
-    "pt": "o a os as e de que do da em um uma para com não no na se por".split(),
-    "nl": "de het een en van is dat niet op te in zijn met voor er ook die".split(),
-    "sv": "och att det som en är på av för med den till inte har de ett".split(),
-    "pl": "i w nie na się z że do to jest jak o po ale co tak od".split(),
-}
 _WORD = re.compile(r"\w+")
 
 
@@ -537,7 +527,7 @@ def _guess_language(text: str) -> str | None:
     words = _WORD.findall(sample.casefold())
     if len(words) < 5:
         return None
-    counts = {code: sum(w in set(stops) for w in words) for code, stops in _STOPWORDS.items()}
+    counts = {code: sum(w in set(stops) for w in words) for code, stops in BY_LANGUAGE.items()}
     best = max(counts, key=counts.get)
     return best if counts[best] >= max(2, 0.05 * len(words)) else None
 

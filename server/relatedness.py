@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .anchors import idf
+from .stopwords import FUNCTION_WORDS
 
 
 
@@ -50,15 +51,16 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
 
 
 def words(title: str | None, text: str) -> Counter:
-    """The article's word counts: lower-cased words of two or more characters, numbers, and overlapping
-    character pairs of Chinese and Japanese runs (which have no spaces to split on)."""
+    """The article's word counts: lower-cased words of two or more characters that are not function words,
+    numbers, and overlapping character pairs of Chinese and Japanese runs (which have no spaces)."""
     counts: Counter = Counter()
     body = f"{title or ''}\n{text[:TEXT_CHARS]}"
     for run in _CJK_RUN.findall(body):
         counts.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
     for token in _TOKEN.findall(_CJK_RUN.sub(" ", body)):
-        if len(token) > 1 or token.isdigit():
-            counts[token.lower()] += 1
+        token = token.lower()
+        if (len(token) > 1 or token.isdigit()) and token not in FUNCTION_WORDS:
+            counts[token] += 1
     if len(counts) > MAX_WORDS:
         counts = Counter(dict(counts.most_common(MAX_WORDS)))
     return counts

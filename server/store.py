@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from . import storage
 from .migrations import migrate
+from .stopwords import ENGLISH as STOPWORDS
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +79,6 @@ def fts_all_terms(text: str) -> str | None:
     words = ["".join(ch for ch in w if ch.isalnum()) for w in text.split()]
     words = [f'"{w}"*' for w in words if w]
     return " ".join(words) if words else None
-
-
-STOPWORDS = frozenset(
-    """the and for that with this from have has had was were are but not his her its their they them
-    said says will would could should about after before into over than then there these those which who
-    whom what when where while also been being more most other some such only very can may might just
-    our out all any because each few how him she too you your yours ours mrs""".split()
-)
 
 
 class Store:
