@@ -102,10 +102,9 @@ function storyArticle(article, labels) {
     "li",
     { className: "story-article" },
     externalLink(article.title || article.url, article.url, "article-link"),
-    el("span", { className: "article-meta", text: outletLine(article.site || article.domain, formatDate(article.published)) }),
+    // Why it is listed, in words, on the outlet's line ("shares names Ostrand, Vale and 31% word overlap").
+    el("span", { className: "article-meta", text: outletLine(article.site || article.domain, formatDate(article.published), article.reason), attrs: { title: article.reason ?? "" } }),
     el("span", { className: "labels" }, Object.keys(LABEL_TEXT).filter((name) => counts[name]).map((name) => label(name, counts[name]))),
-    // Why it is listed, in words ("shares names Ostrand, Vale and 31% word overlap").
-    article.reason ? el("span", { className: "why", text: article.reason }) : null,
   );
 }
 
