@@ -331,10 +331,10 @@ def test_story_cards_show_when_the_reports_were_published(live, ui):
 
     ui.visit("/stories")
     card = ui.page.locator(".card").filter(has_text="3 articles").inner_text()
-    # The three reports were published 8 to 11 October 2024; they were read today.
-    assert "published Tue 8 Oct 2024 – Fri 11 Oct 2024" in card, card
+    # The three reports were published 4 to 7 March 2025; they were read today.
+    assert "published Tue 4 Mar 2025 – Fri 7 Mar 2025" in card, card
     assert format_day(datetime.now(timezone.utc).date().isoformat()) not in card
-    assert {"Capital Ledger", "Daily News", "Evening Wire"} <= set(
+    assert {"Bay Chronicle", "Northern Daily", "Valley Wire"} <= set(
         ui.page.locator(".card").filter(has_text="3 articles").locator(".outlet-tag").all_inner_texts())
 
 
