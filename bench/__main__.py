@@ -79,14 +79,15 @@ class Plan:
     emergent: int | None
     nli: int | None
     stories: int | None
+    coverage_web: int | None        # unrelated real pages captured (the story stream is always whole)
     speed_sizes: tuple[int, ...]
     text_modes: tuple[str, ...]
 
 
 FULL = Plan(extraction=None, claims_queries=None, claims_pool=None, stance=4000, emergent=None, nli=None,
-            stories=None, speed_sizes=(1000, 10000), text_modes=("text", "title+text"))
+            stories=None, coverage_web=None, speed_sizes=(1000, 10000), text_modes=("text", "title+text"))
 QUICK = Plan(extraction=60, claims_queries=150, claims_pool=2000, stance=300, emergent=300, nli=300,
-             stories=None, speed_sizes=(), text_modes=("text",))
+             stories=None, coverage_web=60, speed_sizes=(), text_modes=("text",))
 
 
 def _scored(row: Row, task: str, data: Path, pred: Path) -> Row:
@@ -173,7 +174,7 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
             data, note = _task_data(root, task, task, limit, scratch)
             rows.append(_predict_row(task, task, data, scratch / f"{task}.jsonl", note,
                                      lambda d, p, task=task: predict(task, d, p)))
-        rows.extend(_coverage_rows(root, scratch))
+        rows.extend(_coverage_rows(root, scratch, plan.coverage_web))
 
     speed_results = None
     if plan.speed_sizes:
@@ -186,21 +187,20 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
     return rows, speed_results
 
 
-def _coverage_rows(root: Path, scratch: Path) -> list[Row]:
+def _coverage_rows(root: Path, scratch: Path, web_limit: int | None) -> list[Row]:
     """What the popup shows after each capture (coverage), on the story stream and on unrelated real pages,
-    each beside the naive TF-IDF threshold of the same run. Both sets are small: quick and full alike."""
+    each beside the naive TF-IDF threshold of the same run."""
     from . import coverage
 
     rows = []
-    for name, folder in (("coverage", "coverage"), ("coverage-web", "coverage-web")):
-        data = root / folder
-        if not data.is_dir():
+    for name, limit in (("coverage", None), ("coverage-web", web_limit)):
+        if not (root / name).is_dir():
             continue
-        rows.append(_predict_row(name, "coverage", data, scratch / f"{name}.jsonl", "all items",
+        data, note = _task_data(root, name, "coverage", limit, scratch)
+        rows.append(_predict_row(name, "coverage", data, scratch / f"{name}.jsonl", note,
                                  lambda d, p: predict("coverage", d, p)))
         rows.append(_predict_row(f"{name} baseline (TF-IDF >= {coverage.BASELINE_THRESHOLD})", "coverage", data,
-                                 scratch / f"{name}-baseline.jsonl", "all items",
-                                 lambda d, p: coverage.baseline(d, p)))
+                                 scratch / f"{name}-baseline.jsonl", note, lambda d, p: coverage.baseline(d, p)))
     return rows
 
 

@@ -175,7 +175,7 @@ def make_subset(task: str, src: Path, dst: Path, limit: int, claims_limit: int |
         _link(src / "bodies.csv", dst / "bodies.csv")
     elif task == "nli":
         _head_lines(src / "pairs.jsonl", dst / "pairs.jsonl", limit)
-    elif task == "stories":
+    elif task in ("stories", "coverage"):
         _head_lines(src / "articles.jsonl", dst / "articles.jsonl", limit)
     else:
         raise ValueError(f"unknown task {task!r}")

@@ -10,7 +10,6 @@ across languages.
 from __future__ import annotations
 
 import math
-import os
 import re
 
 # Names: a capitalised word, an acronym, or a mixed token ("COVID-19", "McDonald", "G20"); figures: a number
@@ -47,7 +46,7 @@ def anchors(text: str) -> list[str]:
 # A young history cannot tell rare from common: with one earlier article every shared name would look as
 # common as "the". Rarity is measured as if the history held PRIOR_ARTICLES more articles naming none of
 # them, so two reports of one event look alike from the first day, and the prior fades as reading grows.
-PRIOR_ARTICLES = int(os.environ.get("CROSSCURRENT_PRIOR_ARTICLES", "20"))
+PRIOR_ARTICLES = 20
 
 
 def idf(document_frequency: int, articles: int) -> float:
