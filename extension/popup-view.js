@@ -81,13 +81,20 @@ function confidenceText(value) {
   return typeof value === "number" ? `${Math.round(value * 100)}% sure` : "";
 }
 
-/** Label counts per earlier article, from the claims' matches. */
+/**
+ * Per other article, how many of this page's claims it supports or disputes: counted in claims, like the
+ * summary line, so "2 disputes" beside an article never exceeds the claims it disputes.
+ */
 function labelsByArticle(claims) {
   const counts = new Map();
   for (const claim of claims ?? []) {
+    const seen = new Set();
     for (const match of claim.matches ?? []) {
       const id = match.other?.article?.id;
-      if (id === undefined || match.dismissed) continue;
+      if (id === undefined || match.dismissed || match.label === "related") continue;
+      const key = `${id}:${match.label}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       const forArticle = counts.get(id) ?? {};
       forArticle[match.label] = (forArticle[match.label] ?? 0) + 1;
       counts.set(id, forArticle);
