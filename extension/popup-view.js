@@ -82,23 +82,25 @@ function confidenceText(value) {
 }
 
 /**
- * Per other article, how many of this page's claims it supports or disputes: counted in claims, like the
- * summary line, so "2 disputes" beside an article never exceeds the claims it disputes.
+ * Per other article, how many of this page's claims it supports (counted in claims, like the summary line)
+ * and how many of the contradictions shown come from it, so the numbers beside an article agree with the
+ * summary and the contradictions above it.
  */
-function labelsByArticle(claims) {
+function labelsByArticle(claims, contradictions) {
   const counts = new Map();
+  const add = (id, name) => {
+    const forArticle = counts.get(id) ?? {};
+    forArticle[name] = (forArticle[name] ?? 0) + 1;
+    counts.set(id, forArticle);
+  };
   for (const claim of claims ?? []) {
-    const seen = new Set();
-    for (const match of claim.matches ?? []) {
-      const id = match.other?.article?.id;
-      if (id === undefined || match.dismissed || match.label === "related") continue;
-      const key = `${id}:${match.label}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const forArticle = counts.get(id) ?? {};
-      forArticle[match.label] = (forArticle[match.label] ?? 0) + 1;
-      counts.set(id, forArticle);
-    }
+    const supporting = new Set((claim.matches ?? []).filter((m) => m.label === "supports" && !m.dismissed)
+      .map((m) => m.other?.article?.id).filter((id) => id !== undefined));
+    supporting.forEach((id) => add(id, "supports"));
+  }
+  for (const link of contradictions ?? []) {
+    const id = link.other?.article?.id;
+    if (id !== undefined && !link.dismissed) add(id, "disputes");
   }
   return counts;
 }
@@ -141,7 +143,7 @@ export function answerView(reply, { onOpen }) {
   const claims = data.claims ?? [];
   const contradictions = data.contradictions ?? [];
   const related = data.related ?? [];
-  const labels = labelsByArticle(claims);
+  const labels = labelsByArticle(claims, contradictions);
   // Counted in claims of this page, not in links: one claim backed by three articles is one supported claim.
   const supported = claims.filter((claim) => (claim.matches ?? []).some((m) => m.label === "supports" && !m.dismissed)).length;
   const disputed = groupByClaim(contradictions);
