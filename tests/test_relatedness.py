@@ -189,3 +189,45 @@ def test_a_bridging_article_merges_two_stories_and_forgetting_it_splits_them(eng
         assert store.article_summary(a)["story_id"] != store.article_summary(b)["story_id"]
     else:
         pytest.fail("the two halves were already one story: the case no longer tests a bridge")
+
+
+def test_upgrade_counts_the_words_of_stored_articles(tmp_path):
+    from sqlite_utils import Database
+
+    from server.migrations import migrations
+    from server.store import Store
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m004_article_pairs_and_word_counts")
+    for n in range(2):
+        old["articles"].insert({
+            "url": f"https://a.example/{n}", "canonical_url": f"https://a.example/{n}", "domain": "a.example",
+            "content_hash": f"h{n}", "title": "Ferry strikes bridge", "text": f"The ferry Valkyrie struck pillar {n}.",
+            "captured_at": "2024-01-01T00:00:00Z", "created_at": "2024-01-01T00:00:00Z"})
+    old.conn.close()
+    store = Store(path)
+    assert store.word_counts(["valkyrie", "ferry", "0", "the", "absent"]) == {"valkyrie": 2, "ferry": 2, "0": 1}
+    assert store.pairs_of(1) == {}
+    store.close()
+
+
+def _dispute(claim_id, claim_article, other_id, other_article, confidence):
+    return {"confidence": confidence, "claim": {"id": claim_id, "article": {"id": claim_article}},
+            "other": {"id": other_id, "article": {"id": other_article}}}
+
+
+@pytest.mark.parametrize("contradictions, kept", [
+    # A denial disputes the headline and the body sentence that repeats it: one dispute, the surer one.
+    ([_dispute(1, 10, 100, 20, 0.6), _dispute(1, 10, 101, 20, 0.8)], [(1, 101)]),
+    # Seen from the earlier article: its headline and body are disputed by the same later claim.
+    ([_dispute(100, 20, 1, 10, 0.7), _dispute(101, 20, 1, 10, 0.9)], [(101, 1)]),
+    # Two claims disputing two different claims are two disputes.
+    ([_dispute(1, 10, 100, 20, 0.6), _dispute(2, 10, 102, 20, 0.7)], [(2, 102), (1, 100)]),
+    # One claim disputing two articles is two disputes.
+    ([_dispute(1, 10, 100, 20, 0.6), _dispute(1, 10, 300, 30, 0.7)], [(1, 300), (1, 100)]),
+])
+def test_one_disagreement_is_shown_once(contradictions, kept):
+    from server.pipeline import one_per_disagreement
+
+    assert [(c["claim"]["id"], c["other"]["id"]) for c in one_per_disagreement(contradictions)] == kept
