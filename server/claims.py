@@ -491,7 +491,7 @@ def extract_details(text: str) -> dict:
 
 _ENGLISH_WORDS = set(
     """the of and to is was were are has have had that this with for from by it its not said says will would
-    been be they he she his her their which who than after""".split()
+    been be they he she his her their which who than after in on at as a an but or we you""".split()
 )
 # Frequent function words of the other languages a reader's history holds (Spanish, German, French,
 # Portuguese, Malay and Indonesian), none of them also an English word.
@@ -501,7 +501,7 @@ _OTHER_WORDS = set(
     les est une du et pas qui dans sur pour il elle sont été selon
     não uma com pelo pela foram
     yang dan di tidak ini itu dengan untuk dari bahwa kata ke akan pada oleh telah sudah ada juga tersebut
-    tak mereka kerana karena kepada bagi""".split()
+    tak mereka kerana karena kepada bagi bahawa""".split()
 )
 
 

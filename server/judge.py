@@ -31,7 +31,7 @@ LABELS = ("supports", "disputes", "related")
 # Cosine similarity (all-MiniLM-L6-v2, L2-normalised) bands.
 RELATED_MIN = 0.45  # below: different topics, no label
 SAME_MIN = 0.70  # at or above, with a shared predicate: the same proposition, whatever the wording
-SAME_WITH_OVERLAP_MIN = 0.50  # ... or this close and sharing most content words
+SAME_WITH_OVERLAP_MIN = 0.60  # ... or this close and sharing most content words
 SAME_OVERLAP = 0.5
 DISPUTE_MIN = 0.45  # a denial between claims less similar than this is not believed
 DISPUTE_OVERLAP = 0.3
@@ -217,7 +217,7 @@ def _compatible(a: str, b: str, spans: list[tuple[float, float]] = ()) -> bool:
 def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
     """(amount, other amount, has_unit) for two amounts that cannot both be true, or None.
 
-    The claim with fewer amounts of a unit is checked against the other's: each of its amounts must agree
+    A claim with one amount of a unit is checked against the other's amounts of that unit: it must agree
     with one of them. Amounts without a unit are compared only one against one."""
     spans = _ranges(new.text) + _ranges(old.text)
     by_unit: list[dict[str, list[str]]] = [{}, {}]
@@ -229,7 +229,7 @@ def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
     for unit in set(by_unit[0]) & set(by_unit[1]):
         a_list, b_list = by_unit[0][unit], by_unit[1][unit]
         few, many, flipped = (a_list, b_list, False) if len(a_list) <= len(b_list) else (b_list, a_list, True)
-        if len(few) > 2:
+        if len(few) > 1:
             continue  # a list of figures: which pairs with which is a guess
         for number in few:
             if not any(_compatible(number, other, spans) for other in many):
@@ -485,12 +485,15 @@ _EXPLICIT_DENIAL = re.compile(
 
 
 def _attributed_denial(new: Claim, old: Claim) -> bool:
-    """Someone denying a report, or calling it false, is news."""
+    """Someone denying a report, or calling it false, is news. A speaker's negative sentence counts only
+    when its negation bears on what the other claim says ("would not surprise me" denies nothing)."""
     denier = new if new.polarity == "denies" else old
-    return bool(denier.speaker or _EXPLICIT_DENIAL.search(denier.text))
+    if _EXPLICIT_DENIAL.search(denier.text):
+        return True
+    return bool(denier.speaker) and _negation_hits(new, old, contained=0.0)
 
 
-def _negation_hits(new: Claim, old: Claim) -> bool:
+def _negation_hits(new: Claim, old: Claim, contained: float = 0.0) -> bool:
     """Whether a plain negative sentence negates what the other claim states: the words the negation bears
     on ("not been arrested", "nobody was hurt") are words the other claim asserts."""
     denier, asserter = (new, old) if new.polarity == "denies" else (old, new)
@@ -499,7 +502,7 @@ def _negation_hits(new: Claim, old: Claim) -> bool:
         return False
     # ... and it adds nothing of its own: "did not play at Riverside" is no denial of "played at Hillcrest".
     words = content_words(denier.proposition or denier.text)
-    return bool(words) and len(words & content_words(asserter.text)) >= PLAIN_NEGATION_CONTAINED * len(words)
+    return bool(words) and len(words & content_words(asserter.text)) >= contained * len(words)
 
 
 def _contained(short: str, long: str) -> float:
@@ -594,7 +597,8 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     if _polarity_conflict(new, old) and shares_predicate:
         attributed = _attributed_denial(new, old)
         if (attributed and similarity >= DISPUTE_MIN and shared >= DISPUTE_OVERLAP) or (
-                similarity >= PLAIN_NEGATION_MIN and shared >= DISPUTE_OVERLAP and _negation_hits(new, old)):
+                similarity >= PLAIN_NEGATION_MIN and shared >= DISPUTE_OVERLAP
+                and _negation_hits(new, old, contained=PLAIN_NEGATION_CONTAINED)):
             confidence = min(0.95, 0.3 + 0.5 * similarity + 0.2 * shared - (0 if attributed else 0.1))
             return Judgement("disputes", round(confidence, 2), _denial_reason(new, old))
 
@@ -627,35 +631,40 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
 # A whole article against one claim
 
 ARTICLE_CLAIMS = 5  # the article's claims closest to the claim are judged
-ARTICLE_HEDGE_MAX = 0.2  # an article that hedges more of its sentences than this reports, it does not agree
+ARTICLE_HEDGE_MAX = 0.1  # an article that hedges more than one sentence in ten reports, it does not agree
 
 
 def article_stance(claim: Claim, others: list[Claim], similarities: list[float]) -> Judgement:
     """How a whole article (its claims `others`) stands to one claim, e.g. another article's headline.
 
-    Built from the pair judgements of the article's closest claims: it disputes the claim when one of them
-    does and none supports it; it supports the claim when one does, none disputes it, and the article does
-    not hedge much of what it reports; otherwise it is related (both sides reported, or no stance) or,
-    when no claim is close, unrelated.
+    Built from the pair judgements of the article's closest claims. The article disputes the claim when one
+    of them does (the article being the side that denies or differs) and none supports it. It supports the
+    claim, a claim stated as fact, when one of them says the same in the article's own voice, none disputes
+    it, and the article hedges almost nothing it reports: an article that relays who says what, or hedges,
+    reports the claim, it does not take it up. Otherwise the article is related
+    (both sides, or no stance), or unrelated when no claim is close.
     """
     if not others:
         return UNRELATED
     pairs = sorted(zip(similarities, others), key=lambda pair: pair[0], reverse=True)[:ARTICLE_CLAIMS]
-    verdicts = [(judge(other, claim, sim), other) for sim, other in pairs]
-    labelled = [(j, o) for j, o in verdicts if j.label]
+    labelled = [(j, o) for j, o in ((judge(other, claim, sim), other) for sim, other in pairs) if j.label]
     if not labelled:
         return UNRELATED
-    # The article must be the side that denies or differs: an article that repeats a report the claim
-    # itself denies is reporting what is denied, usually together with the denial.
+    # An article that repeats a report the claim itself denies is reporting what is denied.
     disputes = [j for j, o in labelled if j.label == "disputes" and (o.polarity == "denies" or o.polarity == claim.polarity)]
-    supports = [j for j, _ in labelled if j.label == "supports"]
+    supports = [(j, o) for j, o in labelled if j.label == "supports"]
     if disputes and not supports:
         return max(disputes, key=lambda j: j.confidence)
-    hedged_share = sum(bool(o.details.get("hedged")) for o in others) / len(others)
-    if supports and not disputes and hedged_share <= ARTICLE_HEDGE_MAX:
-        return max(supports, key=lambda j: j.confidence)
+    best = round(pairs[0][0], 2)
     if supports and disputes:
-        return Judgement("related", round(pairs[0][0], 2), "The article reports both sides")
+        return Judgement("related", best, "The article reports both sides")
+    own_voice = [j for j, o in supports if not o.speaker or (o.speaker or "").lower() == (claim.speaker or "").lower()]
+    hedged_share = sum(bool(o.details.get("hedged")) for o in others) / len(others)
+    # Only a claim stated as fact can be taken up: "X says Y" or "reportedly Y" is itself a report.
+    stated_as_fact = not claim.speaker and not claim.details.get("hedged")
+    if own_voice and stated_as_fact and hedged_share <= ARTICLE_HEDGE_MAX:
+        return max(own_voice, key=lambda j: j.confidence)
     if supports:
-        return Judgement("related", round(pairs[0][0], 2), "The article reports this with doubts")
-    return max((j for j, _ in labelled), key=lambda j: j.confidence)
+        return Judgement("related", best, "The article reports this as what others say, or with doubts")
+    return max((j for j, _ in labelled if j.label == "related"), key=lambda j: j.confidence,
+               default=Judgement("related", best, "Same topic"))
