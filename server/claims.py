@@ -180,7 +180,10 @@ _SAY = (
 )
 # Verbs of saying that take a bare clause: "Peskov said the two men had not spoken".
 _SAY_BARE = r"said|says|added|adds|wrote|writes|claimed|claims|confirmed|confirms|insisted|insists|argued|argues|believes|believed|maintains|maintained"
-_DENY = r"denied|denies|deny|rejected|rejects|reject|dismissed|dismisses|refuted|refutes|disputed|disputes|rebutted"
+_DENY = (
+    r"denied|denies|deny|rejected|rejects|reject|dismissed|dismisses|refuted|refutes|disputed|disputes|rebutted"
+    r"|rebuffed|rebuffs|debunked|debunks"
+)
 _ASK = r"asked|asks|questioned|questions|wondered|wonders"
 _REPORT_NOUN = (
     r"claims?|reports?|reporting|allegations?|suggestions?|assertions?|accounts?|rumou?rs?|stor(?:y|ies)|accusations?"
@@ -241,6 +244,7 @@ _NOT_A_DENIAL_AFTER_NOT = (
 _NEGATION = re.compile(
     r"\b(?P<aux>had|has|have|did|does|do|is|are|was|were|will|would|could|can|should|has\s+been|had\s+been)"
     rf"\s+(?:not|never)\b(?!\s+to\b)(?!\s+(?:{_NOT_A_DENIAL_AFTER_NOT})\w*)"
+    r"|(?<=\w)(?P<clitic>[’']s)\s+not\b(?!\s+(?:only|just|clear|known|yet)\b)"
     rf"|\b(?P<contr>had|has|have|did|does|do|is|are|was|were|would|could|should|wo|ca)n[’']t\b"
     rf"(?!\s+(?:{_NOT_A_DENIAL_AFTER_NOT})\w*)"
     r"|\bnever\b(?!\s+(?:before|again))"
@@ -310,6 +314,8 @@ def _strip_negation(prop: str) -> tuple[str, bool]:
     def positive(m: re.Match) -> str:
         if m.group("aux"):
             return m.group("aux")
+        if m.group("clitic"):
+            return m.group("clitic")
         if m.group("nobody"):
             return _SOMEONE.get(re.sub(r"\s+", " ", m.group("nobody").lower()), "")
         if m.group("contr"):
@@ -370,11 +376,11 @@ def attribute(sentence: str) -> tuple[str | None, str, str]:
     prop = _clean_prop(prop)
     if text.rstrip(CLOSE_QUOTES + ")").endswith("?"):  # a headline that asks does not assert
         return speaker, "questions", prop
+    if _FLAT_DENIAL.search(prop) and len(prop.split()) <= 12:  # "No, that's not true": the words are the denial
+        return speaker, "denies", prop
     positive, negated = _strip_negation(prop)
     if negated:
         return speaker, "denies", _clean_prop(positive)
-    if _FLAT_DENIAL.search(prop) and len(prop.split()) <= 12:
-        return speaker, "denies", prop
     return speaker, "asserts", prop
 
 

@@ -330,7 +330,7 @@ def _plain_years(claim: Claim) -> list[str]:
 
 
 def _years(claim: Claim) -> set[str]:
-    """Plain years and the years of full dates ("18 March 1969")."""
+    """Plain years and the years of full dates ("2 June 2011")."""
     years = set(_plain_years(claim))
     for d in claim.details.get("dates", []):
         if day_readings(d) and re.search(r"\b(?:19|20)\d{2}\b", d):
@@ -359,7 +359,7 @@ def year_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
 
 
 def _year_anchor(text: str, year: str) -> str | None:
-    """The word a year is the time of: "founded in 2010" -> "found", "a 2012 film" -> "film"."""
+    """The word a year is the time of: "founded in 2010" -> "found", "a 2015 report" -> "report"."""
     match = re.search(rf"\b{year}\b", text)
     if not match:
         return None
@@ -367,7 +367,7 @@ def _year_anchor(text: str, year: str) -> str | None:
     after = [w for w in _WORD.findall(text[match.end():])[:3] if w.lower() not in STOPWORDS and w[:1].islower()]
     preceding = text[: match.start()].rstrip().lower()
     if re.search(r"\b(?:a|an|the|its|his|her|their)$", preceding) and after:
-        return _stem(after[0])  # "a 2012 film"
+        return _stem(after[0])  # "a 2015 report"
     return _stem(before[-1]) if before else None
 
 
@@ -427,8 +427,8 @@ def _detail_kind(words: list[str], title_case: bool) -> str | None:
 
 def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
     """Two near copies that differ in one place: (words, other words, kind of detail or None).
-    Near copy: 80% of the shorter one's words in the same order. "Jonathan" for "Samuel" is a name,
-    "north-eastern" for "north-western" a direction; "arrested" for "detained" no detail (maybe synonyms)."""
+    Near copy: 80% of the shorter one's words in the same order. "Elena" for "Maria" is a name,
+    "southern" for "northern" a direction; "arrested" for "detained" no detail (maybe synonyms)."""
     a = _WORD.findall(new.proposition or new.text)
     b = _WORD.findall(old.proposition or old.text)
     if min(len(a), len(b)) < 5:
@@ -478,7 +478,8 @@ def _polarity_conflict(new: Claim, old: Claim) -> bool:
 
 
 _EXPLICIT_DENIAL = re.compile(
-    r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)|refut(?:e|es|ed)|dismiss(?:es|ed)|disputed?|rebutt?ed|debunked)\b"
+    r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)|refut(?:e|es|ed)|dismiss(?:es|ed)|disputed?|rebutt?ed|rebuff(?:s|ed)"
+    r"|debunk(?:s|ed))\b"
     r"|\bnot true\b|\buntrue\b|\bfalse\b|\bhoax\b|\b(?:is|are|was|were)\s+(?:a\s+)?fake\b",
     re.I,
 )
@@ -500,7 +501,7 @@ def _negation_hits(new: Claim, old: Claim, contained: float = 0.0) -> bool:
     negated = {_stem(w) for w in negated_words(denier.text)}
     if not negated & {_stem(w) for w in _WORD.findall(asserter.text)} - {_stem(w) for w in STOPWORDS}:
         return False
-    # ... and it adds nothing of its own: "did not play at Riverside" is no denial of "played at Hillcrest".
+    # ... and it adds nothing of its own: "did not speak at the rally" is no denial of "spoke at the summit".
     words = content_words(denier.proposition or denier.text)
     return bool(words) and len(words & content_words(asserter.text)) >= contained * len(words)
 
@@ -631,7 +632,7 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
 # A whole article against one claim
 
 ARTICLE_CLAIMS = 5  # the article's claims closest to the claim are judged
-ARTICLE_HEDGE_MAX = 0.1  # an article that hedges more than one sentence in ten reports, it does not agree
+ARTICLE_HEDGE_MAX = 0.2  # an article that hedges more than one in five of its claims about it reports, it does not agree
 
 
 def article_stance(claim: Claim, others: list[Claim], similarities: list[float]) -> Judgement:
@@ -659,7 +660,8 @@ def article_stance(claim: Claim, others: list[Claim], similarities: list[float])
     if supports and disputes:
         return Judgement("related", best, "The article reports both sides")
     own_voice = [j for j, o in supports if not o.speaker or (o.speaker or "").lower() == (claim.speaker or "").lower()]
-    hedged_share = sum(bool(o.details.get("hedged")) for o in others) / len(others)
+    # Hedges that matter are those around the claim: among the article's claims about it.
+    hedged_share = sum(bool(o.details.get("hedged")) for _, o in labelled) / len(labelled)
     # Only a claim stated as fact can be taken up: "X says Y" or "reportedly Y" is itself a report.
     stated_as_fact = not claim.speaker and not claim.details.get("hedged")
     if own_voice and stated_as_fact and hedged_share <= ARTICLE_HEDGE_MAX:
