@@ -35,6 +35,7 @@ SAME_WITH_OVERLAP_MIN = 0.60  # ... or this close and sharing most content words
 SAME_OVERLAP = 0.5
 DISPUTE_MIN = 0.45  # a denial between claims less similar than this is not believed
 DISPUTE_OVERLAP = 0.3
+CALLED_FALSE_MIN = 0.6  # an explicit denial ("reports ... are false") this close needs no shared predicate
 PLAIN_NEGATION_MIN = 0.55  # a bare negative sentence disputes a claim this close whose predicate it negates
 PLAIN_NEGATION_CONTAINED = 0.65  # ... and that holds this share of its words
 DETAIL_CONFLICT_MIN = 0.70  # numbers / dates / antonyms differ: a dispute only between near-paraphrases
@@ -595,7 +596,10 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     ) or _restatement(new, old) is not None
 
     # A denial of the same proposition.
-    if _polarity_conflict(new, old) and shares_predicate:
+    # A report called false or a hoax, close to the claim, denies it even in other words.
+    called_false = _polarity_conflict(new, old) and similarity >= CALLED_FALSE_MIN and bool(
+        _EXPLICIT_DENIAL.search((new if new.polarity == "denies" else old).text))
+    if _polarity_conflict(new, old) and (shares_predicate or called_false):
         attributed = _attributed_denial(new, old)
         if (attributed and similarity >= DISPUTE_MIN and shared >= DISPUTE_OVERLAP) or (
                 similarity >= PLAIN_NEGATION_MIN and shared >= DISPUTE_OVERLAP

@@ -30,6 +30,11 @@ PESKOV_DENIAL = (
         (PESKOV_DENIAL, SEVEN_CALLS, 0.6, "disputes", ["Peskov denies", "the book"]),
         ("The minister said the bridge had not been closed.", "The bridge was closed on Monday, the city said.",
          0.75, "disputes", ["minister denies"]),
+        # A report called false, close to the claim, denies it even in other words.
+        ("Reports that the mayor resigned are false, the city said.", "The mayor quit on Friday.", 0.62,
+         "disputes", ["The city denies"]),
+        ("Reports that the mayor resigned are false, the city said.", "The mayor quit on Friday.", 0.5,
+         "related", []),
         # ... but an assertion that itself holds a denial is too mixed to set against one.
         ("The Kremlin confirms it got the machines, denies the calls.", PESKOV_DENIAL, 0.7, "related", []),
         # Negation and its scope: a plain negative sentence disputes what its negation bears on.
