@@ -31,9 +31,9 @@ PESKOV_DENIAL = (
         ("The minister said the bridge had not been closed.", "The bridge was closed on Monday, the city said.",
          0.75, "disputes", ["minister denies"]),
         # A report called false, close to the claim, denies it even in other words.
-        ("Reports that the mayor resigned are false, the city said.", "The mayor quit on Friday.", 0.62,
+        ("Reports that Mayor Lin resigned are false, the city said.", "Mayor Lin quit on Friday.", 0.62,
          "disputes", ["The city denies"]),
-        ("Reports that the mayor resigned are false, the city said.", "The mayor quit on Friday.", 0.5,
+        ("Reports that Mayor Lin resigned are false, the city said.", "Mayor Lin quit on Friday.", 0.5,
          "related", []),
         # ... but an assertion that itself holds a denial is too mixed to set against one.
         ("The Kremlin confirms it got the machines, denies the calls.", PESKOV_DENIAL, 0.7, "related", []),
