@@ -250,8 +250,8 @@ _NEGATION = re.compile(
     r"|\bnever\b(?!\s+(?:before|again))"
     r"|\bno\s+longer\b"
     r"|\b(?P<nobody>nobody|no[\s-]one|nothing|none(?=\s+of\b)|none(?=\s+(?:was|were|is|are|has|have|had)\b))"
-    r"|\b(?P<no>no)\s+(?!(?:more|less|fewer|doubt|matter|longer|one)\b)(?=[a-z])"
-    r"|\b(?P<failed>fail(?:ed|s)?\s+to)\b",
+    r"|\b(?P<no>no)\s+(?!(?:more|less|fewer|doubt|matter|longer|one|immediate|comment|response|reply|word)\b)(?=[a-z])"
+    r"|\b(?P<failed>fail(?:ed|s)?\s+to)\b(?!\s+(?:respond|comment|reply|return)\b)",
     re.I,
 )
 _SOMEONE = {"nobody": "someone", "no one": "someone", "no-one": "someone", "nothing": "something", "none": "some"}

@@ -186,6 +186,9 @@ def test_attribute(sentence, speaker, polarity, proposition):
          "The company declined to comment on the report"),
         ("Police couldn't confirm the names of the victims.", None, "asserts",
          "Police couldn't confirm the names of the victims"),
+        ("There was no immediate comment from the ministry.", None, "asserts",
+         "There was no immediate comment from the ministry"),
+        ("The company failed to respond to questions.", None, "asserts", "The company failed to respond to questions"),
         # A headline that asks does not assert.
         ("Is the bridge closed for good?", None, "questions", "Is the bridge closed for good?"),
     ],
