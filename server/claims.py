@@ -423,7 +423,7 @@ _DATE = re.compile(
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][a-z’'.-]+|[A-Z]{2,})(?:\s+(?:of\s+)?(?:[A-Z][a-z’'.-]+|[A-Z]{2,}))*")
 _HEDGE = re.compile(
-    r"\b(?:reportedly|allegedly|purportedly|apparently|rumou?r(?:ed|s)?|unconfirmed|unverified|may|might"
+    r"\b(?:reportedly|allegedly|purportedly|apparently|rumou?r(?:ed|s)?|unconfirmed|unverified|(?-i:may)|might"
     r"|possibly|possible|perhaps|could|claims?|claimed|alleged|suggests?|appears? to|seems? to|believed to"
     r"|said to be|reported to|expected to|predicts?|predicted|speculat\w*|doubts?|questions raised"
     r"|reports? (?:say|says|said|suggest)|(?:[:,-]\s*|\()(?:report|reports|sources|source)\)?$"

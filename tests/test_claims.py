@@ -217,6 +217,8 @@ def test_attribute_negation_and_hedges(sentence, speaker, polarity, proposition)
         ("The Kremlin confirmed Wednesday that it received the devices.", "names", ["Kremlin", "Wednesday"][:1]),
         ("The ship reportedly sank near the coast.", "hedged", True),
         ("The ship sank near the coast.", "hedged", False),
+        ("The ship may have sunk near the coast.", "hedged", True),
+        ("The ship sank near the coast on May 10.", "hedged", False),
         (
             "The book, which is set to be published Oct. 15, raises questions about the war.",
             "subclaims",
