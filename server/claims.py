@@ -208,9 +208,9 @@ _LEADING_SAY = re.compile(rf"{_LEAD}(?P<verb>{_SAY_BARE}),?\s+(?P<prop>[a-zA-Z�
 _ACCORDING_TO_LEADING = re.compile(r"^according to (?P<subject>[^,]{2,80}),\s*(?P<prop>.+)$", re.I)
 _ACCORDING_TO_TRAILING = re.compile(r"^(?P<prop>.+?),?\s+according to (?P<subject>[^,]{2,80}?)\.?$", re.I)
 # Speakers named by what they are, without a capital or an article: "..., officials said."
-_GROUPS = r"officials|police|authorities|experts|analysts|witnesses|residents|sources|investigators|doctors|scientists|researchers"
+GROUP_SPEAKERS = r"officials|police|authorities|experts|analysts|witnesses|residents|sources|investigators|doctors|scientists|researchers"
 _TRAILING_SAY = re.compile(
-    rf"^(?P<prop>.+?)[,”\"’]+\s+(?P<subject>(?:[A-Z][\w’'.-]*|he|she|they|it|the\s+\w+|{_GROUPS})(?:\s+[\w’'.-]+){{0,6}}?)"
+    rf"^(?P<prop>.+?)[,”\"’]+\s+(?P<subject>(?:[A-Z][\w’'.-]*|he|she|they|it|the\s+\w+|{GROUP_SPEAKERS})(?:\s+[\w’'.-]+){{0,6}}?)"
     rf"\s+(?:{_ADVERB}\s+)?(?P<verb>{_SAY}|{_DENY})\b(?P<tail>[^“\"]*)$"
 )
 _TRAILING_SAID_SUBJECT = re.compile(
@@ -474,7 +474,7 @@ def extract_details(text: str) -> dict:
             continue  # "one of the few", "at once": rarely a count
         if _YEAR.match(num):
             continue
-        numbers.append(match.group(0).strip())
+        numbers.append(match.group(0).strip().rstrip(","))
     quantities = [m.group(0) for m in _VAGUE.finditer(text)]
     quantities += [n for n in numbers if re.search(r"\b(?:times|once|twice|thrice)\b", n, re.I)]
     names = []

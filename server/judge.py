@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
-from server.claims import Claim, negated_words, number_value, reads_as_english
+from server.claims import GROUP_SPEAKERS, Claim, negated_words, number_value, reads_as_english
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class Judgement:
 
 
 UNRELATED = Judgement(None, 0.0, "")
+PLURAL_SPEAKERS = set(GROUP_SPEAKERS.split("|"))
 
 STOPWORDS = set(
     """a an the and or but of to in on at by for with from as is are was were be been being has have had do does
@@ -525,9 +526,10 @@ def _denial_reason(new: Claim, old: Claim) -> str:
     denier, asserter = (new, old) if new.polarity == "denies" else (old, new)
     words = denier.details.get("quote") or denier.text
     who = _who(denier)
-    if asserter.speaker:
-        return f"{who} denies what {asserter.speaker} asserts: {_quote(words)}"
-    return f"{who} denies this: {_quote(words)}"
+    verb = "deny" if (denier.speaker or "").lower() in PLURAL_SPEAKERS else "denies"
+    if asserter.speaker and asserter.speaker.lower() != (denier.speaker or "").lower():
+        return f"{who} {verb} what {asserter.speaker} asserts: {_quote(words)}"
+    return f"{who} {verb} this: {_quote(words)}"
 
 
 def _differences(new: Claim, old: Claim) -> list[tuple[str, str, str, float | None]]:
@@ -617,6 +619,9 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
             confidence = min(0.9, 0.3 + 0.6 * similarity)
             return Judgement("disputes", round(confidence, 2), _difference_reason(kind, a, b))
     if not same:
+        if differences:  # the reader sees what differs even between claims that are not the same statement
+            kind, a, b, _ = differences[0]
+            return Judgement("related", round(similarity, 2), f"Same topic; {_difference_reason(kind.lower(), a, b)}")
         return Judgement("related", round(similarity, 2), "Same topic")
     if differences:
         kind, a, b, _ = differences[0]

@@ -45,7 +45,7 @@ PESKOV_DENIAL = (
         ("The ruling party failed to win a majority in parliament.",
          "The ruling party won a majority in parliament.", 0.85, "disputes", ["denies"]),
         ("The vaccine is not safe, officials said.", "The vaccine is safe, officials said.", 0.93, "disputes",
-         ["not safe"]),
+         ["Officials deny this", "not safe"]),
         # ... not what it does not bear on, nor a negation in a subordinate clause.
         ("The mayor did not attend the opening of the new bridge.", "The new bridge opened to traffic on Monday.",
          0.6, "related", []),
@@ -59,6 +59,8 @@ PESKOV_DENIAL = (
         ("The air quality index in the capital reached 408 on Sunday.",
          "The air quality index in the capital is 218 right now.", 0.8, "related",
          ["different number", "408", "218"]),
+        ("The air quality index reached 408 on Sunday, a hazardous level.",
+         "The air quality index right now is 218, which is poor.", 0.59, "related", ["different number: “408” vs “218”"]),
         ("The air quality index in the capital reached 408 on Sunday.",
          "The air quality index in the capital reached 218 on Sunday.", 0.95, "disputes",
          ["Different number", "408", "218"]),
