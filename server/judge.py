@@ -641,6 +641,7 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
 # A whole article against one claim
 
 ARTICLE_CLAIMS = 5  # the article's claims closest to the claim are judged
+ARTICLE_DISPUTE_MIN = 0.6  # the article disputes a claim through one of its claims at least this close
 ARTICLE_HEDGE_MAX = 0.2  # an article that hedges more than one in five of its claims about it reports, it does not agree
 
 
@@ -657,12 +658,14 @@ def article_stance(claim: Claim, others: list[Claim], similarities: list[float])
     if not others:
         return UNRELATED
     pairs = sorted(zip(similarities, others), key=lambda pair: pair[0], reverse=True)[:ARTICLE_CLAIMS]
-    labelled = [(j, o) for j, o in ((judge(other, claim, sim), other) for sim, other in pairs) if j.label]
+    labelled = [(j, o, sim) for j, o, sim in ((judge(other, claim, sim), other, sim) for sim, other in pairs) if j.label]
     if not labelled:
         return UNRELATED
     # An article that repeats a report the claim itself denies is reporting what is denied.
-    disputes = [j for j, o in labelled if j.label == "disputes" and (o.polarity == "denies" or o.polarity == claim.polarity)]
-    supports = [(j, o) for j, o in labelled if j.label == "supports"]
+    # ... and a dispute from a claim far from this one is a passing remark, not the article's stance.
+    disputes = [j for j, o, sim in labelled if j.label == "disputes" and sim >= ARTICLE_DISPUTE_MIN
+                and (o.polarity == "denies" or o.polarity == claim.polarity)]
+    supports = [(j, o) for j, o, _ in labelled if j.label == "supports"]
     if disputes and not supports:
         return max(disputes, key=lambda j: j.confidence)
     best = round(pairs[0][0], 2)
@@ -670,12 +673,12 @@ def article_stance(claim: Claim, others: list[Claim], similarities: list[float])
         return Judgement("related", best, "The article reports both sides")
     own_voice = [j for j, o in supports if not o.speaker or (o.speaker or "").lower() == (claim.speaker or "").lower()]
     # Hedges that matter are those around the claim: among the article's claims about it.
-    hedged_share = sum(bool(o.details.get("hedged")) for _, o in labelled) / len(labelled)
+    hedged_share = sum(bool(o.details.get("hedged")) for _, o, _ in labelled) / len(labelled)
     # Only a claim stated as fact can be taken up: "X says Y" or "reportedly Y" is itself a report.
     stated_as_fact = not claim.speaker and not claim.details.get("hedged")
     if own_voice and stated_as_fact and hedged_share <= ARTICLE_HEDGE_MAX:
         return max(own_voice, key=lambda j: j.confidence)
     if supports:
         return Judgement("related", best, "The article reports this as what others say, or with doubts")
-    return max((j for j, _ in labelled if j.label == "related"), key=lambda j: j.confidence,
+    return max((j for j, _, _ in labelled if j.label == "related"), key=lambda j: j.confidence,
                default=Judgement("related", best, "Same topic"))

@@ -170,6 +170,7 @@ def test_other_languages_are_at_most_related(language, new, old, similarity):
         ([0.3, 0.3, 0.55], "related"),
         ([0.9, 0.3, 0.55], "supports"),
         ([0.3, 0.65, 0.55], "disputes"),
+        ([0.3, 0.55, 0.5], "related"),  # a denial this far from the claim is not the article's stance
         ([0.9, 0.65, 0.55], "related"),  # the article reports both sides
     ],
 )
