@@ -166,14 +166,24 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
                 row = Row(label + ("" if mode == "text" else f" [{mode}]"), "claims", note=note, seconds=seconds)
                 rows.append(_scored(row, "claims", data, pred) if not failure else Row(**{**asdict(row), "error": failure}))
 
+        # Each stance and NLI row has its trivial baselines beside it, from the same items.
+        from . import nli as nli_bench, stance as stance_bench
         for name, folder, limit in (("stance", "stance", plan.stance), ("stance-emergent", "stance-emergent", plan.emergent)):
             data, note = _task_data(root, folder, "stance", limit, scratch)
-            rows.append(_predict_row(name, "stance", data, scratch / f"{name}.csv", note,
-                                     lambda d, p: predict("stance", d, p)))
+            cut = scratch / f"{name}-relatedness.csv"
+            rows.append(_predict_row(name, "stance", data, scratch / f"{name}.csv", note, lambda d, p, cut=cut:
+                                     stance_bench.predict(d, p, embedder=common.get_embedder(), relatedness_out=cut)))
+            if name == "stance":
+                rows.append(_scored(Row(f"{name} baseline (relatedness cut)", "stance", note=note), "stance", data, cut))
+            rows.append(_predict_row(f"{name} baseline (always discuss)", "stance", data, scratch / f"{name}-discuss.csv",
+                                     note, lambda d, p: stance_bench.constant(d, p, label="discuss")))
         for task, limit in (("nli", plan.nli), ("stories", plan.stories)):
             data, note = _task_data(root, task, task, limit, scratch)
             rows.append(_predict_row(task, task, data, scratch / f"{task}.jsonl", note,
                                      lambda d, p, task=task: predict(task, d, p)))
+            if task == "nli":
+                rows.append(_predict_row("nli baseline (always neutral)", "nli", data, scratch / "nli-neutral.jsonl",
+                                         note, lambda d, p: nli_bench.constant(d, p, label="neutral")))
         rows.extend(_coverage_rows(root, scratch, plan.coverage_web))
 
     speed_results = None

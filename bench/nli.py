@@ -1,7 +1,9 @@
 """NLI benchmark: premise vs hypothesis through the product's claims, embeddings and judge.
 
-The premise is split into claims as an article body would be; the hypothesis is one claim. The article
-stance maps to NLI labels: supports -> entailment, disputes -> contradiction, related or none -> neutral.
+The premise is split into claims as an article body would be; the hypothesis is one claim.
+`server.judge.article_stance` (the per-article summary built from the pair judge that captures use) maps to
+NLI labels: supports -> entailment, disputes -> contradiction, related or none -> neutral. The trivial
+baseline, `constant`, says "neutral" for every pair.
 
     python -m bench.nli --data DIR --out pred.jsonl [--limit N]
 """
@@ -27,6 +29,15 @@ def read_pairs(data_dir: Path, limit: int | None = None) -> list[dict]:
     with open(Path(data_dir) / "pairs.jsonl", encoding="utf-8") as rows:
         pairs = [json.loads(line) for line in rows if line.strip()]
     return pairs[:limit] if limit is not None else pairs
+
+
+def constant(data_dir: Path, out: Path, limit: int | None = None, label: str = "neutral") -> dict:
+    """The trivial baseline: one label for every pair."""
+    pairs = read_pairs(data_dir, limit)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8") as sink:
+        sink.writelines(json.dumps({"id": pair["id"], "label": label}) + "\n" for pair in pairs)
+    return {"pairs": len(pairs), "labels": {label: len(pairs)}}
 
 
 def predict(data_dir: Path, out: Path, limit: int | None = None, embedder=None) -> dict:

@@ -1,10 +1,14 @@
-"""Stance benchmark (FNC-1 format): each body's judgement of a headline, through the product's code.
+"""Stance benchmark (FNC-1 format): how each body stands to a headline, through the product's judge.
 
 The headline is one claim; the body is split into claims as an article would be. Each body's claims and
-each distinct headline are embedded once, in batches. The article stance maps to FNC-1 labels:
-supports -> agree, disputes -> disagree, related -> discuss, none -> unrelated.
+each distinct headline are embedded once, in batches. `server.judge.article_stance` (the per-article summary
+built from the same pair judge that captures use) maps to FNC-1 labels: supports -> agree, disputes ->
+disagree, related -> discuss, none -> unrelated.
 
-    python -m bench.stance --data DIR --out pred.csv [--limit N]
+Baselines written from the same run: the relatedness cut alone (the judge's RELATED_MIN on the best
+similarity: discuss above it, unrelated below) and a constant label ("discuss").
+
+    python -m bench.stance --data DIR --out pred.csv [--limit N] [--relatedness-out cut.csv]
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ import numpy as np
 
 from server.claims import extract_claims, make_claim
 from server.embeddings import Embedder
-from server.judge import article_stance
+from server.judge import RELATED_MIN, article_stance
 
 logger = logging.getLogger(__name__)
 
 FNC_LABEL = {"supports": "agree", "disputes": "disagree", "related": "discuss", None: "unrelated"}
+HEADER = ["Headline", "Body ID", "Stance"]
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -41,13 +46,30 @@ def _embed_unique(embedder, texts: list[str]) -> dict[str, np.ndarray]:
     return dict(zip(unique, vectors))
 
 
-def predict(data_dir: Path, out: Path, limit: int | None = None, embedder=None) -> dict:
-    """Label every (Headline, Body ID) row and write CSV ``Headline,Body ID,Stance`` to ``out``."""
+def _rows(data_dir: Path, limit: int | None) -> list[dict]:
+    rows = _read_csv(Path(data_dir) / "stances.csv")
+    return rows[:limit] if limit is not None else rows
+
+
+def constant(data_dir: Path, out: Path, limit: int | None = None, label: str = "discuss") -> dict:
+    """The trivial baseline: one label for every row."""
+    rows = _rows(data_dir, limit)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows([row["Headline"], row["Body ID"], label] for row in rows)
+    return {"pairs": len(rows), "labels": {label: len(rows)}}
+
+
+def predict(data_dir: Path, out: Path, limit: int | None = None, embedder=None,
+            relatedness_out: Path | None = None) -> dict:
+    """Label every (Headline, Body ID) row and write CSV ``Headline,Body ID,Stance`` to ``out`` (and the
+    relatedness-cut baseline of the same similarities to ``relatedness_out``)."""
     started = time.perf_counter()
     embedder = embedder or Embedder()
     data_dir = Path(data_dir)
-    rows = _read_csv(data_dir / "stances.csv")
-    rows = rows[:limit] if limit is not None else rows
+    rows = _rows(data_dir, limit)
     needed = {row["Body ID"] for row in rows}
     bodies: dict[str, list] = {}
     for body in _read_csv(data_dir / "bodies.csv"):
@@ -63,17 +85,23 @@ def predict(data_dir: Path, out: Path, limit: int | None = None, embedder=None) 
     counts: dict[str, int] = {}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    cut_rows = []
     with open(out, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Headline", "Body ID", "Stance"])
+        writer.writerow(HEADER)
         for row in rows:
             headline = headlines[row["Headline"]]
             claims = bodies.get(row["Body ID"], [])
-            sims = body_matrix[row["Body ID"]] @ vector_of[headline.text] if claims else []
-            stance = article_stance(headline, claims, [float(s) for s in sims])
+            sims = [float(s) for s in body_matrix[row["Body ID"]] @ vector_of[headline.text]] if claims else []
+            stance = article_stance(headline, claims, sims)
             label = FNC_LABEL[stance.label]
             counts[label] = counts.get(label, 0) + 1
             writer.writerow([row["Headline"], row["Body ID"], label])
+            cut_rows.append([row["Headline"], row["Body ID"],
+                             "discuss" if sims and max(sims) >= RELATED_MIN else "unrelated"])
+    if relatedness_out:
+        with open(relatedness_out, "w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([HEADER] + cut_rows)
     finished = time.perf_counter()
     return {
         "pairs": len(rows),
@@ -91,9 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="folder with bodies.csv and stances.csv")
     parser.add_argument("--out", type=Path, required=True, help="predictions CSV to write")
     parser.add_argument("--limit", type=int, default=None, help="only the first N rows")
+    parser.add_argument("--relatedness-out", type=Path, default=None,
+                        help="also write the relatedness-cut baseline (discuss / unrelated) here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    print(json.dumps(predict(args.data, args.out, args.limit)))
+    print(json.dumps(predict(args.data, args.out, args.limit, relatedness_out=args.relatedness_out)))
     return 0
 
 

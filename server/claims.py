@@ -62,6 +62,8 @@ def _is_abbreviation(token: str, next_word: str) -> bool:
     starts_sentence = next_low in SENTENCE_STARTERS
     if low == "no":  # "No. 10" but "No. That was all."
         return next_word[:1].isdigit()
+    if re.fullmatch(r"[A-Z][A-Za-z]{0,2}", token) and re.fullmatch(r"\d{1,3}[,;:]?", next_word):
+        return True  # "the ID. 4", "Vol. 2", "Art. 5": a short name with its number, not a sentence's end
     if re.fullmatch(r"[A-Z]", token):  # initials: "J. K. Rowling"
         return True
     if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", token):  # U.S, a.m, e.g, U.N
@@ -178,7 +180,10 @@ _SAY = (
 )
 # Verbs of saying that take a bare clause: "Peskov said the two men had not spoken".
 _SAY_BARE = r"said|says|added|adds|wrote|writes|claimed|claims|confirmed|confirms|insisted|insists|argued|argues|believes|believed|maintains|maintained"
-_DENY = r"denied|denies|deny|rejected|rejects|reject|dismissed|dismisses|refuted|refutes|disputed|disputes|rebutted"
+_DENY = (
+    r"denied|denies|deny|rejected|rejects|reject|dismissed|dismisses|refuted|refutes|disputed|disputes|rebutted"
+    r"|rebuffed|rebuffs|debunked|debunks"
+)
 _ASK = r"asked|asks|questioned|questions|wondered|wonders"
 _REPORT_NOUN = (
     r"claims?|reports?|reporting|allegations?|suggestions?|assertions?|accounts?|rumou?rs?|stor(?:y|ies)|accusations?"
@@ -202,8 +207,10 @@ _LEADING_SAY_THAT = re.compile(rf"{_LEAD}(?P<verb>{_SAY})\b(?:\s+[^“\"]{{0,60}
 _LEADING_SAY = re.compile(rf"{_LEAD}(?P<verb>{_SAY_BARE}),?\s+(?P<prop>[a-zA-Z“\"‘].+)$")
 _ACCORDING_TO_LEADING = re.compile(r"^according to (?P<subject>[^,]{2,80}),\s*(?P<prop>.+)$", re.I)
 _ACCORDING_TO_TRAILING = re.compile(r"^(?P<prop>.+?),?\s+according to (?P<subject>[^,]{2,80}?)\.?$", re.I)
+# Speakers named by what they are, without a capital or an article: "..., officials said."
+GROUP_SPEAKERS = r"officials|police|authorities|experts|analysts|witnesses|residents|sources|investigators|doctors|scientists|researchers"
 _TRAILING_SAY = re.compile(
-    rf"^(?P<prop>.+?)[,”\"’]+\s+(?P<subject>(?:[A-Z][\w’'.-]*|he|she|they|it|the\s+\w+)(?:\s+[\w’'.-]+){{0,6}}?)"
+    rf"^(?P<prop>.+?)[,”\"’]+\s+(?P<subject>(?:[A-Z][\w’'.-]*|he|she|they|it|the\s+\w+|{GROUP_SPEAKERS})(?:\s+[\w’'.-]+){{0,6}}?)"
     rf"\s+(?:{_ADVERB}\s+)?(?P<verb>{_SAY}|{_DENY})\b(?P<tail>[^“\"]*)$"
 )
 _TRAILING_SAID_SUBJECT = re.compile(
@@ -228,16 +235,30 @@ def _plausible_subject(subject: str) -> bool:
     return not (_SUBORDINATORS.match(subject) or _PASSIVE_END.search(subject) or _VERBISH.search(subject))
 
 
+# Negation of the main verb, and negative quantifiers ("nobody", "no one", "no evidence"). Saying one could not
+# verify or reach, or declining to comment, withholds a stance: it is a hedge, not a denial.
+_NOT_A_DENIAL_AFTER_NOT = (
+    r"only|just|least|yet|immediately|the\s+first|clear|known|available|be\s+reached|respond|comment|return"
+    r"|disclose|reveal|say|specify|elaborate|confirm|identif|name|verif|independently|been\s+able|be\s+able|able"
+)
 _NEGATION = re.compile(
     r"\b(?P<aux>had|has|have|did|does|do|is|are|was|were|will|would|could|can|should|has\s+been|had\s+been)"
-    r"\s+(?:not|never)\b(?!\s+to\b)(?!\s+(?:only|just|least|yet|immediately|the\s+first|clear|known|available|"
-    r"be\s+reached|respond|comment|return|disclose|reveal|say|specify|elaborate|confirm|identif|name)\w*)"
-    r"|\b(?P<contr>had|has|have|did|does|do|is|are|was|were|would|could|should|wo|ca)n[’']t\b"
+    rf"\s+(?:not|never)\b(?!\s+to\b)(?!\s+(?:{_NOT_A_DENIAL_AFTER_NOT})\w*)"
+    r"|(?<=\w)(?P<clitic>[’']s)\s+not\b(?!\s+(?:only|just|clear|known|yet)\b)"
+    rf"|\b(?P<contr>had|has|have|did|does|do|is|are|was|were|would|could|should|wo|ca)n[’']t\b"
+    rf"(?!\s+(?:{_NOT_A_DENIAL_AFTER_NOT})\w*)"
     r"|\bnever\b(?!\s+(?:before|again))"
-    r"|\bno\s+longer\b",
+    r"|\bno\s+longer\b"
+    r"|\b(?P<nobody>nobody|no[\s-]one|nothing|none(?=\s+of\b)|none(?=\s+(?:was|were|is|are|has|have|had)\b))"
+    r"|\b(?P<no>no)\s+(?!(?:more|less|fewer|doubt|matter|longer|one|immediate|comment|response|reply|word)\b)(?=[a-z])"
+    r"|\b(?P<failed>fail(?:ed|s)?\s+to)\b(?!\s+(?:respond|comment|reply|return)\b)",
     re.I,
 )
-_FLAT_DENIAL = re.compile(r"\b(?:not true|untrue|false|fake news|a lie|lies|nonsense|baseless|fabricat\w*|made up)\b", re.I)
+_SOMEONE = {"nobody": "someone", "no one": "someone", "no-one": "someone", "nothing": "something", "none": "some"}
+_FLAT_DENIAL = re.compile(
+    r"\b(?:not true|untrue|false|fake news|a lie|lies|nonsense|baseless|fabricat\w*|made up|hoax|debunked|bogus|(?:is|are|was|were)\s+(?:a\s+)?fake)\b",
+    re.I,
+)
 _PRONOUNS = {"he", "she", "they", "it"}
 _ORG_WORDS = {
     "news", "post", "times", "journal", "press", "agency", "ministry", "house", "office", "department",
@@ -293,12 +314,32 @@ def _strip_negation(prop: str) -> tuple[str, bool]:
     def positive(m: re.Match) -> str:
         if m.group("aux"):
             return m.group("aux")
+        if m.group("clitic"):
+            return m.group("clitic")
+        if m.group("nobody"):
+            return _SOMEONE.get(re.sub(r"\s+", " ", m.group("nobody").lower()), "")
         if m.group("contr"):
             return {"wo": "will", "ca": "can"}.get(m.group("contr").lower(), m.group("contr"))
         return ""
 
     stripped = _NEGATION.sub(positive, prop, count=1)
     return re.sub(r"\s{2,}", " ", stripped).strip(), True
+
+
+_SKIP_AFTER_NEGATION = {"be", "been", "being", "was", "were", "is", "are", "have", "has", "had", "ever", "a", "an",
+                        "the", "any", "yet", "actually", "really", "in", "fact", "to"}
+
+
+def negated_words(text: str) -> set[str]:
+    """The words a main-clause negation bears on: "had not been closed" -> {"closed"}, "nobody was hurt" ->
+    {"hurt"}, "no injuries were reported" -> {"injuries"}; empty when there is none."""
+    match = _NEGATION.search(text)
+    clause_end = _SUBORDINATE.search(text)
+    if not match or (clause_end and clause_end.start() < match.start()):
+        return set()
+    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", text[match.end():])]
+    kept = [w for w in words[:6] if w not in _SKIP_AFTER_NEGATION]
+    return set(kept[:2])
 
 
 def attribute(sentence: str) -> tuple[str | None, str, str]:
@@ -333,11 +374,13 @@ def attribute(sentence: str) -> tuple[str | None, str, str]:
             return speaker, polarity, _clean_prop(prop)
         break
     prop = _clean_prop(prop)
+    if text.rstrip(CLOSE_QUOTES + ")").endswith("?"):  # a headline that asks does not assert
+        return speaker, "questions", prop
+    if _FLAT_DENIAL.search(prop) and len(prop.split()) <= 12:  # "No, that's not true": the words are the denial
+        return speaker, "denies", prop
     positive, negated = _strip_negation(prop)
     if negated:
         return speaker, "denies", _clean_prop(positive)
-    if _FLAT_DENIAL.search(prop) and len(prop.split()) <= 12:
-        return speaker, "denies", prop
     return speaker, "asserts", prop
 
 
@@ -373,14 +416,20 @@ _NUMBER = re.compile(
     re.I,
 )
 _VAGUE = re.compile(rf"\b(?P<vague>{VAGUE_AMOUNTS})\s+(?P<unit>times|occasions|calls|people|years|months|weeks|days)\b", re.I)
+_NUMERIC_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})(?![\d/.]\d)"
 _DATE = re.compile(
-    rf"\b(?:(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})(?:,?\s+\d{{4}})?"
+    rf"\b(?:{_NUMERIC_DATE}|(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})(?:,?\s+\d{{4}})?"
     rf"|(?:{MONTHS})(?:\s+\d{{4}})?|{WEEKDAYS}|(?:19|20)\d{{2}})\b",
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][a-z’'.-]+|[A-Z]{2,})(?:\s+(?:of\s+)?(?:[A-Z][a-z’'.-]+|[A-Z]{2,}))*")
 _HEDGE = re.compile(
-    r"\b(?:reportedly|allegedly|purportedly|apparently|rumou?r(?:ed|s)?|unconfirmed|unverified|may|might"
-    r"|possibly|perhaps|claims?|claimed|suggests?|appears? to|seems? to|believed to|said to be)\b",
+    r"\b(?:reportedly|allegedly|purportedly|apparently|rumou?r(?:ed|s)?|unconfirmed|unverified|(?-i:may)|might"
+    r"|possibly|possible|perhaps|could|claims?|claimed|alleged|suggests?|appears? to|seems? to|believed to"
+    r"|said to be|reported to|expected to|predicts?|predicted|speculat\w*|doubts?|questions raised"
+    r"|reports? (?:say|says|said|suggest)|(?:[:,-]\s*|\()(?:report|reports|sources|source)\)?$"
+    r"|could\s+not\s+(?:be\s+)?(?:independently\s+)?(?:verif|confirm)\w*|(?:has|have|had)\s+not\s+been\s+able\s+to"
+    r"|(?:cannot|can't|couldn't|could not)\s+(?:independently\s+)?(?:verif|confirm)\w*|declined\s+to\s+comment"
+    r"|not\s+(?:been\s+)?(?:independently\s+)?verified)\b",
     re.I,
 )
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
@@ -425,7 +474,7 @@ def extract_details(text: str) -> dict:
             continue  # "one of the few", "at once": rarely a count
         if _YEAR.match(num):
             continue
-        numbers.append(match.group(0).strip())
+        numbers.append(match.group(0).strip().rstrip(","))
     quantities = [m.group(0) for m in _VAGUE.finditer(text)]
     quantities += [n for n in numbers if re.search(r"\b(?:times|once|twice|thrice)\b", n, re.I)]
     names = []
@@ -441,6 +490,38 @@ def extract_details(text: str) -> dict:
         "hedged": bool(_HEDGE.search(text)),
         "subclaims": subclaims(text),
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Language: polarity, quantities and dates are read with English rules only
+
+_ENGLISH_WORDS = set(
+    """the of and to is was were are has have had that this with for from by it its not said says will would
+    been be they he she his her their which who than after in on at as a an but or we you""".split()
+)
+# Frequent function words of the other languages a reader's history holds (Spanish, German, French,
+# Portuguese, Malay and Indonesian), none of them also an English word.
+_OTHER_WORDS = set(
+    """que el la los las del por para con una según dijo negó fue está están pero como más sus
+    der das und nicht ist sei dass hat wurde ein eine einen mit von zu den dem des auf für sich sagte auch
+    les est une du et pas qui dans sur pour il elle sont été selon
+    não uma com pelo pela foram
+    yang dan di tidak ini itu dengan untuk dari bahwa kata ke akan pada oleh telah sudah ada juga tersebut
+    tak mereka kerana karena kepada bagi bahawa""".split()
+)
+
+
+def reads_as_english(text: str) -> bool:
+    """Whether English rules can read this sentence: mostly Latin letters (a name given in Chinese or Japanese
+    in passing is fine), and more English function words than those of another language."""
+    text = text or ""
+    letters = sum(c.isalpha() for c in text)
+    if letters and len(CJK_CHAR.findall(text)) > 0.2 * letters:
+        return False
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    other = sum(w in _OTHER_WORDS for w in words)
+    return other == 0 or english >= 2 * other
 
 
 # --------------------------------------------------------------------------------------------------

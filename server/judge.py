@@ -1,9 +1,17 @@
 """Supports / disputes / related between two claims, with a confidence and a reason a reader understands.
 
 The embedding similarity says whether two claims are about the same thing; the claims' structure (polarity,
-numbers, dates, antonyms) says whether they agree. A "disputes" label must be earned twice over: the two
-claims must be close in meaning AND share their content words, and the conflict must be explicit. A false
-alarm costs the reader's trust, so doubtful cases fall back to "related".
+numbers, dates, quantities, antonyms) says whether they agree. Both labels are earned:
+
+- "disputes" needs two claims close in meaning that share their content words, and an explicit conflict:
+  a denial of the same proposition, a different number, date or year, a flipped quantifier, an opposite
+  outcome.
+- "supports" needs the same proposition with the same polarity, and numbers, dates, quantities, outcome and
+  hedging that agree. When any of them differs, or the rules cannot read a claim (another language than
+  English), the pair is at most "related", and the reason says why.
+
+A false alarm costs the reader's trust and a wrong "supports" misleads them: doubtful cases are "related".
+`article_stance` sums up, from the same pair judgements, how a whole article stands to one claim.
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
 
-from server.claims import Claim, number_value
+from server.claims import GROUP_SPEAKERS, Claim, negated_words, number_value, reads_as_english
 
 log = logging.getLogger(__name__)
 
@@ -20,15 +30,19 @@ LABELS = ("supports", "disputes", "related")
 
 # Cosine similarity (all-MiniLM-L6-v2, L2-normalised) bands.
 RELATED_MIN = 0.45  # below: different topics, no label
-SAME_MIN = 0.70  # at or above: the same proposition, whatever the wording
-SAME_WITH_OVERLAP_MIN = 0.50  # ... or this close and sharing most content words
+SAME_MIN = 0.70  # at or above, with a shared predicate: the same proposition, whatever the wording
+SAME_WITH_OVERLAP_MIN = 0.60  # ... or this close and sharing most content words
 SAME_OVERLAP = 0.5
-DISPUTE_MIN = 0.45  # a conflict between claims less similar than this is not believed
+DISPUTE_MIN = 0.45  # a denial between claims less similar than this is not believed
 DISPUTE_OVERLAP = 0.3
-DETAIL_CONFLICT_MIN = 0.72  # numbers / dates / antonyms differ: only between near-paraphrases
+CALLED_FALSE_MIN = 0.6  # an explicit denial ("reports ... are false") this close needs no shared predicate
+PLAIN_NEGATION_MIN = 0.55  # a bare negative sentence disputes a claim this close whose predicate it negates
+PLAIN_NEGATION_CONTAINED = 0.65  # ... and that holds this share of its words
+DETAIL_CONFLICT_MIN = 0.70  # numbers / dates / antonyms differ: a dispute only between near-paraphrases
+NEAR_COPY_MIN, NEAR_COPY_OVERLAP = 0.6, 0.8  # ... or a little less close, sharing nearly all content words
+NEAR_COPY_DETAIL_MIN = 0.75  # a near copy with one name, number or ordinal changed
+BARE_NUMBER_MIN = 0.85  # two amounts without units are set against each other only between near-copies
 SAME_DENIAL_MIN = 0.58  # two denials this close deny the same thing
-BARE_NUMBER_MIN = 0.9  # two amounts without units are compared only between near-copies
-SAME_TEXT_MIN = 0.92  # this close, the two say the same thing whatever the parse of their polarity says
 RESTATE_MIN = 0.25  # a nested statement restated word for word can sit in a longer, less similar sentence
 RESTATE_CONTAINMENT = 0.9
 
@@ -41,34 +55,50 @@ class Judgement:
 
 
 UNRELATED = Judgement(None, 0.0, "")
+PLURAL_SPEAKERS = set(GROUP_SPEAKERS.split("|"))
 
 STOPWORDS = set(
     """a an the and or but of to in on at by for with from as is are was were be been being has have had do does
     did not no never this that these those it its he she they them his her their we our you your i me my
     will would could should can may might must shall than then there here also very so such about into over
     after before since while when where which who whom whose what why how all any some more most other said
-    says say told according just only even still yet if""".split()
+    says say told according just only even still yet if someone something somebody anyone anything""".split()
 )
 
+# Opposite outcomes: each side must use only one of the two sets.
 ANTONYMS = [
     ({"confirmed", "confirms", "confirm", "acknowledged", "admitted"}, {"denied", "denies", "deny", "rejected"}),
-    ({"rose", "rise", "rises", "risen", "increase", "increased", "increases", "up", "grew", "grow", "gained",
+    ({"rose", "rise", "rises", "risen", "increase", "increased", "increases", "grew", "grow", "gained",
       "higher", "jumped", "surged", "climbed"},
-     {"fell", "fall", "falls", "fallen", "decrease", "decreased", "decreases", "down", "shrank", "dropped",
+     {"fell", "fall", "falls", "fallen", "decrease", "decreased", "decreases", "shrank", "dropped",
       "lower", "declined", "plunged", "slumped"}),
     ({"won", "wins", "win", "victory", "defeated", "beat"}, {"lost", "loses", "lose", "defeat", "conceded"}),
     ({"guilty", "convicted"}, {"acquitted", "innocent", "cleared", "exonerated"}),
-    ({"alive", "survived", "rescued", "found"}, {"dead", "died", "killed", "missing"}),
+    ({"alive", "survived", "rescued"}, {"dead", "died", "killed"}),
     ({"approved", "passed", "accepted", "signed"}, {"rejected", "vetoed", "blocked", "refused"}),
     ({"open", "opened", "reopened"}, {"closed", "shut"}),
     ({"true", "real", "genuine", "authentic"}, {"false", "fake", "hoax", "untrue", "fabricated"}),
-    ({"arrested", "detained", "charged"}, {"released", "freed"}),
+    ({"arrested", "detained"}, {"released", "freed"}),
     ({"resigned", "quit", "fired"}, {"stays", "remain", "remains", "reinstated"}),
+    ({"safe", "harmless"}, {"unsafe", "dangerous", "harmful"}),
+    ({"legal", "lawful"}, {"illegal", "unlawful"}),
+    ({"allowed", "permitted", "lifted"}, {"banned", "prohibited", "forbidden"}),
+    ({"succeeded", "successful", "success"}, {"failed", "unsuccessful", "failure"}),
+    ({"majority"}, {"minority"}),
+    ({"largest", "biggest"}, {"smallest"}),
+    ({"oldest"}, {"youngest"}),
+    ({"first", "earliest"}, {"last", "latest", "final"}),
 ]
+# Quantifiers that cannot both describe the same group.
+UNIVERSAL = {"all", "every", "everyone", "everybody", "everything", "always", "entirely", "fully", "completely"}
+PARTIAL = {"some", "several", "few", "partially", "partly", "half", "sometimes", "rarely", "occasionally"}
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
 _UNIT_ALIASES = {"percent": "%", "per cent": "%", "percentage point": "%", "times": "times", "once": "times",
                  "twice": "times", "thrice": "times"}
+_NEGATION_CUE = re.compile(
+    r"\b(?:not|never|no|nobody|none|nothing|neither|nor|without|unable|fail(?:ed|s)?)\b|n[’']t\b", re.I
+)
 
 
 def _stem(word: str) -> str:
@@ -84,10 +114,18 @@ def content_words(text: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 1}
 
 
+def _title_case(words: list[str]) -> bool:
+    """A headline in Title Case ("Banksy Has Not Been Arrested"): capitals do not mark its names."""
+    long_words = [w for w in words if len(w) > 3 and w[:1].isalpha()]
+    return len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) >= 0.9 * len(long_words)
+
+
 def predicate_words(text: str) -> set[str]:
     """Content words that are not names: what is said about the people, not who they are."""
     words = _WORD.findall(text)
-    return {_stem(w) for w in words if w.lower() not in STOPWORDS and len(w) > 1 and not w[:1].isupper()}
+    names_unknown = _title_case(words)
+    return {_stem(w) for w in words
+            if w.lower() not in STOPWORDS and len(w) > 1 and (names_unknown or not w[:1].isupper())}
 
 
 def overlap(a: str, b: str) -> float:
@@ -107,8 +145,12 @@ def _who(claim: Claim) -> str:
     return claim.speaker[:1].upper() + claim.speaker[1:] if claim.speaker else "One report"
 
 
+def _words(claim: Claim) -> set[str]:
+    return {w.lower() for w in _WORD.findall(claim.text)}
+
+
 # --------------------------------------------------------------------------------------------------
-# Conflicting details
+# Numbers
 
 
 def _unit(number: str) -> str | None:
@@ -136,13 +178,30 @@ def _is_round(number: str) -> bool:
     return len(significant) <= 2 and (number_value(number) or 0) >= 100
 
 
-def _compatible(a: str, b: str) -> bool:
+_RANGE = re.compile(
+    r"(?:between\s+)?(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?:-|–|—|to|and)\s*(?P<hi>\d[\d,]*(?:\.\d+)?)", re.I
+)
+
+
+def _ranges(text: str) -> list[tuple[float, float]]:
+    """"between 10 and 20", "10-20", "10 to 20": spans a single figure elsewhere may fall in."""
+    spans = []
+    for match in _RANGE.finditer(text):
+        lo, hi = (float(match.group(g).replace(",", "")) for g in ("lo", "hi"))
+        if lo < hi:
+            spans.append((lo, hi))
+    return spans
+
+
+def _compatible(a: str, b: str, spans: list[tuple[float, float]] = ()) -> bool:
     """Whether two amounts of the same unit can both be true ("as many as 7" and "5")."""
     va, vb = number_value(a), number_value(b)
     # "one year after", "at once": the word "one" is rarely a count worth disputing.
     if va is None or vb is None or any(re.match(r"(?:one|once)\b", x.lower()) for x in (a, b)):
         return True
     if va == vb:
+        return True
+    if any(lo <= v <= hi for lo, hi in spans for v in (va, vb)):
         return True
     for x, vx, vy in ((a, va, vb), (b, vb, va)):
         low = x.lower()
@@ -157,48 +216,107 @@ def _compatible(a: str, b: str) -> bool:
     return False
 
 
-def number_conflict(new: Claim, old: Claim, similarity: float) -> tuple[str, str] | None:
-    """A pair of amounts of the same unit that cannot both be true, or None."""
-    by_unit_new: dict[str, list[str]] = {}
-    by_unit_old: dict[str, list[str]] = {}
-    for numbers, target in ((new.details.get("numbers", []), by_unit_new), (old.details.get("numbers", []), by_unit_old)):
-        for number in numbers:
+def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
+    """(amount, other amount, has_unit) for two amounts that cannot both be true, or None.
+
+    A claim with one amount of a unit is checked against the other's amounts of that unit: it must agree
+    with one of them. Amounts without a unit are compared only one against one."""
+    spans = _ranges(new.text) + _ranges(old.text)
+    by_unit: list[dict[str, list[str]]] = [{}, {}]
+    for claim, target in ((new, by_unit[0]), (old, by_unit[1])):
+        for number in claim.details.get("numbers", []):
             unit = _unit(number)
             if unit:
                 target.setdefault(unit, []).append(number)
-    for unit in set(by_unit_new) & set(by_unit_old):
-        a_list, b_list = by_unit_new[unit], by_unit_old[unit]
-        # One amount each side: with several, which one pairs with which is a guess.
-        if len(a_list) == 1 and len(b_list) == 1 and not _compatible(a_list[0], b_list[0]):
-            return a_list[0], b_list[0]
-    # One bare amount each side ("The population was 76,728" vs "... was 76,729").
+    for unit in set(by_unit[0]) & set(by_unit[1]):
+        a_list, b_list = by_unit[0][unit], by_unit[1][unit]
+        few, many, flipped = (a_list, b_list, False) if len(a_list) <= len(b_list) else (b_list, a_list, True)
+        if len(few) > 1:
+            continue  # a list of figures: which pairs with which is a guess
+        for number in few:
+            if not any(_compatible(number, other, spans) for other in many):
+                pair = (many[0], number) if flipped else (number, many[0])
+                return pair[0], pair[1], True
     a_all, b_all = new.details.get("numbers", []), old.details.get("numbers", [])
-    if len(a_all) == 1 and len(b_all) == 1 and similarity >= BARE_NUMBER_MIN:
-        units = {_unit(a_all[0]), _unit(b_all[0])}
-        if units == {None} and not _compatible(a_all[0], b_all[0]):
-            return a_all[0], b_all[0]
+    if len(a_all) == 1 and len(b_all) == 1 and {_unit(a_all[0]), _unit(b_all[0])} == {None}:
+        if not _compatible(a_all[0], b_all[0], spans):
+            return a_all[0], b_all[0], False
     return None
 
 
-_DAY_DATE = re.compile(r"\b(?P<month>[A-Z][a-z]{2})[a-z]*\.?\s+(?P<day>\d{1,2})\b|\b(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>[A-Z][a-z]{2})")
+# --------------------------------------------------------------------------------------------------
+# Dates
+
+_MONTH_NUMBER = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_WORD_DATE = re.compile(
+    r"\b(?P<month>[A-Z][a-z]{2})[a-z]*\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{4}))?"
+    r"|\b(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>[A-Z][a-z]{2})[a-z]*\.?(?:,?\s+(?P<year2>\d{4}))?"
+)
+_NUMERIC = re.compile(r"^(?:(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})|(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<yy>\d{2,4}))$")
 
 
-def _day(date: str) -> tuple[str, int] | None:
-    """("sep", 26) from "26 September 1989", "Sept. 26", "the 26th of September"."""
-    match = _DAY_DATE.search(date)
+def _valid(year: int | None, month: int, day: int) -> bool:
+    try:
+        date(year or 2000, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def day_readings(text: str) -> set[tuple[int | None, int, int]] | None:
+    """The (year, month, day) a date can mean: "3/5/2024" is 3 May or 5 March; "Sept. 26" has no year.
+    None for dates without a day ("2021", "Monday", "May 2021")."""
+    match = _NUMERIC.match(text.strip())
+    if match:
+        if match.group("y"):
+            year, month, day = int(match.group("y")), int(match.group("m")), int(match.group("d"))
+            return {(year, month, day)} if _valid(year, month, day) else None
+        a, b, year = int(match.group("a")), int(match.group("b")), int(match.group("yy"))
+        year = year + 2000 if year < 100 else year
+        readings = {(year, m, d) for m, d in ((a, b), (b, a)) if _valid(year, m, d)}
+        return readings or None
+    match = _WORD_DATE.search(text)
     if not match:
         return None
-    month = match.group("month") or match.group("month2")
-    return month.lower(), int(match.group("day") or match.group("day2"))
+    month = _MONTH_NUMBER.get((match.group("month") or match.group("month2")).lower()[:3])
+    day = int(match.group("day") or match.group("day2"))
+    year = match.group("year") or match.group("year2")
+    if month is None or not _valid(int(year) if year else None, month, day):
+        return None
+    return {(int(year) if year else None, month, day)}
+
+
+def _same_day(a: set, b: set) -> bool | None:
+    """True when the two readings agree, False when no reading of one fits the other, None when unsure."""
+    def fits(x, y):
+        return x[1:] == y[1:] and (x[0] is None or y[0] is None or x[0] == y[0])
+
+    matches = [(x, y) for x in a for y in b if fits(x, y)]
+    if not matches:
+        return False
+    return True if len(a) == len(b) == 1 else None
 
 
 def date_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
-    """Two different day dates (month and day) for what reads as the same event."""
-    a = [(d, _day(d)) for d in new.details.get("dates", []) if _day(d)]
-    b = [(d, _day(d)) for d in old.details.get("dates", []) if _day(d)]
-    if len(a) == 1 and len(b) == 1 and a[0][1] != b[0][1]:
-        return a[0][0], b[0][0]
+    """One day date on the side with fewer, matching none of the other's: (date, other date)."""
+    a = [(d, r) for d in new.details.get("dates", []) if (r := day_readings(d))]
+    b = [(d, r) for d in old.details.get("dates", []) if (r := day_readings(d))]
+    if not a or not b:
+        return None
+    few, many, flipped = (a, b, False) if len(a) <= len(b) else (b, a, True)
+    if len(few) != 1:
+        return None
+    if all(_same_day(few[0][1], other) is False for _, other in many):
+        return (many[0][0], few[0][0]) if flipped else (few[0][0], many[0][0])
     return None
+
+
+def dates_unsure(new: Claim, old: Claim) -> bool:
+    """Whether two dates could be the same day only under different day/month orders ("3/5" and "5/3")."""
+    a = [r for d in new.details.get("dates", []) if (r := day_readings(d))]
+    b = [r for d in old.details.get("dates", []) if (r := day_readings(d))]
+    return any(_same_day(x, y) is None for x in a for y in b) and not any(_same_day(x, y) for x in a for y in b)
 
 
 _BOUNDED_YEAR = re.compile(
@@ -213,23 +331,134 @@ def _plain_years(claim: Claim) -> list[str]:
     return [d for d in claim.details.get("dates", []) if re.fullmatch(r"(?:19|20)\d{2}", d) and d not in bounded]
 
 
+def _years(claim: Claim) -> set[str]:
+    """Plain years and the years of full dates ("2 June 2011")."""
+    years = set(_plain_years(claim))
+    for d in claim.details.get("dates", []):
+        if day_readings(d) and re.search(r"\b(?:19|20)\d{2}\b", d):
+            years.add(re.search(r"\b(?:19|20)\d{2}\b", d).group(0))
+    return years
+
+
+_BEFORE_AFTER = re.compile(r"\b(?P<side>before|after)\s+(?:the\s+)?(?P<year>(?:19|20)\d{2})\b", re.I)
+
+
 def year_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
-    """One plain year each side, and not the same one ("a 1978 musical" vs "a 1979 musical")."""
-    a, b = _plain_years(new), _plain_years(old)
-    if len(set(a)) == 1 and len(set(b)) == 1 and a[0] != b[0] and len(new.details.get("dates", [])) == len(a):
-        return a[0], b[0]
+    """A year on the side with fewer that the other side does not have ("opened in 1978" vs "opened in 1979"),
+    or a year outside the other's bound ("before 1990" vs "in 1992")."""
+    a, b = _years(new), _years(old)
+    if len(a) == 1 and len(b) == 1 and a != b:
+        (x,), (y,) = a, b
+        if _year_anchor(new.text, x) and _year_anchor(new.text, x) == _year_anchor(old.text, y):
+            return x, y
+    for claim, other, flipped in ((new, old, False), (old, new, True)):
+        for match in _BEFORE_AFTER.finditer(claim.text):
+            bound = int(match.group("year"))
+            for year in re.findall(r"\bin\s+((?:19|20)\d{2})\b", other.text):
+                if (match.group("side").lower() == "before") == (int(year) >= bound):
+                    return (year, match.group(0)) if flipped else (match.group(0), year)
     return None
+
+
+def _year_anchor(text: str, year: str) -> str | None:
+    """The word a year is the time of: "founded in 2010" -> "found", "a 2015 report" -> "report"."""
+    match = re.search(rf"\b{year}\b", text)
+    if not match:
+        return None
+    before = [w for w in _WORD.findall(text[: match.start()]) if w.lower() not in STOPWORDS and not w[0].isdigit()]
+    after = [w for w in _WORD.findall(text[match.end():])[:3] if w.lower() not in STOPWORDS and w[:1].islower()]
+    preceding = text[: match.start()].rstrip().lower()
+    if re.search(r"\b(?:a|an|the|its|his|her|their)$", preceding) and after:
+        return _stem(after[0])  # "a 2015 report"
+    return _stem(before[-1]) if before else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Words
 
 
 def antonym_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
     """A word in one claim whose opposite is in the other, each side using only one of the two."""
-    wa = {w.lower() for w in _WORD.findall(new.text)}
-    wb = {w.lower() for w in _WORD.findall(old.text)}
+    wa, wb = _words(new), _words(old)
     for left, right in ANTONYMS:
         for x, y in ((left, right), (right, left)):
             if wa & x and wb & y and not wa & y and not wb & x:
                 return sorted(wa & x)[0], sorted(wb & y)[0]
     return None
+
+
+def _quantifiers(claim: Claim) -> set[str]:
+    text = claim.text.lower()
+    found = _words(claim) & (UNIVERSAL | PARTIAL)
+    if re.search(r"\bnot\s+(?:all|every)", text):
+        found = (found - UNIVERSAL) | {"not all"}
+    if re.search(r"\bonly\s+(?:some|a\s+few|part)\b", text):
+        found.add("only some")
+    return found
+
+
+def quantifier_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
+    """ "all" on one side, "some" / "not all" / "few" on the other, for the same group."""
+    qa, qb = _quantifiers(new), _quantifiers(old)
+    for x, y in ((qa, qb), (qb, qa)):
+        universal = x & UNIVERSAL
+        partial = y - UNIVERSAL
+        if universal and partial and not y & UNIVERSAL and not x - UNIVERSAL:
+            pair = (sorted(universal)[0], sorted(partial)[0])
+            return pair if x is qa else (pair[1], pair[0])
+    return None
+
+
+_ORDINAL = re.compile(
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final|\d+(?:st|nd|rd|th))$", re.I
+)
+_VAGUE_WORDS = {"several", "many", "some", "few", "numerous", "multiple", "dozens", "hundreds", "thousands", "a"}
+_DIRECTION = re.compile(r"(?:north|south|east|west|upper|lower|central)", re.I)
+_FREQUENCY = re.compile(r"(?:daily|weekly|monthly|annual|yearly|biennial|quarterly|hourly)$", re.I)
+
+
+def _detail_kind(words: list[str], title_case: bool) -> str | None:
+    """What kind of detail a few words are, when all of them are one: a number, a name, an ordinal..."""
+    for kind, test in (("ordinal", _ORDINAL.match), ("number", lambda w: w[:1].isdigit()),
+                       ("name", lambda w: w[:1].isupper() and not title_case),
+                       ("direction", _DIRECTION.match), ("frequency", _FREQUENCY.match)):
+        if words and all(test(w) for w in words):
+            return kind
+    return None
+
+
+def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
+    """Two near copies that differ in one place: (words, other words, kind of detail or None).
+    Near copy: 80% of the shorter one's words in the same order. "Elena" for "Maria" is a name,
+    "southern" for "northern" a direction; "arrested" for "detained" no detail (maybe synonyms)."""
+    a = _WORD.findall(new.proposition or new.text)
+    b = _WORD.findall(old.proposition or old.text)
+    if min(len(a), len(b)) < 5:
+        return None
+    matcher = SequenceMatcher(None, [w.lower() for w in a], [w.lower() for w in b], autojunk=False)
+    if sum(block.size for block in matcher.get_matching_blocks()) < 0.8 * min(len(a), len(b)):
+        return None
+    title_case = _title_case(a) or _title_case(b)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace" or i2 - i1 > 2 or j2 - j1 > 2:
+            continue
+        wa = [w for w in a[i1:i2] if w.lower() not in STOPWORDS]
+        wb = [w for w in b[j1:j2] if w.lower() not in STOPWORDS]
+        if not (wa and wb) or {_stem(w) for w in wa} == {_stem(w) for w in wb}:
+            continue
+        if {w.lower() for w in wa + wb} & _VAGUE_WORDS:
+            continue  # "several" for "seven": both can be true
+        if _compatible(" ".join(a[i1:i2]), " ".join(b[j1:j2]), _ranges(new.text) + _ranges(old.text)) and \
+                _detail_kind(wa, False) == "number":
+            continue  # "about 200" for "210"
+        kind_a = _detail_kind(wa, title_case or i1 == 0)
+        kind = kind_a if kind_a and kind_a == _detail_kind(wb, title_case or j1 == 0) else None
+        return " ".join(a[i1:i2]), " ".join(b[j1:j2]), kind
+    return None
+
+
+def _negation_cues(claim: Claim) -> int:
+    return len(_NEGATION_CUE.findall(claim.text))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -251,16 +480,32 @@ def _polarity_conflict(new: Claim, old: Claim) -> bool:
 
 
 _EXPLICIT_DENIAL = re.compile(
-    r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)|refut(?:e|es|ed)|dismiss(?:es|ed)|disputed?|rebutt?ed)\b"
-    r"|\bnot true\b|\buntrue\b|\bfalse\b",
+    r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)|refut(?:e|es|ed)|dismiss(?:es|ed)|disputed?|rebutt?ed|rebuff(?:s|ed)"
+    r"|debunk(?:s|ed))\b"
+    r"|\bnot true\b|\buntrue\b|\bfalse\b|\bhoax\b|\b(?:is|are|was|were)\s+(?:a\s+)?fake\b",
     re.I,
 )
 
 
-def _denial_is_believable(new: Claim, old: Claim) -> bool:
-    """Someone denying a report is news; a plain negative sentence often isn't the opposite of anything."""
+def _attributed_denial(new: Claim, old: Claim) -> bool:
+    """Someone denying a report, or calling it false, is news. A speaker's negative sentence counts only
+    when its negation bears on what the other claim says ("would not surprise me" denies nothing)."""
     denier = new if new.polarity == "denies" else old
-    return bool(denier.speaker or _EXPLICIT_DENIAL.search(denier.text))
+    if _EXPLICIT_DENIAL.search(denier.text):
+        return True
+    return bool(denier.speaker) and _negation_hits(new, old, contained=0.0)
+
+
+def _negation_hits(new: Claim, old: Claim, contained: float = 0.0) -> bool:
+    """Whether a plain negative sentence negates what the other claim states: the words the negation bears
+    on ("not been arrested", "nobody was hurt") are words the other claim asserts."""
+    denier, asserter = (new, old) if new.polarity == "denies" else (old, new)
+    negated = {_stem(w) for w in negated_words(denier.text)}
+    if not negated & {_stem(w) for w in _WORD.findall(asserter.text)} - {_stem(w) for w in STOPWORDS}:
+        return False
+    # ... and it adds nothing of its own: "did not speak at the rally" is no denial of "spoke at the summit".
+    words = content_words(denier.proposition or denier.text)
+    return bool(words) and len(words & content_words(asserter.text)) >= contained * len(words)
 
 
 def _contained(short: str, long: str) -> float:
@@ -281,101 +526,159 @@ def _denial_reason(new: Claim, old: Claim) -> str:
     denier, asserter = (new, old) if new.polarity == "denies" else (old, new)
     words = denier.details.get("quote") or denier.text
     who = _who(denier)
-    if asserter.speaker:
-        return f"{who} denies what {asserter.speaker} asserts: {_quote(words)}"
-    return f"{who} denies this: {_quote(words)}"
+    verb = "deny" if (denier.speaker or "").lower() in PLURAL_SPEAKERS else "denies"
+    if asserter.speaker and asserter.speaker.lower() != (denier.speaker or "").lower():
+        return f"{who} {verb} what {asserter.speaker} asserts: {_quote(words)}"
+    return f"{who} {verb} this: {_quote(words)}"
+
+
+def _differences(new: Claim, old: Claim) -> list[tuple[str, str, str, float | None]]:
+    """Details that differ: (kind, this claim's, the other's, the similarity from which it is a dispute, or
+    None when it never is). Every difference rules out "supports"."""
+    found = []
+    numbers = number_conflict(new, old)
+    if numbers:
+        found.append(("Different number", numbers[0], numbers[1],
+                      DETAIL_CONFLICT_MIN if numbers[2] else BARE_NUMBER_MIN))
+    for kind, check in (("Different date", date_conflict), ("Different year", year_conflict),
+                        ("Different quantity", quantifier_conflict), ("Opposite outcome", antonym_conflict)):
+        conflict = check(new, old)
+        if conflict:
+            found.append((kind, conflict[0], conflict[1], DETAIL_CONFLICT_MIN))
+    swapped = substitution(new, old)
+    if swapped and not found:
+        kind = {"number": "Different number", "name": "Different name", None: "One detail differs"}.get(
+            swapped[2], "Different detail")
+        found.append((kind, swapped[0], swapped[1], NEAR_COPY_DETAIL_MIN if swapped[2] else None))
+    return found
+
+
+def _difference_reason(kind: str, a: str, b: str) -> str:
+    return f"{kind}: {_quote(a, 60)} vs {_quote(b, 60)}"
+
+
+def _why_not_the_same(new: Claim, old: Claim) -> str | None:
+    """Why two claims about the same thing cannot be said to agree, or None when nothing stands in the way."""
+    for claim in (new, old):
+        if not reads_as_english(claim.text):
+            return "Same topic; not in English, so agreement is not judged"
+    if "questions" in (new.polarity, old.polarity):
+        asker = new if new.polarity == "questions" else old
+        return f"{_who(asker)} questions this"
+    if new.polarity != old.polarity:
+        return "Same topic, told differently: one report says no"
+    if new.polarity == "asserts" and (_negation_cues(new) > 0) != (_negation_cues(old) > 0):
+        return "Same topic; one report has a negation the other lacks"
+    if dates_unsure(new, old):
+        return "Same topic; the dates are written in different orders and may differ"
+    if new.polarity == "asserts" and bool(new.details.get("hedged")) != bool(old.details.get("hedged")):
+        return "Same topic; one report hedges it"
+    return None
 
 
 def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     """How `new` stands to an earlier claim `old`, given the cosine similarity of their embeddings."""
     if similarity < RELATED_MIN:
         restated = _restatement(new, old) if similarity >= RESTATE_MIN else None
-        if restated and new.polarity == old.polarity:
+        if restated and not _differences(new, old) and not _why_not_the_same(new, old):
             return Judgement("supports", 0.6, f"Same claim: {_quote(restated)}")
         return UNRELATED
-    shared = overlap(new.proposition or new.text, old.proposition or old.text)
-    same = (
-        similarity >= SAME_MIN
-        or (similarity >= SAME_WITH_OVERLAP_MIN and shared >= SAME_OVERLAP)
-        or (similarity >= SAME_DENIAL_MIN and new.polarity == old.polarity == "denies")
-        or _restatement(new, old) is not None
-    )
+    if not (reads_as_english(new.text) and reads_as_english(old.text)):
+        return Judgement("related", round(similarity, 2), "Same topic; not in English, so agreement is not judged")
+
+    prop_new, prop_old = new.proposition or new.text, old.proposition or old.text
+    shared = overlap(prop_new, prop_old)
     # Sharing only names ("Trump", "Putin") is sharing a topic, not a statement.
-    shares_predicate = bool(predicate_words(new.proposition or new.text) & predicate_words(old.proposition or old.text))
-    close_enough_to_dispute = similarity >= DISPUTE_MIN and shared >= DISPUTE_OVERLAP and shares_predicate
+    shares_predicate = bool(predicate_words(prop_new) & predicate_words(prop_old))
+    same = shares_predicate and (
+        similarity >= SAME_MIN
+        or (similarity >= SAME_WITH_OVERLAP_MIN and shared >= SAME_OVERLAP
+            and len(content_words(prop_new) & content_words(prop_old)) >= 2)
+        or (similarity >= SAME_DENIAL_MIN and new.polarity == old.polarity == "denies")
+    ) or _restatement(new, old) is not None
 
-    # Near-identical wording with opposite parsed polarity is a parsing slip more often than a dispute.
-    if (close_enough_to_dispute and similarity < SAME_TEXT_MIN and _polarity_conflict(new, old)
-            and _denial_is_believable(new, old)):
-        confidence = min(0.95, 0.5 + 0.5 * similarity + 0.2 * shared - 0.2)
-        return Judgement("disputes", round(confidence, 2), _denial_reason(new, old))
+    # A denial of the same proposition.
+    # A report called false or a hoax, close to the claim, denies it even in other words.
+    called_false = _polarity_conflict(new, old) and similarity >= CALLED_FALSE_MIN and bool(
+        _EXPLICIT_DENIAL.search((new if new.polarity == "denies" else old).text))
+    if _polarity_conflict(new, old) and (shares_predicate or called_false):
+        attributed = _attributed_denial(new, old)
+        if (attributed and similarity >= DISPUTE_MIN and shared >= DISPUTE_OVERLAP) or (
+                similarity >= PLAIN_NEGATION_MIN and shared >= DISPUTE_OVERLAP
+                and _negation_hits(new, old, contained=PLAIN_NEGATION_CONTAINED)):
+            confidence = min(0.95, 0.3 + 0.5 * similarity + 0.2 * shared - (0 if attributed else 0.1))
+            return Judgement("disputes", round(confidence, 2), _denial_reason(new, old))
 
-    if similarity >= DETAIL_CONFLICT_MIN and shared >= SAME_OVERLAP and new.polarity == old.polarity:
-        checks = (
-            ("Different number", lambda: number_conflict(new, old, similarity)),
-            ("Different date", lambda: date_conflict(new, old)),
-            ("Different year", lambda: year_conflict(new, old)),
-            ("Opposite outcome", lambda: antonym_conflict(new, old)),
-        )
-        for kind, check in checks:
-            conflict = check()
-            if conflict:
-                confidence = min(0.9, 0.3 + 0.6 * similarity)
-                reason = f"{kind}: {_quote(conflict[0], 60)} vs {_quote(conflict[1], 60)}"
-                return Judgement("disputes", round(confidence, 2), reason)
-
+    differences = _differences(new, old)
+    if differences and new.polarity == old.polarity != "questions":
+        kind, a, b, dispute_min = differences[0]
+        close = similarity >= dispute_min if dispute_min is not None else False
+        # A near copy whose subject is a pronoun ("It was released on ...") sits lower in similarity.
+        close = close or (dispute_min == DETAIL_CONFLICT_MIN and similarity >= NEAR_COPY_MIN and shared >= NEAR_COPY_OVERLAP)
+        if close and shared >= SAME_OVERLAP and shares_predicate:
+            confidence = min(0.9, 0.3 + 0.6 * similarity)
+            return Judgement("disputes", round(confidence, 2), _difference_reason(kind, a, b))
     if not same:
+        if differences:  # the reader sees what differs even between claims that are not the same statement
+            kind, a, b, _ = differences[0]
+            return Judgement("related", round(similarity, 2), f"Same topic; {_difference_reason(kind.lower(), a, b)}")
         return Judgement("related", round(similarity, 2), "Same topic")
-
-    if "questions" in (new.polarity, old.polarity) and new.polarity != old.polarity:
-        asker = new if new.polarity == "questions" else old
-        return Judgement("related", round(similarity * 0.8, 2), f"{_who(asker)} questions this")
-
-    if new.polarity != old.polarity and similarity < SAME_TEXT_MIN:
-        # One says no where the other says yes, but not clearly enough to call it a dispute.
-        return Judgement("related", round(similarity * 0.8, 2), "Same topic, told differently")
+    if differences:
+        kind, a, b, _ = differences[0]
+        return Judgement("related", round(similarity * 0.8, 2), f"Same topic; {_difference_reason(kind.lower(), a, b)}")
+    why_not = _why_not_the_same(new, old)
+    if why_not:
+        return Judgement("related", round(similarity * 0.8, 2), why_not)
 
     confidence = round(min(0.95, 0.4 + 0.6 * similarity * (0.7 + 0.3 * shared)), 2)
     if new.polarity == "denies":
         by = f" by {new.speaker}" if new.speaker else ""
         return Judgement("supports", confidence, f"Same denial{by}: {_quote(new.details.get('quote') or new.text)}")
-    if new.details.get("hedged") != old.details.get("hedged"):
-        return Judgement("supports", round(confidence * 0.85, 2), "Same claim, one report hedges it")
     return Judgement("supports", confidence, "Same claim")
 
 
-ARTICLE_RELATED_MIN = RELATED_MIN  # an article is about a claim when one of its claims is this close
-ARTICLE_SUPPORT_MIN = 0.80  # an article supports a claim when it restates it nearly word for word ...
-ARTICLE_HEDGE_MAX = 0.2  # ... and does not hedge much ("reportedly", "claims", "may") around it
-ARTICLE_DISPUTE_MIN = 0.6  # and disputes it only when the disputing claim is this close
+# --------------------------------------------------------------------------------------------------
+# A whole article against one claim
+
+ARTICLE_CLAIMS = 5  # the article's claims closest to the claim are judged
+ARTICLE_DISPUTE_MIN = 0.6  # the article disputes a claim through one of its claims at least this close
+ARTICLE_HEDGE_MAX = 0.2  # an article that hedges more than one in five of its claims about it reports, it does not agree
 
 
 def article_stance(claim: Claim, others: list[Claim], similarities: list[float]) -> Judgement:
-    """How a whole article (its claims `others`) stands to one claim, e.g. a headline.
+    """How a whole article (its claims `others`) stands to one claim, e.g. another article's headline.
 
-    Stricter than claim against claim: an article that reports a claim together with doubts about it, or
-    reports a denial alongside the claim, is discussing it, not taking a side. So a dispute must come from
-    a close claim with an explicit denial or conflict, and support from a near restatement in an article
-    that does not hedge.
+    Built from the pair judgements of the article's closest claims. The article disputes the claim when one
+    of them does (the article being the side that denies or differs) and none supports it. It supports the
+    claim, a claim stated as fact, when one of them says the same in the article's own voice, none disputes
+    it, and the article hedges almost nothing it reports: an article that relays who says what, or hedges,
+    reports the claim, it does not take it up. Otherwise the article is related
+    (both sides, or no stance), or unrelated when no claim is close.
     """
     if not others:
         return UNRELATED
-    pairs = sorted(zip(similarities, others), key=lambda pair: pair[0], reverse=True)
-    best = pairs[0][0]
-    if best < ARTICLE_RELATED_MIN:
+    pairs = sorted(zip(similarities, others), key=lambda pair: pair[0], reverse=True)[:ARTICLE_CLAIMS]
+    labelled = [(j, o, sim) for j, o, sim in ((judge(other, claim, sim), other, sim) for sim, other in pairs) if j.label]
+    if not labelled:
         return UNRELATED
-    verdicts = [(judge(other, claim, sim), sim, other) for sim, other in pairs[:5] if sim >= ARTICLE_RELATED_MIN]
-    # The article must be the side that denies or differs: an article that repeats a report the claim
-    # itself denies is reporting what is denied, usually together with the denial.
-    disputes = [j for j, sim, o in verdicts if j.label == "disputes" and sim >= ARTICLE_DISPUTE_MIN
+    # An article that repeats a report the claim itself denies is reporting what is denied.
+    # ... and a dispute from a claim far from this one is a passing remark, not the article's stance.
+    disputes = [j for j, o, sim in labelled if j.label == "disputes" and sim >= ARTICLE_DISPUTE_MIN
                 and (o.polarity == "denies" or o.polarity == claim.polarity)]
-    supports = [j for j, sim, _ in verdicts if j.label == "supports" and sim >= ARTICLE_DISPUTE_MIN]
-    if disputes and not supports:  # both sides reported: the article discusses the claim
+    supports = [(j, o) for j, o, _ in labelled if j.label == "supports"]
+    if disputes and not supports:
         return max(disputes, key=lambda j: j.confidence)
-    hedged_share = sum(bool(o.details.get("hedged")) for o in others) / len(others)
-    if hedged_share <= ARTICLE_HEDGE_MAX and not claim.details.get("hedged"):
-        supports = [j for j, sim, o in verdicts
-                    if j.label == "supports" and sim >= ARTICLE_SUPPORT_MIN and not o.details.get("hedged")]
-        if supports:
-            return max(supports, key=lambda j: j.confidence)
-    return Judgement("related", round(best, 2), "Same topic")
+    best = round(pairs[0][0], 2)
+    if supports and disputes:
+        return Judgement("related", best, "The article reports both sides")
+    own_voice = [j for j, o in supports if not o.speaker or (o.speaker or "").lower() == (claim.speaker or "").lower()]
+    # Hedges that matter are those around the claim: among the article's claims about it.
+    hedged_share = sum(bool(o.details.get("hedged")) for _, o, _ in labelled) / len(labelled)
+    # Only a claim stated as fact can be taken up: "X says Y" or "reportedly Y" is itself a report.
+    stated_as_fact = not claim.speaker and not claim.details.get("hedged")
+    if own_voice and stated_as_fact and hedged_share <= ARTICLE_HEDGE_MAX:
+        return max(own_voice, key=lambda j: j.confidence)
+    if supports:
+        return Judgement("related", best, "The article reports this as what others say, or with doubts")
+    return max((j for j, _, _ in labelled if j.label == "related"), key=lambda j: j.confidence,
+               default=Judgement("related", best, "Same topic"))

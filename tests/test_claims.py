@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from server.cjk import word_count
-from server.claims import attribute, extract_claims, extract_details, make_claim, number_value, split_sentences
+from server.claims import (
+    attribute, extract_claims, extract_details, make_claim, negated_words, number_value, reads_as_english,
+    split_sentences,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +61,27 @@ from server.claims import attribute, extract_claims, extract_details, make_claim
          ["卫生部表示，新增病例下降。", "他说：“情况好转。”", "专家仍然担心！"]),
         ("南洋理工大学NTU发布报告。COVID-19 cases fell. 数据来自卫生部",
          ["南洋理工大学NTU发布报告。", "COVID-19 cases fell.", "数据来自卫生部"]),
+        # Model names, titles and numbered things keep their periods.
+        (
+            "Dealers sold more of the ID. 4 than expected. Prices fell.",
+            ["Dealers sold more of the ID. 4 than expected.", "Prices fell."],
+        ),
+        (
+            "Gov. Ana Ruiz signed the bill on Friday. It takes effect in May.",
+            ["Gov. Ana Ruiz signed the bill on Friday.", "It takes effect in May."],
+        ),
+        (
+            "The U.S. Senate passed the bill. The House votes next week.",
+            ["The U.S. Senate passed the bill.", "The House votes next week."],
+        ),
+        (
+            "Art. 5 of the treaty applies, the minister said. Allies agreed.",
+            ["Art. 5 of the treaty applies, the minister said.", "Allies agreed."],
+        ),
+        (
+            "The family moved into No. 10 in July. Reporters waited outside.",
+            ["The family moved into No. 10 in July.", "Reporters waited outside."],
+        ),
         ("", []),
     ],
 )
@@ -145,6 +169,35 @@ def test_attribute(sentence, speaker, polarity, proposition):
 
 
 @pytest.mark.parametrize(
+    "sentence, speaker, polarity, proposition",
+    [
+        # Negative quantifiers and failure deny; the negation's scope is the main clause.
+        ("Nobody was hurt in the fire.", None, "denies", "Someone was hurt in the fire"),
+        ("No injuries were reported at the depot.", None, "denies", "Injuries were reported at the depot"),
+        ("The bill failed to pass the Senate.", None, "denies", "The bill pass the Senate"),
+        ("The vaccine is not safe, officials said.", "officials", "denies", "The vaccine is safe"),
+        ("Crews built a wall so that the river would not flood the town.", None, "asserts",
+         "Crews built a wall so that the river would not flood the town"),
+        # Hedges withhold a stance: they are not denials.
+        ("Channel 9 News has not been able to independently verify this.", None, "asserts",
+         "Channel 9 News has not been able to independently verify this"),
+        ("The agency could not verify the video.", None, "asserts", "The agency could not verify the video"),
+        ("The company declined to comment on the report.", None, "asserts",
+         "The company declined to comment on the report"),
+        ("Police couldn't confirm the names of the victims.", None, "asserts",
+         "Police couldn't confirm the names of the victims"),
+        ("There was no immediate comment from the ministry.", None, "asserts",
+         "There was no immediate comment from the ministry"),
+        ("The company failed to respond to questions.", None, "asserts", "The company failed to respond to questions"),
+        # A headline that asks does not assert.
+        ("Is the bridge closed for good?", None, "questions", "Is the bridge closed for good?"),
+    ],
+)
+def test_attribute_negation_and_hedges(sentence, speaker, polarity, proposition):
+    assert attribute(sentence) == (speaker, polarity, proposition)
+
+
+@pytest.mark.parametrize(
     "sentence, key, expected",
     [
         ("They have spoken as many as seven times since 2021.", "numbers", ["as many as seven times"]),
@@ -153,13 +206,19 @@ def test_attribute(sentence, speaker, polarity, proposition):
         ("Unemployment rose to 3.5 percent in October.", "numbers", ["3.5 percent"]),
         ("The company lost $1.2 billion last year.", "numbers", ["$1.2 billion"]),
         ("Abbott Covid-19 testing machines were scarce.", "numbers", []),
-        ("The 88th battalion fought in the 1940s and the 21st century.", "numbers", []),
+        ("The 12th regiment marched in the 1990s and the 21st century.", "numbers", []),
+        ("The vote is on 3/5/2024, not 2024-05-04.", "dates", ["3/5/2024", "2024-05-04"]),
+        ("The vote is on 3/5/2024, not 2024-05-04.", "numbers", []),
+        ("Channel 9 has not been able to independently verify this.", "hedged", True),
+        ("The company declined to comment.", "hedged", True),
         ("She was born on the 24th of September.", "dates", ["24th of September"]),
         ("The book is set to be published on Oct. 15 by Simon & Schuster.", "dates", ["Oct. 15"]),
         ("The Kremlin confirmed Wednesday that it received the devices.", "dates", ["Wednesday"]),
         ("The Kremlin confirmed Wednesday that it received the devices.", "names", ["Kremlin", "Wednesday"][:1]),
         ("The ship reportedly sank near the coast.", "hedged", True),
         ("The ship sank near the coast.", "hedged", False),
+        ("The ship may have sunk near the coast.", "hedged", True),
+        ("The ship sank near the coast on May 10.", "hedged", False),
         (
             "The book, which is set to be published Oct. 15, raises questions about the war.",
             "subclaims",
@@ -169,6 +228,32 @@ def test_attribute(sentence, speaker, polarity, proposition):
 )
 def test_extract_details(sentence, key, expected):
     assert extract_details(sentence)[key] == expected
+
+
+@pytest.mark.parametrize("sentence, words", [
+    ("The bridge had not been closed on Monday.", {"closed", "on"}),
+    ("Nobody was hurt in the fire.", {"hurt", "fire"}),
+    ("Crews built a wall so that the river would not flood.", set()),
+    ("The bridge was closed on Monday.", set()),
+])
+def test_negated_words(sentence, words):
+    assert negated_words(sentence) == words
+
+
+@pytest.mark.parametrize("text, english", [
+    ("The minister said the bridge was closed.", True),
+    ("Kremlin denies Trump and Putin have talked since 2021", True),
+    ("Apple Watch sales top 19 million", True),           # no function words at all: read as English
+    ("The festival, known in Spanish as la Feria de Abril, opened on Monday.", True),
+    ("Saiyuki (最遊記) is a manga series that ran from 1997 to 2002.", True),  # a name in passing
+    ("El ministro negó que el puente estuviera cerrado.", False),
+    ("Der Minister sagte, dass die Brücke nicht gesperrt war.", False),
+    ("Menteri berkata bahawa jambatan itu tidak ditutup.", False),
+    ("Menteri membantah bahwa jembatan itu ditutup.", False),
+    ("部长否认大桥已经关闭。", False),
+])
+def test_reads_as_english(text, english):
+    assert reads_as_english(text) is english
 
 
 @pytest.mark.parametrize(
