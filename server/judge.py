@@ -23,6 +23,7 @@ from datetime import date
 from difflib import SequenceMatcher
 
 from server.claims import GROUP_SPEAKERS, Claim, negated_words, number_value, reads_as_english
+from server.stopwords import ENGLISH
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,7 @@ class Judgement:
 UNRELATED = Judgement(None, 0.0, "")
 PLURAL_SPEAKERS = set(GROUP_SPEAKERS.split("|"))
 
-STOPWORDS = set(
-    """a an the and or but of to in on at by for with from as is are was were be been being has have had do does
-    did not no never this that these those it its he she they them his her their we our you your i me my
-    will would could should can may might must shall than then there here also very so such about into over
-    after before since while when where which who whom whose what why how all any some more most other said
-    says say told according just only even still yet if someone something somebody anyone anything""".split()
-)
+STOPWORDS = ENGLISH          # words that carry no proposition
 
 # Opposite outcomes: each side must use only one of the two sets.
 ANTONYMS = [

@@ -13,7 +13,8 @@ ENGLISH = frozenset(
     do does did not no never this that these those it its he she they them his her their we our ours you your
     yours i me my him will would could should can may might must shall than then there here also very so too
     such about into over out after before since while when where which who whom whose what why how all any
-    each few some more most other only just even still yet if because said says say told according mrs""".split()
+    each few some more most other only just even still yet if because said says say told according mrs
+    someone something somebody anyone anything""".split()
 )
 
 BY_LANGUAGE = {
