@@ -2,6 +2,7 @@
 import { el, formatDate, plural, safeHttpUrl } from "./dom.js";
 
 const LABEL_TEXT = { supports: "supports", disputes: "disputes", related: "related" };
+const STANCE_TEXT = { supports: "backs this headline", disputes: "disputes this headline" };
 
 function label(name, count) {
   const text = count === undefined ? LABEL_TEXT[name] : `${count} ${LABEL_TEXT[name]}`;
@@ -113,7 +114,10 @@ function storyArticle(article, labels) {
     externalLink(article.title || article.url, article.url, "article-link"),
     // Why it is listed, in words, on the outlet's line ("shares names Ostrand, Vale and 31% word overlap").
     el("span", { className: "article-meta", text: outletLine(article.site || article.domain, formatDate(article.published), article.reason), attrs: { title: article.reason ?? "" } }),
-    el("span", { className: "labels" }, Object.keys(LABEL_TEXT).filter((name) => counts[name]).map((name) => label(name, counts[name]))),
+    el("span", { className: "labels" },
+      // The article as a whole, judged against this page's headline.
+      article.stance ? el("span", { className: `label label-${article.stance.label}`, text: STANCE_TEXT[article.stance.label], attrs: { title: article.stance.reason ?? "" } }) : null,
+      Object.keys(LABEL_TEXT).filter((name) => counts[name]).map((name) => label(name, counts[name]))),
   );
 }
 

@@ -21,7 +21,7 @@ from .anchors import anchors
 from .claims import Claim, extract_claims
 from .embeddings import from_blob, text_hash, to_blob
 from .extract import Extracted, NotAnArticle, extract_article
-from .judge import judge
+from .judge import Judgement, article_stance, judge
 from .matching import ClaimIndex, find_candidates
 from .urls import canonical_url, domain_of
 
@@ -382,7 +382,29 @@ class Engine:
                    for a in self.store.story_articles(own["story_id"])
                    if a["id"] != article_id and a["id"] in paired]
         entries = fold_reprints(members)[:MAX_RELATED]
+        stances = self.stances_toward_headline(article_id, [e["id"] for e in entries])
+        for entry in entries:
+            verdict = stances.get(entry["id"])
+            entry["stance"] = ({"label": verdict.label, "reason": verdict.reason}
+                               if verdict and verdict.label in ("supports", "disputes") else None)
         return [{**header, "articles": entries}] if header and entries else []
+
+    def stances_toward_headline(self, article_id: int, others: list[int]) -> dict[int, Judgement]:
+        """How each other article, as a whole, stands to this article's headline: the judge's article
+        stance over the other's claims (the same judgement the stance benchmark measures)."""
+        own = self.store.claims_of_articles([article_id])[article_id]
+        headline = next((c for c in own if c["is_headline"]), None)
+        vector = self.index.vector_of(headline["id"]) if headline else None
+        if vector is None:
+            return {}
+        verdicts = {}
+        for other, claims in self.store.claims_of_articles(others).items():
+            found = [(c, self.index.vector_of(c["id"])) for c in claims]
+            found = [(c, v) for c, v in found if v is not None]
+            if found:
+                verdicts[other] = article_stance(claim_from_row(headline), [claim_from_row(c) for c, _ in found],
+                                                 [float(v @ vector) for _, v in found])
+        return verdicts
 
 
 def one_per_disagreement(contradictions: list[dict]) -> list[dict]:

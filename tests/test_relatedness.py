@@ -231,3 +231,29 @@ def test_one_disagreement_is_shown_once(contradictions, kept):
     from server.pipeline import one_per_disagreement
 
     assert [(c["claim"]["id"], c["other"]["id"]) for c in one_per_disagreement(contradictions)] == kept
+
+
+REOPENING = ("Oresund harbour bridge to reopen on Friday after ferry crash", [
+    "The Oresund harbour bridge will reopen to cars on Friday, the port authority said on Tuesday.",
+    "Engineers from Sundby Marine finished repairs to the pillar struck by the ferry Valkyrie on Monday.",
+    "Nordlys Lines said the Valkyrie would stay in dry dock at Helsingor for at least three weeks.",
+    "The port authority said traffic on the bridge would be limited to one lane until the weekend.",
+])
+NOT_REOPENING = ("Oresund harbour bridge will not reopen on Friday, port authority says", [
+    "The Oresund harbour bridge will not reopen on Friday, the port authority said on Wednesday.",
+    "Sundby Marine engineers found new cracks in the pillar struck by the ferry Valkyrie on Monday.",
+    "Nordlys Lines said the Valkyrie would stay in dry dock at Helsingor while inspectors examine it.",
+    "The port authority gave no new date for the reopening of the bridge.",
+])
+
+
+@pytest.mark.model
+def test_the_popup_says_how_an_earlier_report_stands_to_this_headline(real_app):
+    engine = real_app.extensions["crosscurrent"].engine
+    # The earlier report denies what this page's headline states as fact.
+    earlier = capture(engine, "notreopen", NOT_REOPENING)
+    later = capture(engine, "reopen", REOPENING)
+    entries = engine.view(later)["related"][0]["articles"]
+    assert [e["id"] for e in entries] == [earlier]
+    assert entries[0]["stance"]["label"] == "disputes", entries[0]["stance"]
+    assert entries[0]["stance"]["reason"]

@@ -88,6 +88,21 @@ class ClaimStore:
         )
 
     # -- claims for matching ---------------------------------------------------------------------
+    def claims_of_articles(self, article_ids: list[int]) -> dict[int, list[dict]]:
+        """{article id: its claims in order}, without their links."""
+        out: dict[int, list[dict]] = {a: [] for a in article_ids}
+        if not article_ids:
+            return out
+        marks = ",".join("?" * len(article_ids))
+        for row in self.reader.execute(
+                f"""SELECT id, article_id, position, text, is_headline, speaker, polarity, proposition, details
+                      FROM claims WHERE article_id IN ({marks}) ORDER BY article_id, position""", list(article_ids)):
+            item = dict(row)
+            item["details"] = json.loads(item["details"] or "{}")
+            item["is_headline"] = bool(item["is_headline"])
+            out[item["article_id"]].append(item)
+        return out
+
     def claims_by_ids(self, ids: list[int]) -> dict[int, dict]:
         out: dict[int, dict] = {}
         ids = list(dict.fromkeys(int(i) for i in ids))
