@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -55,7 +56,7 @@ class Analysis:
     fresh: dict[str, bytes]
     links: list[dict]
     names: list[str]
-    words: relatedness.Counter
+    words: Counter
     pairs: list[relatedness.Pair]
     source: int | None
 
@@ -199,7 +200,7 @@ class Engine:
         """The article compared as a whole with the earlier articles that share its rarer names and
         figures or its claims: a bounded set, whatever the size of the history."""
         matches = stories.anchor_neighbours(self.store, names)
-        linked = relatedness.Counter(l["other_article_id"] for l in links)
+        linked = Counter(l["other_article_id"] for l in links)
         chosen = sorted(matches.scores, key=lambda a: -matches.scores[a])[:relatedness.WORD_CANDIDATES]
         chosen += [a for a, _ in linked.most_common(relatedness.LINKED_CANDIDATES)]
         if source is not None:

@@ -25,7 +25,6 @@ from .anchors import idf
 from .stopwords import FUNCTION_WORDS
 
 
-
 @dataclass(frozen=True)
 class Thresholds:
     words: float                # TF-IDF cosine, same language
