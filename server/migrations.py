@@ -183,8 +183,12 @@ def m004_article_pairs_and_word_counts(db: Database) -> None:
             word TEXT PRIMARY KEY,
             articles INTEGER NOT NULL
         ) WITHOUT ROWID;
+        -- What an upgrade leaves to do ('reindex': articles stored before this step have no pairs).
+        CREATE TABLE upgrade_notes (note TEXT PRIMARY KEY);
         """
     )
+    if db.execute("SELECT count(*) FROM articles").fetchone()[0]:
+        db.execute("INSERT INTO upgrade_notes (note) VALUES ('reindex')")
     frequency: dict[str, int] = {}
     for title, text in db.execute("SELECT title, text FROM articles"):
         for word in words(title, text):

@@ -327,6 +327,7 @@ class Engine:
             summary["links"] += len(found.links)
             progress()
         store.restore_dismissed(dismissed)
+        store.mark_reindexed()
         summary["stories"] = store.counts()["stories"]
         return summary
 

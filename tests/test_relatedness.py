@@ -209,6 +209,20 @@ def test_upgrade_counts_the_words_of_stored_articles(tmp_path):
     store = Store(path)
     assert store.word_counts(["valkyrie", "ferry", "0", "the", "absent"]) == {"valkyrie": 2, "ferry": 2, "0": 1}
     assert store.pairs_of(1) == {}
+    assert store.needs_pairing()          # `serve` says to run `crosscurrent reindex` once
+    from server.embeddings import make_embedder
+    from server.pipeline import Engine
+
+    Engine(store, make_embedder("hash")).reindex()
+    assert not store.needs_pairing()
+    store.close()
+
+
+def test_a_new_database_needs_no_reindex(tmp_path):
+    from server.store import Store
+
+    store = Store(tmp_path / "new.db")
+    assert not store.needs_pairing()
     store.close()
 
 

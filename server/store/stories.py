@@ -140,6 +140,15 @@ class StoryStore:
             (article_id, article_id))
         return {r[0]: {"anchors": r[1], "words": r[2], "same_story": bool(r[3]), "reason": r[4]} for r in rows}
 
+    def needs_pairing(self) -> bool:
+        """True when the database was upgraded from a version without article pairs and has not been
+        reindexed since: its articles are not grouped into stories yet."""
+        return self.reader.execute("SELECT EXISTS (SELECT 1 FROM upgrade_notes WHERE note = 'reindex')").fetchone()[0] == 1
+
+    def mark_reindexed(self) -> None:
+        with self.write() as conn:
+            conn.execute("DELETE FROM upgrade_notes WHERE note = 'reindex'")
+
     def split_story(self, conn, story_id: int) -> None:
         """Regroup one story's articles by what still holds them together (its same-story pairs and
         reprints), after one of them was forgotten: a part no longer joined becomes a story of its own."""
