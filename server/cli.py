@@ -275,46 +275,33 @@ PROGRESS_EVERY = 50
 
 
 @cli.command("import")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("source", metavar="FILE_OR_FOLDER", type=click.Path(exists=True, path_type=Path))
 @click.pass_context
-def import_pages(ctx: click.Context, folder: Path):
-    """Import a folder of saved .html pages (searched recursively).
+def import_pages(ctx: click.Context, source: Path):
+    """Import saved .html pages (a page or a folder, searched recursively) or an export of Pocket,
+    Instapaper, Wallabag, Omnivore or Karakeep, or a bookmarks file.
 
-    Files are imported oldest first (by modification time), and each file's time becomes the day it was
-    read: stories and contradictions are found against what was read before, so reading order matters.
+    Items are imported oldest first, and each item's save date (a file's modification time) becomes the day
+    it was read: stories and contradictions are found against what was read before, so reading order
+    matters. Addresses without their page in the export are fetched, politely; addresses already stored
+    are skipped, so an interrupted import run again continues where it stopped.
     """
-    from .extract import decode_html
-    from .pipeline import CaptureError, saved_from_url
+    from . import imports
 
-    engine = _state(ctx).engine
-    files = sorted((p for p in folder.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file()),
-                   key=lambda p: (p.stat().st_mtime, str(p)))
-    if not files:
-        raise click.ClickException(f"No .html files in {folder}.")
-    created = duplicates = 0
-    skipped: list[str] = []
-
-    def tally() -> str:
-        return f"{created} new, {duplicates} already stored, {len(skipped)} skipped"
-
-    with _progress(files, f"Importing {len(files)} pages", lambda done: f"{done}/{len(files)} pages: {tally()}") as bar:
-        for path in bar:
-            try:
-                html = decode_html(path.read_bytes())
-                result = engine.capture(saved_from_url(html), html, captured_at=_mtime_iso(path))
-            except CaptureError as exc:
-                skipped.append(f"{path}: {exc.message}")
-                continue
-            except OSError as exc:
-                skipped.append(f"{path}: {exc.strerror or exc}")
-                continue
-            if result.created:
-                created += 1
-            else:
-                duplicates += 1
-    click.echo(f"Imported {created} new articles, {duplicates} already stored, {len(skipped)} skipped.")
-    for line in skipped:
-        click.echo(f"  skipped {line}", err=True)
+    try:
+        kind, items = imports.read_items(source)
+    except imports.ImportFormatError as exc:
+        raise click.ClickException(str(exc)) from None
+    importer = imports.Importer(_state(ctx).engine)
+    unit = "pages" if kind.startswith("saved") else "items"
+    with _progress(items, f"Importing {len(items)} {unit}" + ("" if unit == "pages" else f" ({kind})"),
+                   lambda done: f"{done}/{len(items)} {unit}: {importer.tally()}") as bar:
+        for item in bar:
+            importer.add(item)
+    click.echo(f"Imported {importer.created} new articles, {importer.duplicates} already stored, "
+               f"{len(importer.skipped)} skipped.")
+    for label, reason in importer.skipped:
+        click.echo(f"  skipped {label}: {reason}", err=True)
 
 
 @contextlib.contextmanager
@@ -334,12 +321,6 @@ def _progress(items: list, label: str, status):
                 click.echo(status(done), err=True)
 
     yield lines()
-
-
-def _mtime_iso(path: Path) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 DAY = click.DateTime(["%Y-%m-%d"])

@@ -210,5 +210,20 @@ def m005_pairing_guard(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_article_tags(db: Database) -> None:
+    """Tags an imported article carried in the tool it came from (Pocket, Wallabag, bookmarks...)."""
+    db.executescript(
+        """
+        CREATE TABLE article_tags (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (article_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_article_tags_tag ON article_tags(tag);
+        """
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -12,10 +12,11 @@ from .claims import ClaimStore
 from .pairing import PairingStore
 from .stats import StatsStore
 from .stories import StoryStore
+from .tags import TagStore
 
 
-class Store(ArticleStore, ClaimStore, StoryStore, StatsStore, PairingStore, Connections):
-    """One data folder's database: articles, claims and vectors, stories, statistics, pairing."""
+class Store(ArticleStore, ClaimStore, StoryStore, StatsStore, PairingStore, TagStore, Connections):
+    """One data folder's database: articles, claims and vectors, stories, statistics, pairing, tags."""
 
 
 __all__ = ["Store", "connected_groups", "fts_all_terms", "fts_query", "fts_words", "utcnow"]

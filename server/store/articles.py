@@ -18,6 +18,12 @@ class ArticleStore:
         ).fetchone()
         return row[0] if row else None
 
+    def article_id_for_url(self, canonical_url: str) -> int | None:
+        """The article stored under this address, without comparing texts (an import skips it unfetched)."""
+        row = self.reader.execute("SELECT id FROM articles WHERE canonical_url = ? ORDER BY id LIMIT 1",
+                                  (canonical_url,)).fetchone()
+        return row[0] if row else None
+
     def insert_article(self, conn, article: dict, html: str, extractor_version: str) -> int:
         cur = conn.execute(
             """INSERT INTO articles (url, canonical_url, domain, content_hash, title, site, author, published,

@@ -1,0 +1,341 @@
+"""Bringing in the reading a person already has: saved pages and the exports of read-later tools.
+
+`read_items` recognises a file or folder by its content and returns its items, oldest first, after the
+whole file has been read and checked, so a malformed file stores nothing. `Importer.add` then captures
+one item through the same path as a click: the page the export carries, or else the fetched address.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from html import unescape
+from pathlib import Path
+
+from .extract import decode_html
+from .fetcher import FetchError, Fetcher
+from .pipeline import CaptureError, saved_from_url
+from .urls import canonical_url
+
+
+class ImportFormatError(ValueError):
+    """The file is not one of the known formats, or is a broken one: one line for the reader."""
+
+
+@dataclass
+class Item:
+    label: str                      # how the reports name it: a file path or the address
+    url: str | None = None
+    title: str | None = None
+    saved_at: str | None = None     # ISO 8601 with a zone, or None for "now"
+    tags: tuple[str, ...] = ()
+    html: str | None = None
+    path: Path | None = None        # a saved page, read when its turn comes
+
+    @property
+    def name(self) -> str:          # what the progress bar shows
+        return self.label.rsplit("/", 1)[-1] or self.label
+
+
+# -- dates --------------------------------------------------------------------------------------------
+def _from_epoch(value) -> str:
+    seconds = float(value)
+    if seconds > 1e14:              # microseconds (some browsers' bookmark files)
+        seconds /= 1e6
+    elif seconds > 1e11:            # milliseconds
+        seconds /= 1e3
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _date(value, where: str) -> str | None:
+    """An export's date (seconds since 1970, or ISO 8601) as ISO 8601; empty means unknown."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _from_epoch(value)
+        text = str(value).strip()
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return _from_epoch(text)
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed.isoformat()
+    except (ValueError, OverflowError, OSError):
+        raise ImportFormatError(f"{where}: {str(value)[:40]!r} is not a date") from None
+
+
+def _mtime_iso(path: Path) -> str:
+    return _from_epoch(path.stat().st_mtime)
+
+
+# -- formats -------------------------------------------------------------------------------------------
+def _saved_pages(folder: Path) -> list[Item]:
+    files = sorted((p for p in folder.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file()),
+                   key=lambda p: (p.stat().st_mtime, str(p)))
+    if not files:
+        raise ImportFormatError(f"No .html files in {folder}.")
+    return [Item(label=str(p), path=p, saved_at=_mtime_iso(p)) for p in files]
+
+
+def _csv_rows(text: str, source: Path) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text))
+    rows = []
+    try:
+        for row in reader:
+            if None in row or any(v is None for v in row.values()):
+                raise ImportFormatError(f"{source}: line {reader.line_num} does not have the header's columns")
+            rows.append({k.strip().lower(): (v or "").strip() for k, v in row.items()})
+    except csv.Error as exc:
+        raise ImportFormatError(f"{source}: not a readable CSV file ({exc})") from None
+    for number, row in enumerate(rows, start=2):
+        if not row.get("url"):
+            raise ImportFormatError(f"{source}: row {number} has no URL")
+    return rows
+
+
+def _pocket(text: str, source: Path) -> list[Item]:
+    rows = _csv_rows(text, source)
+    return [Item(label=r["url"], url=r["url"], title=r.get("title") or None,
+                 saved_at=_date(r.get("time_added"), f"{source}: row {n}"),
+                 tags=_split_tags(r.get("tags", ""), "|"))
+            for n, r in enumerate(rows, start=2)]
+
+
+INSTAPAPER_FOLDERS = {"unread", "archive", "starred"}   # Instapaper's own folders, not the reader's tags
+
+
+def _instapaper(text: str, source: Path) -> list[Item]:
+    rows = _csv_rows(text, source)
+    return [Item(label=r["url"], url=r["url"], title=r.get("title") or None,
+                 saved_at=_date(r.get("timestamp"), f"{source}: row {n}"),
+                 tags=() if r.get("folder", "").lower() in INSTAPAPER_FOLDERS | {""} else (r["folder"],))
+            for n, r in enumerate(rows, start=2)]
+
+
+BOOKMARK = re.compile(r"<A\s([^>]*)>(.*?)</A>", re.I | re.S)
+ATTRIBUTE = re.compile(r'([A-Z_]+)\s*=\s*"([^"]*)"', re.I)
+
+
+def _bookmarks(text: str, source: Path) -> list[Item]:
+    items = []
+    for number, match in enumerate(BOOKMARK.finditer(text), start=1):
+        attributes = {k.upper(): unescape(v) for k, v in ATTRIBUTE.findall(match.group(1))}
+        url = attributes.get("HREF", "").strip()
+        if not url.lower().startswith(("http://", "https://")):
+            continue                                # bookmarklets, place: queries, folders' own links
+        title = unescape(re.sub(r"<[^>]+>", "", match.group(2))).strip() or None
+        items.append(Item(label=url, url=url, title=title,
+                          saved_at=_date(attributes.get("ADD_DATE"), f"{source}: bookmark {number}"),
+                          tags=_split_tags(attributes.get("TAGS", ""), ",")))
+    if not items:
+        raise ImportFormatError(f"{source}: a bookmarks file with no web addresses in it")
+    return items
+
+
+def _entries(value, source: Path, what: str) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        raise ImportFormatError(f"{source}: {what} should be a list of objects")
+    return value
+
+
+def _text(entry: dict, key: str, where: str, required: bool = False) -> str | None:
+    value = entry.get(key)
+    if value is None or value == "":
+        if required:
+            raise ImportFormatError(f"{where} has no {key}")
+        return None
+    if not isinstance(value, str):
+        raise ImportFormatError(f"{where}: {key} should be text")
+    return value.strip()
+
+
+def _labels(value, where: str) -> tuple[str, ...]:
+    """Tags given as ["a", "b"] or [{"name"/"label": "a"}, ...]."""
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list):
+        raise ImportFormatError(f"{where}: tags should be a list")
+    names = [v if isinstance(v, str) else (v.get("label") or v.get("name") or v.get("slug"))
+             if isinstance(v, dict) else None for v in value]
+    return tuple(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
+
+
+def _wallabag(entries: list, source: Path) -> list[Item]:
+    items = []
+    for number, entry in enumerate(_entries(entries, source, "a Wallabag export"), start=1):
+        where = f"{source}: entry {number}"
+        url = _text(entry, "url", where, required=True)
+        items.append(Item(label=url, url=url, title=_text(entry, "title", where),
+                          saved_at=_date(entry.get("created_at"), where), tags=_labels(entry.get("tags"), where),
+                          html=_page(_text(entry, "content", where), _text(entry, "title", where))))
+    return items
+
+
+def _karakeep(data: dict, source: Path) -> list[Item]:
+    items = []
+    for number, entry in enumerate(_entries(data.get("bookmarks"), source, '"bookmarks"'), start=1):
+        where = f"{source}: bookmark {number}"
+        content = entry.get("content")
+        if content is not None and not isinstance(content, dict):
+            raise ImportFormatError(f"{where}: content should be an object")
+        if not content or content.get("type") != "link":
+            continue                                # notes, images and PDFs are not articles to capture
+        url = _text(content, "url", where, required=True)
+        title = _text(entry, "title", where) or _text(content, "title", where)
+        items.append(Item(label=url, url=url, title=title, saved_at=_date(entry.get("createdAt"), where),
+                          tags=_labels(entry.get("tags"), where), html=_page(_text(content, "htmlContent", where), title)))
+    if not items and data.get("bookmarks"):
+        raise ImportFormatError(f"{source}: a Karakeep export with no link bookmarks in it")
+    return items
+
+
+def _omnivore(archive: zipfile.ZipFile, source: Path) -> list[Item]:
+    names = archive.namelist()
+    metadata = sorted(n for n in names if re.fullmatch(r"(.*/)?metadata_[^/]*\.json", n))
+    if not metadata:
+        raise ImportFormatError(f"{source}: a zip file without Omnivore's metadata_*.json")
+    pages = {n.rsplit("/", 1)[-1][:-5]: n for n in names if re.fullmatch(r"(.*/)?content/[^/]+\.html", n)}
+    items = []
+    for name in metadata:
+        try:
+            entries = json.loads(archive.read(name).decode("utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ImportFormatError(f"{source}: {name} is not valid JSON ({exc})") from None
+        for number, entry in enumerate(_entries(entries, source, name), start=1):
+            where = f"{source}: {name} entry {number}"
+            url = _text(entry, "url", where, required=True)
+            slug = _text(entry, "slug", where)
+            page = pages.get(slug) if slug else None
+            title = _text(entry, "title", where)
+            items.append(Item(label=url, url=url, title=title, saved_at=_date(entry.get("savedAt"), where),
+                              tags=_labels(entry.get("labels"), where),
+                              html=_page(decode_html(archive.read(page)), title) if page else None))
+    return items
+
+
+def _page(html: str | None, title: str | None) -> str | None:
+    """An export's article content as a page: a fragment gets a document around it (and its title)."""
+    if not html or not html.strip():
+        return None
+    if re.search(r"<html[\s>]", html[:2048], re.I):
+        return html
+    heading = f"<title>{_escape(title)}</title>" if title else ""
+    h1 = f"<h1>{_escape(title)}</h1>" if title else ""
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'>{heading}</head><body><article>{h1}{html}</article></body></html>"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _split_tags(value: str, separator: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.strip() for t in value.split(separator) if t.strip()))
+
+
+# -- recognising a file ------------------------------------------------------------------------------
+def read_items(source: Path) -> tuple[str, list[Item]]:
+    """(the format's name, its items oldest first). ImportFormatError when the file cannot be used."""
+    if source.is_dir():
+        return "saved pages", _saved_pages(source)
+    data = source.read_bytes()
+    kind, items = _recognise(data, source)
+    if not items:
+        raise ImportFormatError(f"{source}: a {kind} with nothing to import in it")
+    # Oldest first, so stories come out as if read live; undated items last, in the file's order.
+    order = sorted(range(len(items)), key=lambda i: (items[i].saved_at is None,
+                                                      _instant(items[i].saved_at), i))
+    return kind, [items[i] for i in order]
+
+
+def _instant(value: str | None) -> float:
+    return dt.datetime.fromisoformat(value).timestamp() if value else 0.0
+
+
+def _recognise(data: bytes, source: Path) -> tuple[str, list[Item]]:
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return "Omnivore export", _omnivore(archive, source)
+        except zipfile.BadZipFile as exc:
+            raise ImportFormatError(f"{source}: a damaged zip file ({exc})") from None
+    text = decode_html(data).lstrip("\ufeff \t\r\n")
+    head = text[:4096]
+    if head[:1] in ("[", "{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise ImportFormatError(f"{source}: not valid JSON ({exc})") from None
+        if isinstance(parsed, dict) and "bookmarks" in parsed:
+            return "Karakeep export", _karakeep(parsed, source)
+        if isinstance(parsed, list):
+            return "Wallabag export", _wallabag(parsed, source)
+        raise ImportFormatError(f"{source}: a JSON file that is neither a Wallabag nor a Karakeep export")
+    if re.search(r"<!DOCTYPE\s+NETSCAPE-Bookmark-file", head, re.I):
+        return "bookmarks file", _bookmarks(text, source)
+    if saved_from_url(text) or re.search(r"<(!doctype\s+html|html|head|body)[\s>]", head, re.I):
+        return "saved page", [Item(label=str(source), path=source, saved_at=_mtime_iso(source))]
+    header = {h.strip().lower() for h in next(csv.reader(io.StringIO(head.splitlines()[0] if head else "")), [])}
+    if {"url", "title", "time_added"} <= header:
+        return "Pocket export", _pocket(text, source)
+    if {"url", "title", "folder", "timestamp"} <= header:
+        return "Instapaper export", _instapaper(text, source)
+    raise ImportFormatError(
+        f"{source} is not a format Crosscurrent imports (saved .html pages, Pocket or Instapaper CSV, "
+        "a bookmarks file, a Wallabag, Omnivore or Karakeep export)")
+
+
+# -- importing ---------------------------------------------------------------------------------------
+@dataclass
+class Importer:
+    """Captures items one by one; an item whose address is already stored is neither fetched nor captured
+    again, so an interrupted import run a second time continues where it stopped."""
+
+    engine: object
+    fetcher: Fetcher = field(default_factory=Fetcher)
+    created: int = 0
+    duplicates: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def tally(self) -> str:
+        return f"{self.created} new, {self.duplicates} already stored, {len(self.skipped)} skipped"
+
+    def add(self, item: Item) -> None:
+        store = self.engine.store
+        html, url = item.html, item.url
+        try:
+            if item.path is not None:
+                html = decode_html(item.path.read_bytes())
+                url = saved_from_url(html)
+            if url is not None:
+                try:
+                    known = store.article_id_for_url(canonical_url(url))
+                except ValueError as exc:
+                    self.skipped.append((item.label, f"not a usable address ({exc})"))
+                    return
+                if known is not None:
+                    self.duplicates += 1
+                    return
+            if html is None:
+                url, html = self.fetcher.fetch(url)
+            result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at)
+        except FetchError as exc:
+            self.skipped.append((item.label, str(exc)))
+            return
+        except CaptureError as exc:
+            self.skipped.append((item.label, exc.message))
+            return
+        except OSError as exc:
+            self.skipped.append((item.label, exc.strerror or str(exc)))
+            return
+        if result.created:
+            self.created += 1
+            if item.tags:
+                store.tag_article(result.article_id, item.tags)
+        else:
+            self.duplicates += 1
