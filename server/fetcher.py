@@ -114,7 +114,8 @@ class Fetcher:
             raise _Retry(f"connection failed: {exc.__class__.__name__}") from None
 
     def _too_large(self) -> str:
-        return f"larger than {self.max_bytes // (1024 * 1024)} MB"
+        mb = self.max_bytes / (1024 * 1024)
+        return f"larger than {mb:g} MB" if mb >= 1 else f"larger than {self.max_bytes} bytes"
 
 
 class _Retry(Exception):

@@ -1,0 +1,294 @@
+"""`crosscurrent import` of saved pages and read-later exports, and the polite fetcher behind it."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import server.fetcher
+import server.imports
+from server.cli import cli
+from server.fetcher import USER_AGENT, FetchError, Fetcher
+from server.store import Store
+
+SAMPLES = Path(__file__).resolve().parent / "imports"
+LISTED_HOST = "https://news.example"
+
+
+class Site(http.server.BaseHTTPRequestHandler):
+    """The sample pages, and a few misbehaving addresses for the fetcher."""
+
+    log: list[tuple[str, str]] = []
+    failures: dict[str, int] = {}           # path -> how many more times it answers 503
+
+    def do_GET(self):
+        Site.log.append((self.path, self.headers.get("User-Agent", "")))
+        path = self.path.split("?")[0]
+        if Site.failures.get(path, 0) > 0:
+            Site.failures[path] -= 1
+            return self._send(503, b"busy", "text/plain", {"Retry-After": "0"})
+        if path == "/pdf":
+            return self._send(200, b"%PDF-1.4", "application/pdf")
+        if path == "/big":
+            return self._send(200, b"<html>" + b"x" * 5000, "text/html")
+        if path == "/to-ftp":
+            return self._send(302, b"", "text/plain", {"Location": "ftp://files.example/a"})
+        if path == "/moved":
+            return self._send(301, b"", "text/plain", {"Location": "/harbour-dredging.html"})
+        page = SAMPLES / "site" / path.lstrip("/")
+        if path.endswith(".html") and page.is_file():
+            return self._send(200, page.read_bytes(), "text/html; charset=utf-8")
+        self._send(404, b"not here", "text/plain")
+
+    def _send(self, status, body, kind, headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def site(monkeypatch):
+    monkeypatch.setattr(server.fetcher, "DELAY", 0)
+    monkeypatch.setattr(server.fetcher, "BACKOFF", 0)
+    Site.log, Site.failures = [], {}
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def sample(name: str, tmp_path: Path, site_url: str | None = None) -> Path:
+    """A copy of a sample export whose listed addresses point at the test's site."""
+    source = SAMPLES / name
+    target = tmp_path / name
+    if source.is_dir():                     # an Omnivore export is a zip of this folder
+        target = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(target, "w") as archive:
+            for path in sorted(source.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(source).as_posix())
+        return target
+    text = source.read_text()
+    target.write_text(text.replace(LISTED_HOST, site_url) if site_url else text)
+    return target
+
+
+def run(data, *args):
+    return CliRunner().invoke(cli, ["--data", str(data), "--model", "hash", "import", *map(str, args)])
+
+
+def stored(data) -> list[dict]:
+    store = Store(data / "crosscurrent.db")
+    try:
+        rows = [dict(r) for r in store.reader.execute("SELECT id, url, title, captured_at FROM articles ORDER BY id")]
+        for row in rows:
+            row["tags"] = store.article_tags(row["id"])
+        return rows
+    finally:
+        store.close()
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[-1]
+
+
+# name, [(stored address path or full URL, day read, tags)] in import order, [(skipped path, reason words)]
+FORMATS = [
+    ("pocket.csv",
+     [("/harbour-dredging.html", "2023-11-14", ["harbour"]), ("/tram-line.html", "2023-11-16", ["city", "transport"]),
+      ("/market-hall.html", "2023-11-17", [])],
+     [("/missing.html", "HTTP 404"), ("/index.html", "")]),
+    ("instapaper.csv",
+     [("/harbour-dredging.html", "2023-11-14", []), ("/tram-line.html", "2023-11-16", ["Transport"])],
+     [("/missing.html", "HTTP 404")]),
+    ("bookmarks.html",
+     [("/harbour-dredging.html", "2023-11-14", []), ("/market-hall.html", "2023-11-17", ["food", "porthaven"])],
+     []),
+    ("wallabag.json",
+     [("https://riverside-gazette.example/local/bridge-repairs", "2023-11-14", []),
+      ("https://valemouth-post.example/news/library-hours", "2023-11-16", ["libraries"])],
+     []),
+    ("omnivore",
+     [("https://riverside-gazette.example/local/bridge-repairs", "2023-11-14", []),
+      ("https://riverside-gazette.example/education/school-meals", "2023-11-18", ["Newsletter", "schools"])],
+     []),
+    ("karakeep.json",
+     [("/harbour-dredging.html", "2023-11-14", []),
+      ("https://riverside-gazette.example/education/school-meals", "2023-11-18", ["meals"])],
+     []),
+]
+
+
+@pytest.mark.parametrize("name, articles, skipped", FORMATS, ids=[f[0] for f in FORMATS])
+def test_each_format_imports_oldest_first_with_dates_and_tags(name, articles, skipped, tmp_path, isolated_data, site):
+    result = run(isolated_data, sample(name, tmp_path, site))
+    assert result.exit_code == 0, result.output
+    rows = stored(isolated_data)
+    got = [(r["url"] if r["url"].startswith("https://") else path_of(r["url"]), r["captured_at"][:10], r["tags"])
+           for r in rows]
+    assert got == articles
+    assert f"Imported {len(articles)} new articles, 0 already stored, {len(skipped)} skipped." in result.output
+    for path, reason in skipped:
+        line = next(line for line in result.stderr.splitlines() if path in line)
+        assert line.startswith("  skipped ") and reason in line
+    # Pages the export carried were not fetched; the others were fetched once each.
+    fetched = sorted(p for p, _ in Site.log)
+    assert fetched == sorted({p for p, *_ in articles if p.startswith("/")} | {p for p, _ in skipped})
+    assert all(agent == USER_AGENT for _, agent in Site.log)
+
+
+def test_skipped_items_say_why(tmp_path, isolated_data, site):
+    result = run(isolated_data, sample("pocket.csv", tmp_path, site))
+    reasons = {line.split(": ", 1)[0].rsplit("/", 1)[-1]: line.split(": ", 1)[1]
+               for line in result.stderr.splitlines() if line.startswith("  skipped ")}
+    assert reasons["missing.html"] == "HTTP 404 Not Found"
+    assert reasons["index.html"] and "404" not in reasons["index.html"]
+    assert len(reasons) == 2
+
+
+@pytest.mark.parametrize("name", ["pocket.csv", "wallabag.json", "omnivore"])
+def test_an_interrupted_import_run_again_stores_every_item_once(name, tmp_path, isolated_data, site, monkeypatch):
+    export = sample(name, tmp_path, site)
+    real_add = server.imports.Importer.add
+    calls = []
+
+    def add_then_stop(self, item):
+        if len(calls) == 1:
+            raise KeyboardInterrupt     # the reader presses Ctrl-C during the second item
+        calls.append(item.label)
+        real_add(self, item)
+
+    monkeypatch.setattr(server.imports.Importer, "add", add_then_stop)
+    first = run(isolated_data, export)
+    assert first.exit_code != 0 and len(stored(isolated_data)) == 1
+    fetched_first = [p for p, _ in Site.log]
+    monkeypatch.setattr(server.imports.Importer, "add", real_add)
+    again = run(isolated_data, export)
+    assert again.exit_code == 0, again.output
+    rows = stored(isolated_data)
+    assert len({r["url"] for r in rows}) == len(rows) == dict((f[0], len(f[1])) for f in FORMATS)[name]
+    assert "1 already stored" in again.output
+    # The stored address is not fetched a second time.
+    fetched_again = [p for p, _ in Site.log][len(fetched_first):]
+    assert not set(fetched_first) - {"/missing.html", "/index.html"} & set(fetched_again)
+
+
+def test_a_single_saved_page_imports(tmp_path, isolated_data):
+    url = "https://porthaven-courier.example/harbour/dredging"
+    page = tmp_path / "dredging.html"
+    page.write_text(f"<!-- saved from url=({len(url):04d}){url} -->\n" + (SAMPLES / "site" / "harbour-dredging.html").read_text())
+    result = run(isolated_data, page)
+    assert result.exit_code == 0, result.output
+    assert [r["url"] for r in stored(isolated_data)] == [url]
+
+
+def zip_of(tmp_path, files: dict[str, str]) -> bytes:
+    target = tmp_path / "made.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return target.read_bytes()
+
+
+MALFORMED = [
+    ("pocket.csv", b"title,url,time_added,tags,status\nA,,1700000000,,unread\n", "row 2 has no URL"),
+    ("pocket.csv", b"title,url,time_added,tags,status\nA,https://a.example/1,yesterday,,unread\n", "is not a date"),
+    ("instapaper.csv", b"URL,Title,Selection,Folder,Timestamp\nhttps://a.example/1,A,,Unread,1700000000,extra\n",
+     "does not have the header's columns"),
+    ("bookmarks.html", b"<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p><DT><H3>Empty</H3></DL>", "no web addresses"),
+    ("wallabag.json", b'[{"url": "https://a.example/1", "title": "A", "created_at": "2023-11-14T10:00:00Z"', "not valid JSON"),
+    ("wallabag.json", b'[{"title": "No address"}]', "entry 1 has no url"),
+    ("karakeep.json", b'{"bookmarks": {"content": {"type": "link"}}}', "should be a list of objects"),
+    ("karakeep.json", b'{"bookmarks": [{"createdAt": 1700000000, "content": {"type": "link"}}]}', "bookmark 1 has no url"),
+    ("omnivore.zip", "no metadata", "without Omnivore's metadata"),
+    ("omnivore.zip", "broken metadata", "is not valid JSON"),
+    ("omnivore.zip", b"PK\x03\x04 cut short", "damaged zip"),
+    ("notes.txt", b"Just some notes about nothing in particular.\n", "is not a format Crosscurrent imports"),
+    ("other.json", b'{"items": []}', "neither a Wallabag nor a Karakeep export"),
+]
+
+
+@pytest.mark.parametrize("name, content, message", MALFORMED, ids=[f"{m[0]}-{m[2]}" for m in MALFORMED])
+def test_a_malformed_file_fails_with_one_clear_line_and_stores_nothing(name, content, message, tmp_path, isolated_data):
+    if content == "no metadata":
+        content = zip_of(tmp_path, {"content/a.html": "<p>hello</p>"})
+    elif content == "broken metadata":
+        content = zip_of(tmp_path, {"metadata_0_to_1.json": '[{"url": "https://a.example/1",'})
+    export = tmp_path / name
+    export.write_bytes(content)
+    result = run(isolated_data, export)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+    assert not (isolated_data / "crosscurrent.db").exists() or stored(isolated_data) == []
+
+
+# -- the fetcher ---------------------------------------------------------------------------------------
+FETCHES = [
+    ("/harbour-dredging.html", {}, "Harbour dredging", 1),
+    ("/moved", {}, "Harbour dredging", 2),
+    ("/missing.html", {}, FetchError("HTTP 404 Not Found"), 1),
+    ("/pdf", {}, FetchError("not a web page (application/pdf)"), 1),
+    ("/big", {"max_bytes": 1000}, FetchError("larger than 1000 bytes"), 1),
+    ("/to-ftp", {}, FetchError("redirected to a non-web address"), 1),
+    ("/flaky.html", {"fail": 2}, FetchError("HTTP 404"), 3),                 # two 503s, then the real answer
+    ("/harbour-dredging.html", {"fail": 5, "retries": 2}, FetchError("HTTP 503"), 3),
+]
+
+
+@pytest.mark.parametrize("path, options, expected, requests", FETCHES, ids=[f"{c[0]}-{c[1]}" for c in FETCHES])
+def test_fetch(path, options, expected, requests, site):
+    options = dict(options)
+    if options.get("fail"):
+        Site.failures[path] = options.pop("fail")
+    fetcher = Fetcher(**options)
+    if isinstance(expected, FetchError):
+        with pytest.raises(FetchError, match=str(expected).replace("(", r"\(").replace(")", r"\)")):
+            fetcher.fetch(site + path)
+    else:
+        url, html = fetcher.fetch(site + path)
+        assert expected in html and url.endswith(".html")
+    assert len(Site.log) == requests
+
+
+@pytest.mark.parametrize("url", ["ftp://files.example/a", "file:///etc/hosts", "javascript:alert(1)", "http://"])
+def test_fetch_only_web_addresses(url):
+    with pytest.raises(FetchError, match="not an http"):
+        Fetcher().fetch(url)
+
+
+def test_fetch_gives_up_on_a_host_that_does_not_answer():
+    with pytest.raises(FetchError, match="could not connect"):
+        Fetcher(retries=1, backoff=0).fetch("http://127.0.0.1:9/")
+
+
+def test_fetch_waits_between_requests_to_the_same_host(site):
+    now = [100.0]
+    pauses = []
+
+    def sleep(seconds):
+        pauses.append(round(seconds, 3))
+        now[0] += seconds
+
+    fetcher = Fetcher(delay=1.5, sleep=sleep, clock=lambda: now[0])
+    other = site.replace("127.0.0.1", "localhost")
+    fetcher.fetch(site + "/harbour-dredging.html")
+    fetcher.fetch(other + "/tram-line.html")         # another host: no wait
+    now[0] += 0.5
+    fetcher.fetch(site + "/market-hall.html")        # same host, 0.5 s later: waits the rest
+    assert pauses == [1.0]
