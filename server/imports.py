@@ -57,11 +57,9 @@ def _date(value, where: str) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return _from_epoch(value)
         text = str(value).strip()
-        if re.fullmatch(r"\d+(\.\d+)?", text):
-            return _from_epoch(text)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) or re.fullmatch(r"\d+(\.\d+)?", text):
+            return _from_epoch(value) if float(value) > 0 else None     # 0: the tool did not know
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=dt.timezone.utc)

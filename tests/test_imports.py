@@ -188,6 +188,30 @@ def test_an_interrupted_import_run_again_stores_every_item_once(name, tmp_path, 
     assert not set(fetched_first) - {"/missing.html", "/index.html"} & set(fetched_again)
 
 
+def test_a_bookmarks_file_written_by_export_imports_into_another_data_folder(tmp_path, isolated_data, site):
+    assert run(isolated_data, sample("pocket.csv", tmp_path, site)).exit_code == 0
+    bookmarks = tmp_path / "reading.html"
+    exported = CliRunner().invoke(cli, ["--data", str(isolated_data), "--model", "hash", "export",
+                                        "--format", "html", "-o", str(bookmarks)])
+    assert exported.exit_code == 0, exported.output
+    other = tmp_path / "other-data"
+    result = run(other, bookmarks)
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 new articles" in result.output
+    keep = ("url", "captured_at")
+    assert [{k: r[k] for k in keep} for r in stored(other)] == [{k: r[k] for k in keep} for r in stored(isolated_data)]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1700000000", "2023-11-14T22:13:20+00:00"), (1700000000, "2023-11-14T22:13:20+00:00"),
+    ("1700000000000", "2023-11-14T22:13:20+00:00"), ("1700000000000000", "2023-11-14T22:13:20+00:00"),
+    ("2023-11-14T18:02:00+01:00", "2023-11-14T18:02:00+01:00"), ("2023-11-14T07:45:00.000Z", "2023-11-14T07:45:00+00:00"),
+    ("2023-11-14 07:45:00", "2023-11-14T07:45:00+00:00"), ("0", None), (0, None), ("", None), (None, None),
+])
+def test_export_dates(value, expected):
+    assert server.imports._date(value, "here") == expected
+
+
 def test_a_single_saved_page_imports(tmp_path, isolated_data):
     url = "https://porthaven-courier.example/harbour/dredging"
     page = tmp_path / "dredging.html"
@@ -292,3 +316,14 @@ def test_fetch_waits_between_requests_to_the_same_host(site):
     now[0] += 0.5
     fetcher.fetch(site + "/market-hall.html")        # same host, 0.5 s later: waits the rest
     assert pauses == [1.0]
+
+
+def test_forgetting_an_article_forgets_its_tags(hash_app):
+    store = hash_app.extensions["crosscurrent"].store
+    engine = hash_app.extensions["crosscurrent"].engine
+    result = engine.capture("https://porthaven-courier.example/harbour/dredging",
+                            (SAMPLES / "site" / "harbour-dredging.html").read_text())
+    store.tag_article(result.article_id, ["harbour", " harbour ", "", "ports"])
+    assert store.article_tags(result.article_id) == ["harbour", "ports"]
+    assert engine.forget(result.article_id)
+    assert store.reader.execute("SELECT count(*) FROM article_tags").fetchone()[0] == 0
