@@ -53,6 +53,7 @@ class Fetcher:
         self._last: dict[str, float] = {}          # host -> when its last request ended
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._unreachable: set[str] = set()       # hosts that never answered: one try each from now on
 
     def fetch(self, url: str) -> tuple[str, str]:
         """(final address, page HTML) or FetchError."""
@@ -63,12 +64,15 @@ class Fetcher:
         with self._guard:
             lock = self._locks.setdefault(host, threading.Lock())
         with lock:
-            for attempt in range(self.retries + 1):
+            tries = 1 if host in self._unreachable else self.retries + 1
+            for attempt in range(tries):
                 self._wait_turn(host)
                 try:
                     return self._get(url)
                 except _Retry as exc:
-                    if attempt == self.retries:
+                    if attempt == tries - 1:
+                        if exc.unreachable:
+                            self._unreachable.add(host)
                         raise FetchError(exc.reason) from None
                     pause = exc.wait if exc.wait is not None else self.backoff * 2 ** attempt
                     log.info("retrying %s in %.1f s: %s", url, pause, exc.reason)
@@ -107,7 +111,7 @@ class Fetcher:
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, FetchError):
                 raise exc.reason from None
-            raise _Retry(f"could not connect: {exc.reason}") from None
+            raise _Retry(f"could not connect: {exc.reason}", unreachable=True) from None
         except (socket.timeout, TimeoutError):
             raise _Retry(f"no answer within {self.timeout:g} s") from None
         except (ConnectionError, http.client.HTTPException) as exc:
@@ -119,9 +123,9 @@ class Fetcher:
 
 
 class _Retry(Exception):
-    def __init__(self, reason: str, wait: float | None = None):
+    def __init__(self, reason: str, wait: float | None = None, unreachable: bool = False):
         super().__init__(reason)
-        self.reason, self.wait = reason, wait
+        self.reason, self.wait, self.unreachable = reason, wait, unreachable
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 import zipfile
 from pathlib import Path
@@ -296,9 +295,13 @@ def test_fetch_only_web_addresses(url):
         Fetcher().fetch(url)
 
 
-def test_fetch_gives_up_on_a_host_that_does_not_answer():
-    with pytest.raises(FetchError, match="could not connect"):
-        Fetcher(retries=1, backoff=0).fetch("http://127.0.0.1:9/")
+def test_fetch_gives_up_on_a_host_that_does_not_answer_and_tries_it_once_after():
+    pauses = []
+    fetcher = Fetcher(retries=2, backoff=0.5, delay=0, sleep=pauses.append)
+    for page in ("/a", "/b"):
+        with pytest.raises(FetchError, match="could not connect"):
+            fetcher.fetch("http://127.0.0.1:9" + page)
+    assert pauses == [0.5, 1.0]         # back-off doubles; the second address gets no retries
 
 
 def test_fetch_waits_between_requests_to_the_same_host(site):
