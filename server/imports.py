@@ -310,18 +310,21 @@ class Importer:
             if item.path is not None:
                 html = decode_html(item.path.read_bytes())
                 url = saved_from_url(html)
+            listed = None
             if url is not None:
                 try:
-                    known = store.article_id_for_url(canonical_url(url))
+                    listed = canonical_url(url)
                 except ValueError as exc:
                     self.skipped.append((item.label, f"not a usable address ({exc})"))
                     return
-                if known is not None:
+                if store.article_id_for_url(listed) is not None:
                     self.duplicates += 1
                     return
             if html is None:
                 url, html = self.fetcher.fetch(url)
             result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at)
+            if listed is not None:      # stored under another address (a redirect, a canonical link)?
+                store.remember_imported_url(listed, result.article_id)
         except FetchError as exc:
             self.skipped.append((item.label, str(exc)))
             return

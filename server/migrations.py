@@ -212,7 +212,9 @@ def m005_pairing_guard(db: Database) -> None:
 
 @migrations()
 def m006_article_tags(db: Database) -> None:
-    """Tags an imported article carried in the tool it came from (Pocket, Wallabag, bookmarks...)."""
+    """Tags an imported article carried in the tool it came from (Pocket, Wallabag, bookmarks...), and the
+    addresses an import listed for articles stored under another one (after a redirect or the page's own
+    canonical link), so a second run of the import skips them without fetching."""
     db.executescript(
         """
         CREATE TABLE article_tags (
@@ -221,6 +223,11 @@ def m006_article_tags(db: Database) -> None:
             PRIMARY KEY (article_id, tag)
         ) WITHOUT ROWID;
         CREATE INDEX idx_article_tags_tag ON article_tags(tag);
+        CREATE TABLE imported_urls (
+            canonical_url TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_imported_urls_article ON imported_urls(article_id);
         """
     )
 

@@ -211,6 +211,23 @@ def test_export_dates(value, expected):
     assert server.imports._date(value, "here") == expected
 
 
+def test_an_address_that_redirects_is_not_fetched_again(tmp_path, isolated_data, site):
+    export = tmp_path / "pocket.csv"
+    export.write_text(f"title,url,time_added,tags,status\nMoved,{site}/moved,1700000000,,archive\n")
+    assert "Imported 1 new articles" in run(isolated_data, export).output
+    assert [p for p, _ in Site.log] == ["/moved", "/harbour-dredging.html"]
+    again = run(isolated_data, export)
+    assert "Imported 0 new articles, 1 already stored" in again.output
+    assert len(Site.log) == 2
+    store = Store(isolated_data / "crosscurrent.db")
+    try:
+        assert store.reader.execute("SELECT count(*) FROM imported_urls").fetchone()[0] == 1
+        store.remember_imported_url(stored(isolated_data)[0]["url"], 1)     # its own address: not noted twice
+        assert store.reader.execute("SELECT count(*) FROM imported_urls").fetchone()[0] == 1
+    finally:
+        store.close()
+
+
 def test_a_single_saved_page_imports(tmp_path, isolated_data):
     url = "https://porthaven-courier.example/harbour/dredging"
     page = tmp_path / "dredging.html"

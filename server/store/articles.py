@@ -19,10 +19,17 @@ class ArticleStore:
         return row[0] if row else None
 
     def article_id_for_url(self, canonical_url: str) -> int | None:
-        """The article stored under this address, without comparing texts (an import skips it unfetched)."""
-        row = self.reader.execute("SELECT id FROM articles WHERE canonical_url = ? ORDER BY id LIMIT 1",
-                                  (canonical_url,)).fetchone()
+        """The article stored under this address, or that an import found there: an import skips it unfetched."""
+        row = self.reader.execute(
+            "SELECT id FROM articles WHERE canonical_url = ?1 "
+            "UNION ALL SELECT article_id FROM imported_urls WHERE canonical_url = ?1 LIMIT 1",
+            (canonical_url,)).fetchone()
         return row[0] if row else None
+
+    def remember_imported_url(self, canonical_url: str, article_id: int) -> None:
+        with self.write() as conn:
+            conn.execute("INSERT OR IGNORE INTO imported_urls (canonical_url, article_id) SELECT ?1, ?2 "
+                         "WHERE NOT EXISTS (SELECT 1 FROM articles WHERE canonical_url = ?1)", (canonical_url, article_id))
 
     def insert_article(self, conn, article: dict, html: str, extractor_version: str) -> int:
         cur = conn.execute(
