@@ -303,6 +303,11 @@ class Importer:
     def tally(self) -> str:
         return f"{self.created} new, {self.duplicates} already stored, {len(self.skipped)} skipped"
 
+    def add_all(self, items) -> None:
+        """The import loop of the command and of the window; `items` may be a progress bar over them."""
+        for item in items:
+            self.add(item)
+
     def add(self, item: Item) -> None:
         store = self.engine.store
         html, url = item.html, item.url

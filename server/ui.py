@@ -1,5 +1,5 @@
 """The HTML pages the companion window (or a browser tab) shows: history, article, stories,
-contradictions, stats, export and pairing.
+contradictions, stats, export, import and pairing.
 
 Everything derived from web pages reaches the templates as plain strings and is escaped by Jinja's
 autoescape; claims are marked by splitting the article text into spans, never by building HTML.
@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from server import __version__, charts, export, security
+from server import __version__, charts, export, imports, security
+from server import import_job
 from server import pairing as pair_codes
 
 log = logging.getLogger(__name__)
@@ -464,6 +465,55 @@ EXPORT_FORMATS = (
     ("md", "Markdown notes (zip)", "One note per article with front matter, ready for Obsidian."),
     ("html", "Browser bookmarks", "A bookmarks file any browser can import."),
 )
+
+
+# Read-later exports with their articles' text outgrow a captured page's limit.
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+IMPORT_FORMATS = (
+    ("Saved pages", "a page saved with the browser's Save page as (.html)"),
+    ("Pocket", "CSV from Pocket's export page"),
+    ("Instapaper", "CSV from Settings → Export"),
+    ("Bookmarks", "any browser's bookmarks export (.html), or Crosscurrent's own"),
+    ("Wallabag", "JSON of all entries; the article text comes along"),
+    ("Omnivore", "ZIP from Settings → Export data"),
+    ("Karakeep (Hoarder)", "JSON from Import / Export → Export links and notes"),
+)
+
+
+def _import_page(error: str | None = None, status: int = 200):
+    job = import_job.job_for(current_app).status()
+    return render_template("ui/import.html", formats=IMPORT_FORMATS, job=job, error=error), status
+
+
+@bp.get("/import")
+def import_page():
+    return _import_page()
+
+
+@bp.get("/import/status")
+def import_status():
+    response = jsonify(import_job.job_for(current_app).status())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/import")
+def start_import():
+    request.max_content_length = MAX_IMPORT_BYTES
+    security.check_csrf()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _import_page("Choose a file to import.", 400)
+    job = import_job.job_for(current_app)
+    data_dir = current_app.extensions["crosscurrent"].settings["data_dir"]
+    try:
+        job.start(get_engine(), data_dir, upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200], upload)
+    except import_job.ImportBusy:
+        return _import_page("An import is already running: wait for it to finish, then start the next.", 409)
+    except imports.ImportFormatError as exc:
+        return _import_page(str(exc), 400)
+    return redirect(url_for("ui.import_page"))
 
 
 @bp.get("/pairing")

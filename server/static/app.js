@@ -42,3 +42,28 @@ window.addEventListener("pywebviewready", () => {
   document.documentElement.classList.add("in-companion");
 });
 document.addEventListener("click", onClick);
+
+// The import page follows a running import: counts every second, the final report once it ends.
+const IMPORT_POLL_MS = 1000;
+
+async function followImport(panel) {
+  try {
+    const response = await fetch(panel.dataset.statusUrl, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const job = await response.json();
+    if (job.state !== "running") {
+      window.location.reload();
+      return;
+    }
+    for (const key of ["done", "total", "created", "duplicates"]) status(`.import-progress [data-count=${key}]`, job[key]);
+    status(".import-progress [data-count=skipped]", job.skipped.length);
+  } catch (error) {
+    return; // the server stopped: the page stays as it is
+  }
+  setTimeout(() => followImport(panel), IMPORT_POLL_MS);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const panel = document.querySelector(".import-progress[data-import-state=running]");
+  if (panel) setTimeout(() => followImport(panel), IMPORT_POLL_MS);
+});
