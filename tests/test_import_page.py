@@ -65,6 +65,19 @@ def test_wallabag_upload_imports_in_the_background(hash_app, isolated_data):
     assert (lambda s: (s["created"], s["duplicates"]))(finished_status(client)) == (0, 2)
 
 
+def test_the_report_names_each_skipped_item_and_why(hash_app, isolated_data):
+    client = signed_in(hash_app)
+    short = b"<!doctype html><html><body><p>Back in five minutes.</p></body></html>"
+    assert upload(client, hash_app, "kettle note.html", short).status_code == 302
+    status = finished_status(client)
+    assert (status["format"], status["created"], len(status["skipped"])) == ("saved page", 0, 1)
+    label, reason = status["skipped"][0]
+    assert label == "kettle note.html" and reason
+    page = client.get("/import").get_data(as_text=True)
+    assert '<span class="skipped-label">kettle note.html</span>' in page
+    assert leftovers(isolated_data) == []
+
+
 BROKEN = [
     ("broken.json", b'[{"url": "https://example.org/a", "title": "A"', "broken.json"),
     ("notes.csv", b"name,colour\nkettle,blue\n", "notes.csv"),

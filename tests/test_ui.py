@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -193,11 +194,11 @@ def test_history_pages_older_articles(ui, monkeypatch):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("path", ["/stories", "/contradictions", "/stats", "/export", "/pairing"])
+@pytest.mark.parametrize("path", ["/stories", "/contradictions", "/stats", "/export", "/import", "/pairing"])
 def test_every_page_has_the_navigation_bar(ui, path):
     ui.visit(path)
     assert ui.page.locator("nav.nav a").all_inner_texts() == [
-        "History", "Stories", "Contradictions", "Stats", "Export", "Pairing"]
+        "History", "Stories", "Contradictions", "Stats", "Export", "Import", "Pairing"]
     assert ui.page.locator("nav.nav a.active").count() == 1
     # Companion-only controls stay hidden in a plain browser tab.
     assert not ui.page.locator("[data-action=reveal-data-folder]").is_visible()
@@ -285,7 +286,8 @@ def _layout_paths(live) -> dict[str, str]:
     article_id = live.ids["generators-confirmed.html"]
     return {"history": "/", "article": f"/articles/{article_id}", "stories": "/stories",
             "story": f"/stories/{store.get_article(article_id)['story_id']}", "contradictions": "/contradictions",
-            "stats": "/stats", "export": "/export", "pairing": "/pairing"}
+            "stats": "/stats", "export": "/export", "import": "/import",
+            "pairing": "/pairing"}
 
 
 @pytest.mark.browser
@@ -302,7 +304,7 @@ def test_every_page_fits_phone_and_laptop_widths(live, ui, tmp_path, size):
         assert found["wide"] == [], (name, found["wide"])
         # Every menu entry whole and on screen, none hidden in a scrolling strip.
         assert [item["text"] for item in found["nav"]] == [
-            "History", "Stories", "Contradictions", "Stats", "Export", "Pairing"]
+            "History", "Stories", "Contradictions", "Stats", "Export", "Import", "Pairing"]
         assert all(item["inside"] and item["visible"] for item in found["nav"]), (name, found["nav"])
         if name == "stats":
             assert found["smallestChartFont"] >= 10, found
@@ -652,6 +654,33 @@ def test_stats_page_leaves_out_this_computer_and_charts_contradictions(hash_app,
     assert "harbourgazette.example" in outlets and "127.0.0.1" not in outlets
     assert 'aria-label="1 outlets"' in html
     assert "Contradictions per week" in html
+
+
+@pytest.mark.browser
+def test_import_page_follows_the_import_to_its_report(live, ui, monkeypatch):
+    from server import imports
+
+    release = threading.Event()
+    real_add = imports.Importer.add
+
+    def held_add(self, item):      # held until the page has shown the import running
+        assert release.wait(30)
+        real_add(self, item)
+
+    monkeypatch.setattr(imports.Importer, "add", held_add)
+    ui.visit("/import")
+    ui.page.set_input_files("input[type=file]", str(Path(__file__).parent / "imports" / "wallabag.json"))
+    try:
+        ui.page.click("button[type=submit]")
+        ui.page.wait_for_selector(".import-progress[data-import-state=running]")
+        assert ui.page.locator(".import-form button[type=submit]").is_disabled()
+    finally:
+        release.set()
+    # The page's script polls the status and shows the report once the import ends.
+    ui.page.wait_for_selector(".import-progress[data-import-state=finished]")
+    ui.screenshot("import")
+    counts = ui.page.locator(".import-counts").inner_text()
+    assert "2 of 2 items: 2 new, 0 already stored, 0 skipped." in " ".join(counts.split())
 
 
 # --- last: a new key signs this tab out (changes the module's server) ---------------------------------
