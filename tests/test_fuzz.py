@@ -68,7 +68,8 @@ HOSTILE_IDS = ["9" * 25, "9" * 30, str(2**63), str(2**63 - 1), "0", "-1", "1.5",
                "%F0%9F", "NaN", "Infinity", "1" + "0" * 5000]
 
 QUERY_PAGES = ["/api/articles", "/api/stories", "/api/contradictions", "/api/export",
-               "/", "/stories", "/contradictions", "/export", "/stats", "/pairing", "/login"]
+               "/", "/stories", "/contradictions", "/export", "/import", "/import/status", "/stats",
+               "/pairing", "/login"]
 QUERY_ARGS = ["page", "per_page", "q", "site", "from", "to", "format", "include_dismissed", "next", "key", "ticket"]
 HOSTILE_QUERY = ["9" * 30, "-1", "0", "NaN", "Infinity", "1e309", "%00", "%ED%A0%80", "%F0%9F", "x" * 5000,
                  "2024-13-45", "0001-01-01", "9999-12-31T23:59:59-05:00", "%2F%2Fevil.example", "%09", "'%22<>",
@@ -77,7 +78,7 @@ HOSTILE_QUERY = ["9" * 30, "-1", "0", "NaN", "Infinity", "1e309", "%00", "%ED%A0
 FORMS = [
     ("/contradictions/{link}/dismiss", ["next"]), ("/articles/{article}/forget", ["anything"]),
     ("/pairing/requests/1", ["decision"]), ("/pairing/tokens/1/revoke", ["anything"]),
-    ("/pairing/code", ["anything"]),
+    ("/pairing/code", ["anything"]), ("/import", ["file"]),
 ]
 
 
