@@ -57,3 +57,18 @@ class LiveServer:
     def stop(self):
         self._server.shutdown()
         self._server.server_close()
+
+
+def ui_client(app):
+    """A test client signed in to the window's pages with the data folder's key."""
+    client = app.test_client()
+    assert client.get(f"/login?key={app.extensions['crosscurrent'].ui_key}").status_code == 302
+    return client
+
+
+def csrf_of(app) -> str:
+    """The CSRF token the UI's forms carry."""
+    from server import security
+
+    with app.test_request_context():
+        return security.csrf_token()

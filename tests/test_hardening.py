@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import LiveServer
+from helpers import LiveServer, csrf_of, ui_client
 from server import security
 from server.cli import cli
 from server.pairing import CODE_MOST_FAILURES, REQUESTS_WAITING, new_code
@@ -33,15 +33,6 @@ def store(hash_app):
     return hash_app.extensions["crosscurrent"].store
 
 
-def ui_client(app):
-    client = app.test_client()
-    assert client.get(f"/login?key={app.extensions['crosscurrent'].ui_key}").status_code == 302
-    return client
-
-
-def csrf_of(app) -> str:
-    with app.test_request_context():
-        return security.csrf_token()
 
 
 def cli_run(data, *args):

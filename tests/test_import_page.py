@@ -9,21 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from server import import_job, imports, security
+from helpers import csrf_of, ui_client
+from server import import_job, imports
 
 SAMPLES = Path(__file__).parent / "imports"
 WAIT_S = 30
-
-
-def signed_in(app):
-    client = app.test_client()
-    assert client.get(f"/login?key={app.extensions['crosscurrent'].ui_key}").status_code == 302
-    return client
-
-
-def csrf_of(app) -> str:
-    with app.test_request_context():
-        return security.csrf_token()
 
 
 def upload(client, app, name: str, data: bytes, csrf: str | None = None):
@@ -46,7 +36,7 @@ def leftovers(data_dir: Path) -> list[str]:
 
 
 def test_wallabag_upload_imports_in_the_background(hash_app, isolated_data):
-    client = signed_in(hash_app)
+    client = ui_client(hash_app)
     assert client.get("/import/status").json == {"state": "idle"}
     response = upload(client, hash_app, "wallabag.json", (SAMPLES / "wallabag.json").read_bytes())
     assert response.status_code == 302 and response.headers["Location"] == "/import"
@@ -66,7 +56,7 @@ def test_wallabag_upload_imports_in_the_background(hash_app, isolated_data):
 
 
 def test_the_report_names_each_skipped_item_and_why(hash_app, isolated_data):
-    client = signed_in(hash_app)
+    client = ui_client(hash_app)
     short = b"<!doctype html><html><body><p>Back in five minutes.</p></body></html>"
     assert upload(client, hash_app, "kettle note.html", short).status_code == 302
     status = finished_status(client)
@@ -88,7 +78,7 @@ BROKEN = [
 
 @pytest.mark.parametrize("name, data, said", BROKEN, ids=[case[0] for case in BROKEN])
 def test_a_file_that_cannot_be_used_is_refused_with_one_line(hash_app, isolated_data, name, data, said):
-    client = signed_in(hash_app)
+    client = ui_client(hash_app)
     response = upload(client, hash_app, name, data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -112,7 +102,7 @@ def test_import_needs_the_signed_in_window(hash_app, method, path, form):
 
 @pytest.mark.parametrize("csrf", ["", "forged"])
 def test_import_without_the_form_token_is_refused(hash_app, csrf):
-    client = signed_in(hash_app)
+    client = ui_client(hash_app)
     response = upload(client, hash_app, "wallabag.json", (SAMPLES / "wallabag.json").read_bytes(), csrf=csrf)
     assert response.status_code == 403
     assert import_job.job_for(hash_app).status() == {"state": "idle"}
@@ -128,7 +118,7 @@ def test_a_second_start_while_one_runs_gets_a_message(hash_app, isolated_data, m
         real_add(self, item)
 
     monkeypatch.setattr(imports.Importer, "add", held_add)
-    client = signed_in(hash_app)
+    client = ui_client(hash_app)
     sample = (SAMPLES / "wallabag.json").read_bytes()
     assert upload(client, hash_app, "wallabag.json", sample).status_code == 302
     try:
@@ -151,13 +141,13 @@ def test_a_second_start_while_one_runs_gets_a_message(hash_app, isolated_data, m
 
 
 def test_a_missing_file_is_asked_for(hash_app):
-    client = signed_in(hash_app)
+    client = ui_client(hash_app)
     response = client.post("/import", data={"csrf": csrf_of(hash_app)}, content_type="multipart/form-data")
     assert response.status_code == 400 and "Choose a file" in response.get_data(as_text=True)
 
 
 def test_the_page_lists_the_formats_and_a_file_input(hash_app):
-    page = signed_in(hash_app).get("/import").get_data(as_text=True)
+    page = ui_client(hash_app).get("/import").get_data(as_text=True)
     assert 'type="file"' in page and 'accept=".csv,.json,.html,.htm,.zip"' in page
     for name in ("Pocket", "Instapaper", "Wallabag", "Omnivore", "Karakeep", "Bookmarks", "Saved pages"):
         assert name in page
