@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from . import __version__, export, security
 from .errors import ApiError
+from .state import get_state
 from .pairing import PairingError, poll_pairing, redeem_code, request_pairing
 from .pipeline import CaptureError
 
@@ -16,9 +17,6 @@ bp = Blueprint("api", __name__)
 bp.before_request(security.check_api_request)
 bp.after_request(security.add_cors)
 
-
-def _state():
-    return current_app.extensions["crosscurrent"]
 
 
 def _json_body() -> dict:
@@ -91,7 +89,7 @@ def _date_arg(name: str) -> str | None:
 
 @bp.get("/health")
 def health():
-    state = _state()
+    state = get_state()
     problem = state.store.check_writable()
     return jsonify({
         "name": "crosscurrent",
@@ -108,7 +106,7 @@ def health():
 @bp.post("/pair")
 def pair():
     body = _json_body()
-    store = _state().store
+    store = get_state().store
     origin = request.headers.get("Origin")
     origin = origin[:200] if origin and origin.startswith(security.EXTENSION_SCHEMES) else None
     try:
@@ -128,7 +126,7 @@ def capture_page():
     if not isinstance(html, str) or not html.strip():
         raise ApiError(400, "bad_request", "'html' is required: the page's HTML as a string.")
     url = _url_field(body)
-    engine = _state().engine
+    engine = get_state().engine
     try:
         result = engine.capture(
             url, _optional_str(body, "html"),
@@ -146,7 +144,7 @@ def capture_page():
 
 @bp.get("/articles")
 def list_articles():
-    result = _state().store.list_articles(
+    result = get_state().store.list_articles(
         q=request.args.get("q"), site=request.args.get("site") or None,
         date_from=_date_arg("from"), date_to=_date_arg("to"),
         page=_int_arg("page", 1), per_page=_int_arg("per_page", 50),
@@ -156,7 +154,7 @@ def list_articles():
 
 @bp.get("/articles/<int:article_id>")
 def get_article(article_id: int):
-    article = _state().store.get_article(article_id)
+    article = get_state().store.get_article(article_id)
     if article is None:
         raise ApiError(404, "not_found", f"No article {article_id}.")
     return jsonify(article)
@@ -164,19 +162,19 @@ def get_article(article_id: int):
 
 @bp.delete("/articles/<int:article_id>")
 def delete_article(article_id: int):
-    if not _state().engine.forget(article_id):
+    if not get_state().engine.forget(article_id):
         raise ApiError(404, "not_found", f"No article {article_id}.")
     return jsonify({"deleted": article_id})
 
 
 @bp.get("/stories")
 def list_stories():
-    return jsonify(_state().store.list_stories(page=_int_arg("page", 1), per_page=_int_arg("per_page", 50)))
+    return jsonify(get_state().store.list_stories(page=_int_arg("page", 1), per_page=_int_arg("per_page", 50)))
 
 
 @bp.get("/stories/<int:story_id>")
 def get_story(story_id: int):
-    story = _state().store.get_story(story_id)
+    story = get_state().store.get_story(story_id)
     if story is None:
         raise ApiError(404, "not_found", f"No story {story_id}.")
     return jsonify(story)
@@ -185,13 +183,13 @@ def get_story(story_id: int):
 @bp.get("/contradictions")
 def list_contradictions():
     include = request.args.get("include_dismissed", "").lower() in ("1", "true", "yes")
-    return jsonify(_state().store.list_contradictions(
+    return jsonify(get_state().store.list_contradictions(
         page=_int_arg("page", 1), per_page=_int_arg("per_page", 50), include_dismissed=include))
 
 
 @bp.post("/contradictions/<int:link_id>/dismiss")
 def dismiss_contradiction(link_id: int):
-    store = _state().store
+    store = get_state().store
     link = store.get_link(link_id)
     if link is None or link["label"] != "disputes":
         raise ApiError(404, "not_found", f"No contradiction {link_id}.")
@@ -205,7 +203,7 @@ def export_log():
     if fmt not in export.FORMATS:
         raise ApiError(400, "bad_request", f"format must be one of {', '.join(export.FORMATS)}.")
     # read_*: the days the articles were read ("from"/"to" are the same); published_*: their publication days.
-    articles = _state().store.export_articles(
+    articles = get_state().store.export_articles(
         _date_arg("read_from") or _date_arg("from"), _date_arg("read_to") or _date_arg("to"),
         published_from=_date_arg("published_from"), published_to=_date_arg("published_to"))
     result = export.render(fmt, articles)
@@ -218,7 +216,7 @@ def export_log():
 def ui_link():
     body = _json_body()
     path = security.safe_next(_optional_str(body, "path", 500))
-    state = _state()
+    state = get_state()
     query = urlencode({"ticket": state.tickets.issue(), "next": path})
     url = f"{request.host_url.rstrip('/')}/login?{query}"
     shown = False

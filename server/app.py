@@ -10,7 +10,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -19,6 +19,7 @@ from .embeddings import make_embedder
 from .errors import HTTP_CODES, ApiError, error_response
 from .pipeline import Engine
 from .settings import load_settings
+from .state import get_state, get_store
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -39,18 +40,6 @@ class State:
     @property
     def ui_key(self) -> str:
         return self.ui_keys.current()
-
-
-def get_state() -> State:
-    return current_app.extensions["crosscurrent"]
-
-
-def get_store() -> Store:
-    return get_state().store
-
-
-def get_engine() -> Engine:
-    return get_state().engine
 
 
 class RowId(IntegerConverter):

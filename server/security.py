@@ -19,9 +19,10 @@ from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app, g, make_response, redirect, request
+from flask import g, make_response, redirect, request
 
 from .errors import ApiError
+from .state import get_state
 
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
 OPEN_API_ENDPOINTS = {"api.health", "api.pair"}
@@ -145,7 +146,7 @@ def check_api_request():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "Pair this browser with Crosscurrent first (no token was sent).")
-    store = current_app.extensions["crosscurrent"].store
+    store = get_state().store
     row = store.token_by_hash(hash_secret(token.strip()))
     if row is None:
         raise ApiError(401, "unauthorized", "This token is not known to Crosscurrent: pair the browser again.")
@@ -169,7 +170,7 @@ def allowed_origin(origin: str | None) -> str | None:
     token = g.get("token")
     if token is not None and token["origin"] == origin:
         return origin
-    store = current_app.extensions["crosscurrent"].store
+    store = get_state().store
     return origin if store.origin_is_paired(origin) else None
 
 
@@ -197,10 +198,6 @@ def add_security_headers(response):
 
 
 # -- the UI session ---------------------------------------------------------------------------------------
-def _state():
-    return current_app.extensions["crosscurrent"]
-
-
 def ui_signed_in() -> bool:
     cookie = request.cookies.get(UI_COOKIE, "")
     return bool(cookie) and same_secret(cookie, _session_value())
@@ -212,11 +209,11 @@ def same_secret(sent: str, expected: str) -> bool:
 
 
 def _session_value() -> str:
-    return hmac.new(_state().ui_key.encode(), b"ui-session", hashlib.sha256).hexdigest()
+    return hmac.new(get_state().ui_key.encode(), b"ui-session", hashlib.sha256).hexdigest()
 
 
 def csrf_token() -> str:
-    return hmac.new(_state().ui_key.encode(), b"csrf", hashlib.sha256).hexdigest()
+    return hmac.new(get_state().ui_key.encode(), b"csrf", hashlib.sha256).hexdigest()
 
 
 def check_csrf() -> None:
@@ -258,7 +255,7 @@ def safe_next(target: str | None) -> str:
 def login_view():
     key = request.args.get("key", "")
     ticket = request.args.get("ticket", "")
-    state = _state()
+    state = get_state()
     ok = (key and same_secret(key, state.ui_key)) or (ticket and state.tickets.redeem(ticket))
     if not ok:
         response = make_response(NOT_SIGNED_IN, 401)

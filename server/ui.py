@@ -20,6 +20,7 @@ from markupsafe import Markup
 from server import __version__, charts, export, imports, security
 from server import import_job
 from server import pairing as pair_codes
+from server.state import get_engine, get_state, get_store
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +34,6 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --- helpers shared by the templates ------------------------------------------------------
-
-def get_store():
-    # Imported here because server.app imports this module to register the blueprint.
-    from server.app import get_store as app_store
-
-    return app_store()
-
-
-def get_engine():
-    from server.app import get_engine as app_engine
-
-    return app_engine()
-
 
 def parse_day(value: str | None) -> str | None:
     """A YYYY-MM-DD date from a form field, or None when missing or malformed."""
@@ -506,7 +494,7 @@ def start_import():
     if upload is None or not upload.filename:
         return _import_page("Choose a file to import.", 400)
     job = import_job.job_for(current_app)
-    data_dir = current_app.extensions["crosscurrent"].settings["data_dir"]
+    data_dir = get_state().settings["data_dir"]
     try:
         job.start(get_engine(), data_dir, upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200], upload)
     except import_job.ImportBusy:
