@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from .base import _link_view, _page, ARTICLE_COLUMNS, fts_all_terms, LINK_SELECT, utcnow
+from .base import day_range, _link_view, _page, ARTICLE_COLUMNS, fts_all_terms, LINK_SELECT, utcnow
 
 
 class ArticleStore:
@@ -92,12 +92,7 @@ class ArticleStore:
         if site:
             where.append("(a.site = ? OR a.domain = ?)")
             params += [site, site]
-        if date_from:
-            where.append("a.captured_at >= ?")
-            params.append(str(date_from)[:10])
-        if date_to:
-            where.append("a.captured_at < date(?, '+1 day')")
-            params.append(str(date_to)[:10])
+        day_range("a.captured_at", date_from, date_to, where, params)
         sql = f"SELECT {ARTICLE_COLUMNS} FROM articles a"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -53,6 +53,16 @@ def _page(page: int, per_page: int) -> tuple[int, int]:
     return page, per_page
 
 
+def day_range(column: str, first, last, where: list[str], params: list) -> None:
+    """Add conditions keeping `column` (an ISO date or timestamp) between two days, both included."""
+    if first:
+        where.append(f"substr({column}, 1, 10) >= ?")
+        params.append(str(first)[:10])
+    if last:
+        where.append(f"substr({column}, 1, 10) <= ?")
+        params.append(str(last)[:10])
+
+
 def fts_words(text: str, max_terms: int = 24) -> list[str]:
     """The searchable words of free text: letters and digits only, no stopwords, each once."""
     words: list[str] = []

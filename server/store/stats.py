@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from .base import day_range
+
 
 class StatsStore:
     # -- reading: stats and export ----------------------------------------------------------------
@@ -32,18 +34,8 @@ class StatsStore:
         """Articles read from date_from to date_to and published from published_from to published_to (days,
         inclusive; a publication filter leaves out articles whose date is unknown), oldest read first."""
         where, params = [], []
-        if date_from:
-            where.append("captured_at >= ?")
-            params.append(str(date_from)[:10])
-        if date_to:
-            where.append("captured_at < date(?, '+1 day')")
-            params.append(str(date_to)[:10])
-        if published_from:
-            where.append("substr(published, 1, 10) >= ?")
-            params.append(str(published_from)[:10])
-        if published_to:
-            where.append("substr(published, 1, 10) <= ?")
-            params.append(str(published_to)[:10])
+        day_range("captured_at", date_from, date_to, where, params)
+        day_range("published", published_from, published_to, where, params)
         sql = "SELECT id FROM articles" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY captured_at, id"
         ids = [r[0] for r in self.reader.execute(sql, params)]
         for article_id in ids:
