@@ -267,6 +267,21 @@ def _check_row(row: Row, spec) -> list[tuple[str, str, bool]]:
     return results
 
 
+def baselines_of(row: Row, rows: list[Row]) -> list[Row]:
+    """The trivial baselines computed for a row in the same run: rows named "<task> baseline (...)" where
+    the row is "<task>" or "<task> (variant)"."""
+    task = row.name.split(" (")[0]
+    return [other for other in rows if other.name.startswith(f"{task} baseline (") and other is not row]
+
+
+def _floor_below_baselines(row: Row, spec, rows: list[Row]) -> list[str]:
+    """A floor must sit above every trivial baseline of the same run, or a fall to that baseline passes."""
+    floors = [bound for figure, kind, bound in _checks(spec) if figure is None and kind == "min"]
+    return [f"{row.name}: floor {floor:g} does not sit above {base.name} ({base.value:.4f})"
+            for floor in floors for base in baselines_of(row, rows)
+            if not base.error and base.value is not None and base.value >= floor]
+
+
 def check_floors(rows: list[Row]) -> list[str]:
     floors = json.loads(FLOORS.read_text()) if FLOORS.is_file() else {}
     failures = []
@@ -276,6 +291,7 @@ def check_floors(rows: list[Row]) -> list[str]:
         for name, text, holds in _check_row(row, floors[row.name]):
             if not holds:
                 failures.append(f"{row.name}: {text}" if text.startswith("no figure") else f"{row.name}: {name} {text}")
+        failures += _floor_below_baselines(row, floors[row.name], rows)
     return failures
 
 
@@ -290,6 +306,7 @@ def floor_report(rows: list[Row]) -> tuple[list[str], list[str]]:
         for name, text, holds in _check_row(row, floors[row.name]):
             state = "ok" if holds else ("BELOW" if "floor" in text or "no figure" in text else "ABOVE")
             lines.append(f"floor  {row.name:<44} {name:<18} {text:<32}  {state}")
+    lines += [f"floor  {failure}  BELOW" for failure in failures if "does not sit above" in failure]
     if failures:
         lines.append(f"{len(failures)} of {len(lines)} floors broken (bench/floors.json)")
     else:

@@ -145,9 +145,9 @@ def test_stories_refused_articles_get_an_empty_ranking(tmp_path: Path, title, te
     ("this is not json\n", 2),
 ])
 def test_score_exit_status_is_the_scorers(claims_dir: Path, tmp_path: Path, monkeypatch, prediction, status):
-    (tmp_path / "shared" / "bench").mkdir(parents=True)
-    (tmp_path / "shared" / "bench" / "score.py").write_text(SCORER, encoding="utf-8")
-    monkeypatch.setenv("CROSSCURRENT_SHARED", str(tmp_path / "shared"))
+    (tmp_path / "benchmark-home" / "bench").mkdir(parents=True)
+    (tmp_path / "benchmark-home" / "bench" / "score.py").write_text(SCORER, encoding="utf-8")
+    monkeypatch.setenv("CROSSCURRENT_SHARED", str(tmp_path / "benchmark-home"))
     pred = tmp_path / "pred.jsonl"
     pred.write_text(prediction, encoding="utf-8")
     assert bench_cli.main(["score", "claims", "--data", str(claims_dir), "--pred", str(pred)]) == status
@@ -204,6 +204,25 @@ def test_floor_report_prints_each_figure_beside_its_floor(value, error, state, v
     assert lines[0].split()[:3] == ["floor", "stories", "map"] and lines[0].endswith(state)
     assert "floor 0.7" in lines[0] and (f"{value:.4f}" if value else "no figure") in lines[0]
     assert lines[1].startswith(verdict)
+
+
+@pytest.mark.parametrize("baselines, broken", [
+    ([("nli baseline (always neutral)", 0.33)], []),                       # floor 0.335 above the guess
+    ([("nli baseline (always neutral)", 0.34)], ["nli baseline (always neutral)"]),
+    ([("nli baseline (always neutral)", 0.30), ("stance baseline (always discuss)", 0.9)], []),  # another task's
+    ([("nli baseline (always neutral)", None)], []),                        # a baseline that failed says nothing
+])
+def test_a_floor_must_sit_above_the_trivial_baselines_of_the_run(baselines, broken, monkeypatch, tmp_path):
+    floors = tmp_path / "floors.json"
+    floors.write_text('{"nli": 0.335}')
+    monkeypatch.setattr(bench_cli, "FLOORS", floors)
+    rows = [bench_cli.Row("nli", "nli", primary="accuracy", value=0.36)]
+    rows += [bench_cli.Row(name, "nli", primary="accuracy", value=value, error="" if value is not None else "x")
+             for name, value in baselines]
+    failures = bench_cli.check_floors(rows)
+    assert [f.split("above ")[1].split(" (0")[0] for f in failures] == broken
+    lines, _ = bench_cli.floor_report(rows)
+    assert lines[-1].startswith("all floors hold" if not broken else "1 of")
 
 
 @pytest.mark.parametrize("rate, holds", [(0.02, True), (0.3, False), (None, False)])

@@ -11,6 +11,8 @@ from server.cli import cli
 from server.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
+# Where `python -m bench` looks for its data and scorer by default, beside the repository.
+BENCHMARK_FOLDERS = [ROOT.parent / "shared" / "data", ROOT.parent / "shared" / "bench"]
 README = (ROOT / "README.md").read_text()
 
 
@@ -67,7 +69,10 @@ def test_docs_link_only_to_files_of_the_repository(doc):
         if "://" not in target:
             assert (doc.parent / target).resolve().is_relative_to(ROOT), target
             assert (doc.parent / target).exists(), target
-    assert "../shared/DESIGN" not in text and "../shared/pages" not in text
+    # Outside the repository the docs name only where the benchmark data may lie (`make test` runs without it).
+    for mention in re.findall(r"(?<![\w/.])\.\./[\w./-]+", text):
+        target = (doc.parent / mention).resolve()
+        assert any(target.is_relative_to(folder) for folder in [ROOT, *BENCHMARK_FOLDERS]), mention
 
 
 def test_changelog_names_this_version():
