@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import re
 
+from .places import places
+
 # Names: a capitalised word, an acronym, or a mixed token ("COVID-19", "McDonald", "G20"); figures: a number
 # of two or more digits or with thousands separators, with its decimals or per cent. ASCII look-arounds,
 # not \b: in "对COVID-19的" the Chinese characters around the name are word characters too.
@@ -28,17 +30,31 @@ _COMMON = frozenset(
     eight nine ten here now today yesterday tomorrow last next new not no yes if as at by in of on or to up
     mr mrs ms dr""".split()
 )
+# A large figure is written "3.5 million", "3.5 juta" or "350万": read with its scale word, it is one figure
+# whatever the language, written out in digits like "3,500,000" is ("3500000").
+_SCALES = {"thousand": 1e3, "ribu": 1e3, "million": 1e6, "juta": 1e6, "billion": 1e9, "bilion": 1e9,
+           "miliar": 1e9, "milyar": 1e9, "trillion": 1e12, "trilion": 1e12, "triliun": 1e12,
+           "万": 1e4, "萬": 1e4, "亿": 1e8, "億": 1e8}
+_SCALED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(" + "|".join(_SCALES) + r")(?![A-Za-z])",
+                     re.IGNORECASE)
 MAX_ANCHORS = 400          # a very long page: its most repeated anchors are enough
 
 
 def anchors(text: str) -> list[str]:
-    """The article's distinct anchors, lower-cased, most frequent first."""
+    """The article's distinct anchors, lower-cased, most frequent first; large figures with their scale
+    word as plain numbers and the places it names in any language under their English names (places.py),
+    so that reports in two languages can share them."""
     counts: dict[str, int] = {}
     for match in _ANCHOR.findall(text or ""):
         token = match.lower().replace(",", "")
         if token in _COMMON and not match.isupper():   # "Who" opens a question, "WHO" is a name
             continue
         counts[token] = counts.get(token, 0) + 1
+    for whole, decimals, scale in _SCALED.findall(text or ""):
+        figure = str(round(float(whole.replace(",", "") + decimals) * _SCALES[scale.lower()]))
+        counts[figure] = counts.get(figure, 0) + 1
+    for place, times in places(text).items():
+        counts[place] = max(counts.get(place, 0), times)     # "Japan" is both a name and a place
     ranked = sorted(counts, key=lambda t: (-counts[t], t))
     return ranked[:MAX_ANCHORS]
 

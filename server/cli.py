@@ -103,9 +103,9 @@ def serve(ctx: click.Context, port: int | None, no_warm: bool):
     problem = app.extensions["crosscurrent"].store.check_writable()
     if problem is not None:
         click.echo(f"Warning: {problem.reason} Reading works; captures are refused until it can write.", err=True)
-    if app.extensions["crosscurrent"].store.needs_pairing():
-        click.echo("Note: articles stored by an earlier version are not grouped into stories yet; "
-                   "run `crosscurrent reindex` once to group them.", err=True)
+    if app.extensions["crosscurrent"].store.needs_reindex():
+        click.echo("Note: articles stored by an earlier version were not compared the way this version "
+                   "groups stories; run `crosscurrent reindex` once to regroup them.", err=True)
     if not no_warm:
         threading.Thread(target=app.extensions["crosscurrent"].engine.warm, name="warm", daemon=True).start()
     click.echo(f"Crosscurrent {__version__} serving http://127.0.0.1:{port}/ "

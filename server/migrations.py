@@ -232,5 +232,13 @@ def m006_article_tags(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_place_and_figure_anchors(db: Database) -> None:
+    """Anchors now include the places an article names in any language and large figures read with their
+    scale word; articles stored before have neither until a reindex, which `serve` asks for."""
+    if db.execute("SELECT count(*) FROM articles").fetchone()[0]:
+        db.execute("INSERT OR IGNORE INTO upgrade_notes (note) VALUES ('reindex')")
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

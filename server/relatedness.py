@@ -167,6 +167,7 @@ def compare(new: Article, others: dict[int, Other], reprint_of: int | None) -> l
 
 
 def original_case(anchor: str, text: str) -> str:
-    """Anchors are stored lower-cased; a reason quotes them as the article wrote them."""
+    """Anchors are stored lower-cased; a reason quotes them as the article wrote them, or, for a place
+    it names in another language, by the place's English name."""
     match = re.search(r"(?<![\w])" + re.escape(anchor) + r"(?![\w])", text, re.IGNORECASE)
-    return match.group(0) if match else anchor
+    return match.group(0) if match else anchor.title()

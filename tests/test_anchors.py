@@ -27,6 +27,48 @@ def test_anchors(text, expected):
     assert set(anchors(text)) == expected
 
 
+@pytest.mark.parametrize("text, shared", [
+    # A place is one anchor whatever the language names it in, under its English name.
+    ("日本首相访问德国。", {"japan", "germany"}),
+    ("日本首相訪問德國。", {"japan", "germany"}),
+    ("Perdana Menteri Jepun melawat Jerman.", {"japan", "germany"}),
+    ("Le Premier ministre du Japon en Allemagne.", {"japan", "germany"}),
+    # Several words, and the longest name where one holds another.
+    ("美国和巴布亚新几内亚签署协议。", {"united states", "papua new guinea"}),
+    ("Amerika Syarikat dan Papua New Guinea.", {"united states", "papua new guinea"}),
+    # A large figure with its scale word is the same figure in digits, whatever the language.
+    ("政府拨款3500万元。", {"35000000"}),
+    ("Kerajaan memperuntukkan 35 juta.", {"35000000"}),
+    ("The government set aside 35 million.", {"35000000"}),
+    ("The government set aside 35,000,000.", {"35000000"}),
+    ("约4万人和268亿", {"40000", "26800000000"}),
+    ("26.8 billion and 40 thousand", {"40000", "26800000000"}),
+])
+def test_places_and_scaled_figures_are_shared_across_languages(text, shared):
+    english = ("The summit in Japan and Germany set aside 35 million for 40 thousand people in the United States "
+               "and Papua New Guinea, 26.8 billion in all.")
+    assert shared <= set(anchors(text)) & set(anchors(english))
+
+
+@pytest.mark.parametrize("text, absent", [
+    # Case tells a country from a common word.
+    ("We ate turkey from china bowls.", {"turkey", "china"}),
+    # A place inside a longer word is not named.
+    ("The Nigerian delegation left.", {"niger", "nigeria"}),
+    # A scale word alone is no figure.
+    ("Millions attended; a billion watched.", {"1000000", "1000000000"}),
+])
+def test_what_is_not_a_place_or_a_figure(text, absent):
+    assert not absent & set(anchors(text))
+
+
+def test_a_place_named_in_another_language_is_quoted_by_its_english_name():
+    from server.relatedness import original_case
+
+    assert original_case("united states", "美国总统") == "United States"
+    assert original_case("japan", "Japan's prime minister") == "Japan"
+
+
 def test_anchors_are_distinct_and_most_frequent_first():
     found = anchors("Putin met Trump. Putin spoke. Putin left. Trump stayed.")
     assert found == ["putin", "trump"]

@@ -209,12 +209,31 @@ def test_upgrade_counts_the_words_of_stored_articles(tmp_path):
     store = Store(path)
     assert store.word_counts(["valkyrie", "ferry", "0", "the", "absent"]) == {"valkyrie": 2, "ferry": 2, "0": 1}
     assert store.pairs_of(1) == {}
-    assert store.needs_pairing()          # `serve` says to run `crosscurrent reindex` once
+    assert store.needs_reindex()          # `serve` says to run `crosscurrent reindex` once
     from server.embeddings import make_embedder
     from server.pipeline import Engine
 
     Engine(store, make_embedder("hash")).reindex()
-    assert not store.needs_pairing()
+    assert not store.needs_reindex()
+    store.close()
+
+
+def test_a_database_from_before_place_anchors_asks_for_a_reindex(tmp_path):
+    from sqlite_utils import Database
+
+    from server.migrations import migrations
+    from server.store import Store
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m007_place_and_figure_anchors")
+    old["articles"].insert({
+        "url": "https://a.example/1", "canonical_url": "https://a.example/1", "domain": "a.example",
+        "content_hash": "h1", "title": "日本首相访问德国", "text": "日本首相访问德国。",
+        "captured_at": "2024-01-01T00:00:00Z", "created_at": "2024-01-01T00:00:00Z"})
+    old.conn.close()
+    store = Store(path)
+    assert store.needs_reindex()
     store.close()
 
 
@@ -222,7 +241,7 @@ def test_a_new_database_needs_no_reindex(tmp_path):
     from server.store import Store
 
     store = Store(tmp_path / "new.db")
-    assert not store.needs_pairing()
+    assert not store.needs_reindex()
     store.close()
 
 

@@ -140,9 +140,10 @@ class StoryStore:
             (article_id, article_id))
         return {r[0]: {"anchors": r[1], "words": r[2], "same_story": bool(r[3]), "reason": r[4]} for r in rows}
 
-    def needs_pairing(self) -> bool:
-        """True when the database was upgraded from a version without article pairs and has not been
-        reindexed since: its articles are not grouped into stories yet."""
+    def needs_reindex(self) -> bool:
+        """True when the database was upgraded from a version that compared articles otherwise (without
+        article pairs, or without place names and scaled figures as anchors) and has not been reindexed
+        since: its stories are not what this version would make of them."""
         return self.reader.execute("SELECT EXISTS (SELECT 1 FROM upgrade_notes WHERE note = 'reindex')").fetchone()[0] == 1
 
     def mark_reindexed(self) -> None:
