@@ -233,9 +233,21 @@ def m006_article_tags(db: Database) -> None:
 
 
 @migrations()
-def m007_place_and_figure_anchors(db: Database) -> None:
-    """Anchors now include the places an article names in any language and large figures read with their
-    scale word; articles stored before have neither until a reindex, which `serve` asks for."""
+def m007_place_anchors_and_article_vectors(db: Database) -> None:
+    """Each article's meaning as one vector (the mean of its claims' vectors, per model), compared between
+    English articles; and anchors now include the places an article names in any language and large
+    figures read with their scale word. Articles stored before have neither until a reindex, which
+    `serve` asks for."""
+    db.executescript(
+        """
+        CREATE TABLE article_vectors (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (article_id, model)
+        ) WITHOUT ROWID;
+        """
+    )
     if db.execute("SELECT count(*) FROM articles").fetchone()[0]:
         db.execute("INSERT OR IGNORE INTO upgrade_notes (note) VALUES ('reindex')")
 

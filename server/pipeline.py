@@ -57,6 +57,7 @@ class Analysis:
     links: list[dict]
     names: list[str]
     words: Counter
+    meaning: np.ndarray | None
     pairs: list[relatedness.Pair]
     source: int | None
 
@@ -189,14 +190,15 @@ class Engine:
         identical = {a: n for a, n in identical.items() if placed.get(a) is not None}
         source = stories.reprint_source(stories.near_copies(links), len(set(hashes)), identical)
         words = relatedness.words(title, text)
-        pairs = self.pairs_with_earlier(names, words, language, text, links, source)
+        meaning = relatedness.meaning_vector(vectors)
+        pairs = self.pairs_with_earlier(names, words, meaning, language, text, links, source)
         shown = {p.other for p in pairs if p.shown}
         # A dispute with an article on another event is a loose sentence match, not a contradiction.
         links = [l for l in links if l["label"] != "disputes" or l["other_article_id"] in shown]
-        return Analysis(claims, hashes, vectors, fresh, links, names, words, pairs, source)
+        return Analysis(claims, hashes, vectors, fresh, links, names, words, meaning, pairs, source)
 
-    def pairs_with_earlier(self, names: list[str], words, language: str | None, text: str, links: list[dict],
-                           source: int | None) -> list[relatedness.Pair]:
+    def pairs_with_earlier(self, names: list[str], words, meaning: np.ndarray | None, language: str | None,
+                           text: str, links: list[dict], source: int | None) -> list[relatedness.Pair]:
         """The article compared as a whole with the earlier articles that share its rarer names and
         figures or its claims: a bounded set, whatever the size of the history."""
         matches = stories.anchor_neighbours(self.store, names)
@@ -210,15 +212,17 @@ class Engine:
         vocabulary = set(words).union(*their_words.values())
         frequency = self.store.word_counts(list(vocabulary))
         articles = self.store.article_count()
+        their_meaning = self.store.article_vectors(list(rows), self.embedder.model_name)
         others = {
             other: relatedness.Other(
                 anchors=matches.scores.get(other, 0.0), names=matches.names_of.get(other, set()),
                 language=relatedness.language_of(row["language"], row["text"]),
-                words=relatedness.word_vector(their_words[other], frequency, articles))
+                words=relatedness.word_vector(their_words[other], frequency, articles),
+                meaning=np.frombuffer(their_meaning[other], dtype=np.float32) if other in their_meaning else None)
             for other, row in rows.items()
         }
         new = relatedness.Article(names, matches.weight, relatedness.language_of(language, text),
-                                  relatedness.word_vector(words, frequency, articles), text)
+                                  relatedness.word_vector(words, frequency, articles), text, meaning)
         return relatedness.compare(new, others, source)
 
     def _store_analysis(self, conn, article_id: int, found: Analysis) -> list[int]:
@@ -233,6 +237,8 @@ class Engine:
              "confidence": l["confidence"], "reason": l["reason"], "similarity": l["similarity"]}
             for l in found.links])
         store.insert_anchors(conn, article_id, found.names)
+        store.put_article_vector(conn, article_id, self.embedder.model_name,
+                                 None if found.meaning is None else found.meaning.astype(np.float32).tobytes())
         store.count_words(conn, list(found.words))
         store.insert_pairs(conn, article_id, [
             {"other_id": p.other, "anchors": p.anchors, "words": p.words, "same_story": p.same_story,

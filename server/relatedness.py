@@ -1,12 +1,15 @@
 """Whether two articles report the same event, decided for the articles as a whole.
 
 One loose sentence match ("the Kremlin denied it", "police said") says little: two articles are taken to
-be on the same story only when they share much of what pins a report to its event. Two signals, both
-weighted by rarity in the reader's history:
+be on the same story only when they share much of what pins a report to its event. Three signals:
 
-- anchors: the names and figures both name (anchors.py); they carry across languages.
+- anchors: the names, places and figures both name (anchors.py), weighted by rarity in the reader's
+  history; they carry across languages.
 - words: the TF-IDF cosine of their words (Chinese and Japanese as character pairs); it is only
   meaningful between articles in the same language, so pairs across languages rest on anchors alone.
+- meaning: the cosine of the two articles' meaning vectors (the mean of their claims' vectors), which
+  finds two reports of one event told in different words; the embedding model reads English only, so
+  only between English articles.
 
 A pair is on the same story when either signal reaches SAME_STORY; stories are the connected groups of
 such pairs, so they do not depend on the order the articles were read in. A story can grow through a
@@ -21,6 +24,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .anchors import idf
 from .stopwords import FUNCTION_WORDS
 
@@ -30,13 +35,17 @@ class Thresholds:
     words: float                # TF-IDF cosine, same language
     anchors: float              # anchor similarity, same language
     anchors_across: float       # anchor similarity, different languages
+    meaning: float              # cosine of the meaning vectors, both English (all-MiniLM-L6-v2)
 
 
 # Set on the dev stories stream for precision first (each signal alone is right about 9 times in 10 at
-# these levels); SHOWN is SAME_STORY scaled by SHOWN_SCALE, so the two move together.
-SAME_STORY = Thresholds(words=0.25, anchors=0.33, anchors_across=0.20)
+# these levels); SHOWN scales the rarity-weighted overlaps by SHOWN_SCALE, so the two move together. A
+# cosine does not scale that way: meaning shows what it joins, no less.
+SAME_STORY = Thresholds(words=0.25, anchors=0.33, anchors_across=0.20, meaning=0.78)
 SHOWN_SCALE = 0.7
-SHOWN = Thresholds(*(SHOWN_SCALE * v for v in (SAME_STORY.words, SAME_STORY.anchors, SAME_STORY.anchors_across)))
+SHOWN = Thresholds(*(SHOWN_SCALE * v for v in (SAME_STORY.words, SAME_STORY.anchors, SAME_STORY.anchors_across)),
+                   meaning=SAME_STORY.meaning)
+MEANING_LANGUAGE = "en"      # the one language the embedding model reads
 
 MAX_WORDS = 1_000            # distinct words kept per article (the most frequent): bounds storage and work
 TEXT_CHARS = 30_000          # characters of an article read for its words
@@ -81,6 +90,15 @@ def word_vector(counts: Counter, frequency: dict[str, int], articles: int) -> di
     return {w: v / norm for w, v in weights.items()}
 
 
+def meaning_vector(claim_vectors: np.ndarray) -> np.ndarray | None:
+    """The article's meaning: the unit mean of its claims' (unit) vectors; None without claims."""
+    if claim_vectors is None or len(claim_vectors) == 0:
+        return None
+    mean = np.asarray(claim_vectors, dtype=np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm else None
+
+
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
@@ -96,9 +114,10 @@ class Pair:
     same_language: bool
     shared_names: list[str] = field(default_factory=list)
     reprint: bool = False
+    meaning: float = 0.0            # 0 unless both are English and have claims
 
     def reaches(self, limits: Thresholds) -> bool:
-        if self.reprint:
+        if self.reprint or self.meaning >= limits.meaning:
             return True
         if self.same_language:
             return self.words >= limits.words or self.anchors >= limits.anchors
@@ -119,7 +138,7 @@ class Pair:
             return 10.0
         limits = SAME_STORY
         if self.same_language:
-            return max(self.words / limits.words, self.anchors / limits.anchors)
+            return max(self.words / limits.words, self.anchors / limits.anchors, self.meaning / limits.meaning)
         return self.anchors / limits.anchors_across
 
     def reason(self) -> str:
@@ -130,7 +149,11 @@ class Pair:
             parts.append("names " + ", ".join(self.shared_names))
         if self.same_language and self.words >= SHOWN.words:
             parts.append(f"{round(100 * self.words)}% word overlap")
-        return "shares " + " and ".join(parts) if parts else "same story"
+        if parts:
+            return "shares " + " and ".join(parts)
+        if self.meaning >= SHOWN.meaning:
+            return "says much the same in other words"
+        return "same story"
 
 
 @dataclass
@@ -140,6 +163,7 @@ class Other:
     names: set[str]                     # its anchors
     language: str
     words: dict[str, float]             # its unit TF-IDF vector (empty when not read)
+    meaning: np.ndarray | None = None   # its meaning vector, when it has one under this model
 
 
 @dataclass
@@ -150,6 +174,7 @@ class Article:
     language: str
     words: dict[str, float]             # unit TF-IDF vector
     text: str
+    meaning: np.ndarray | None = None
 
 
 def compare(new: Article, others: dict[int, Other], reprint_of: int | None) -> list[Pair]:
@@ -161,8 +186,12 @@ def compare(new: Article, others: dict[int, Other], reprint_of: int | None) -> l
         shared = [a for a in new.names if a in other.names]     # most frequent first, then the rarest
         shared.sort(key=lambda a: -round(new.name_weight.get(a, 0.0), 6))
         names = [original_case(a, new.text) for a in shared if not any(ch.isdigit() for ch in a)]
+        meaning = 0.0
+        if (same_language and new.language == MEANING_LANGUAGE
+                and new.meaning is not None and other.meaning is not None):
+            meaning = float(new.meaning @ other.meaning)
         pairs.append(Pair(other_id, round(other.anchors, 4), round(word_score, 4), same_language,
-                          names[:REASON_NAMES], reprint=other_id == reprint_of))
+                          names[:REASON_NAMES], reprint=other_id == reprint_of, meaning=round(meaning, 4)))
     return sorted(pairs, key=lambda p: (-p.strength, p.other))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import itertools
 
+import numpy as np
 import pytest
 
 from helpers import STORY_PAGES, page_html
@@ -51,6 +52,9 @@ def test_language_of(declared, text, expected):
     (Pair(1, anchors=0.05, words=0.9, same_language=False), False, False),
     # The same wire copy is the same story whatever the figures.
     (Pair(1, anchors=0.0, words=0.0, same_language=True, reprint=True), True, True),
+    # Two English reports that say the same in other words; a cosine is not scaled down to show.
+    (Pair(1, anchors=0.05, words=0.05, same_language=True, meaning=SAME_STORY.meaning), True, True),
+    (Pair(1, anchors=0.05, words=0.05, same_language=True, meaning=SAME_STORY.meaning - 0.01), False, False),
 ])
 def test_pair_decision(pair, same_story, shown):
     assert (pair.same_story, pair.shown) == (same_story, shown)
@@ -66,6 +70,8 @@ def test_shown_is_looser_than_same_story():
     (Pair(1, 0.4, 0.0, False, ["NTU"]), "shares names NTU"),
     (Pair(1, 0.0, 0.3, True, []), "shares 30% word overlap"),
     (Pair(1, 0.0, 0.0, True, [], reprint=True), "the same wire copy"),
+    (Pair(1, 0.0, 0.05, True, [], meaning=0.9), "says much the same in other words"),
+    (Pair(1, 0.4, 0.05, True, ["Kremlin"], meaning=0.9), "shares names Kremlin"),
 ])
 def test_reason_in_words(pair, reason):
     assert pair.reason() == reason
@@ -74,6 +80,42 @@ def test_reason_in_words(pair, reason):
 def test_reasons_quote_names_as_written():
     assert relatedness.original_case("peskov", "Dmitry Peskov said") == "Peskov"
     assert relatedness.original_case("nasa", "a NASA probe") == "NASA"
+
+
+def _article(language: str, meaning) -> relatedness.Article:
+    return relatedness.Article([], {}, language, {}, "", None if meaning is None else np.asarray(meaning, np.float32))
+
+
+def _other(language: str, meaning) -> relatedness.Other:
+    return relatedness.Other(0.0, set(), language, {}, None if meaning is None else np.asarray(meaning, np.float32))
+
+
+@pytest.mark.parametrize("mine, theirs, expected", [
+    (("en", [1.0, 0.0]), ("en", [0.8, 0.6]), 0.8),
+    # The model reads English only: Malay or Chinese vectors say too little to join a story.
+    (("ms", [1.0, 0.0]), ("ms", [1.0, 0.0]), 0.0),
+    (("en", [1.0, 0.0]), ("zh", [1.0, 0.0]), 0.0),
+    # An article without claims (or stored before meaning vectors) has none.
+    (("en", None), ("en", [1.0, 0.0]), 0.0),
+    (("en", [1.0, 0.0]), ("en", None), 0.0),
+])
+def test_meaning_is_compared_between_english_articles_only(mine, theirs, expected):
+    [pair] = relatedness.compare(_article(*mine), {7: _other(*theirs)}, None)
+    assert pair.meaning == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("vectors, expected", [
+    ([[1.0, 0.0], [0.0, 1.0]], [2 ** -0.5, 2 ** -0.5]),
+    ([[0.6, 0.8]], [0.6, 0.8]),
+    ([[1.0, 0.0], [-1.0, 0.0]], None),
+    (np.zeros((0, 2)), None),
+])
+def test_meaning_vector_is_the_unit_mean_of_claim_vectors(vectors, expected):
+    found = relatedness.meaning_vector(np.asarray(vectors, np.float32))
+    if expected is None:
+        assert found is None
+    else:
+        assert found == pytest.approx(np.asarray(expected), abs=1e-6)
 
 
 def test_word_vectors_weigh_rare_words():
@@ -226,7 +268,7 @@ def test_a_database_from_before_place_anchors_asks_for_a_reindex(tmp_path):
 
     path = tmp_path / "old.db"
     old = Database(path)
-    migrations.apply(old, stop_before="m007_place_and_figure_anchors")
+    migrations.apply(old, stop_before="m007_place_anchors_and_article_vectors")
     old["articles"].insert({
         "url": "https://a.example/1", "canonical_url": "https://a.example/1", "domain": "a.example",
         "content_hash": "h1", "title": "日本首相访问德国", "text": "日本首相访问德国。",

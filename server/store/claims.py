@@ -180,6 +180,7 @@ class ClaimStore:
             conn.execute("DELETE FROM links")
             conn.execute("DELETE FROM article_anchors")
             conn.execute("DELETE FROM article_pairs")
+            conn.execute("DELETE FROM article_vectors")
             conn.execute("DELETE FROM word_counts")
             conn.execute("UPDATE articles SET story_id = NULL, source_id = NULL")
             conn.execute("DELETE FROM stories")

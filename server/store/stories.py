@@ -124,6 +124,21 @@ class StoryStore:
         return {r[0]: {"title": r[1], "text": r[2], "language": r[3]} for r in conn.execute(
             f"SELECT id, title, text, language FROM articles WHERE id IN ({marks})", list(article_ids))}
 
+    def put_article_vector(self, conn, article_id: int, model: str, vector: bytes | None) -> None:
+        if vector is not None:
+            conn.execute("INSERT OR REPLACE INTO article_vectors (article_id, model, vector) VALUES (?, ?, ?)",
+                         (article_id, model, vector))
+
+    def article_vectors(self, article_ids: list[int], model: str, conn=None) -> dict[int, bytes]:
+        """{article id: its meaning vector under `model`} for those that have one."""
+        conn = conn or self.reader
+        if not article_ids:
+            return {}
+        marks = ",".join("?" * len(article_ids))
+        return dict(conn.execute(
+            f"SELECT article_id, vector FROM article_vectors WHERE model = ? AND article_id IN ({marks})",
+            (model, *article_ids)))
+
     def insert_pairs(self, conn, article_id: int, pairs: list[dict]) -> None:
         conn.executemany(
             "INSERT OR REPLACE INTO article_pairs (article_id, other_id, anchors, words, same_story, reason)"
