@@ -212,6 +212,13 @@ def export_log():
     return response
 
 
+@bp.post("/ui-ticket")
+def ui_ticket():
+    """A single-use sign-in ticket for `crosscurrent open`, which holds the data folder's UI key and sends
+    it in a header (security.KEY_HEADER), so the key never lands in the browser's address bar or history."""
+    return jsonify({"ticket": get_state().tickets.issue()})
+
+
 @bp.post("/ui-link")
 def ui_link():
     body = _json_body()

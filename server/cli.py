@@ -156,7 +156,11 @@ def open_ui(ctx: click.Context, print_only: bool):
             f"No Crosscurrent server of the data folder {s['data_dir']} is running. Tried:",
             *(f"  port {line}" for line in tried),
             "Start it with `crosscurrent` (the window) or `crosscurrent serve`, or give its port with --port."]))
-    url = running.url_of(port, f"/login?key={quote(key)}")
+    # A single-use ticket, not the key itself: the address lands in the browser's history.
+    ticket = running.ui_ticket(port, key)
+    if ticket is None:
+        raise click.ClickException(f"The server on port {port} stopped answering; start it again.")
+    url = running.url_of(port, f"/login?ticket={quote(ticket)}")
     if print_only or not webbrowser.open(url):
         click.echo(url)
 

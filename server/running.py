@@ -11,9 +11,10 @@ import json
 import logging
 import os
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from .security import KEY_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +61,23 @@ def probe(port: int, timeout: float = 1.0) -> dict | None:
     return body if isinstance(body, dict) and body.get("name") == "crosscurrent" else None
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
+def ui_ticket(port: int, ui_key: str, timeout: float = 2.0) -> str | None:
+    """A single-use sign-in ticket from the server on `port`, asked for with this data folder's UI key in
+    a header; None when no server answers or it refuses the key (a server of another data folder)."""
+    request = urllib.request.Request(url_of(port, "/api/ui-ticket"), data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json", KEY_HEADER: ui_key})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            ticket = json.loads(response.read(4096)).get("ticket")
+    except (OSError, ValueError, AttributeError):
         return None
+    return ticket if isinstance(ticket, str) and ticket else None
 
 
 def accepts_key(port: int, ui_key: str, timeout: float = 2.0) -> bool:
     """Whether the server on `port` signs in with this data folder's UI key (a server of another data
     folder answers /api/health too, but refuses the key)."""
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(url_of(port, "/login?" + urllib.parse.urlencode({"key": ui_key})), timeout=timeout):
-            return False  # a 200 is no sign-in: /login answers with a redirect
-    except urllib.error.HTTPError as answer:
-        return answer.code in (301, 302, 303, 307)
-    except (OSError, ValueError):
-        return False
+    return ui_ticket(port, ui_key, timeout) is not None
 
 
 def find_server(data_dir: Path, port: int, ui_key: str) -> tuple[int | None, list[str]]:

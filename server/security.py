@@ -26,6 +26,9 @@ from .state import get_state
 
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
 OPEN_API_ENDPOINTS = {"api.health", "api.pair"}
+# Answered for whoever holds the UI key (the data folder's owner on this computer), sent in KEY_HEADER.
+KEY_API_ENDPOINTS = {"api.ui_ticket"}
+KEY_HEADER = "X-Crosscurrent-Key"
 UI_COOKIE = "cc_ui"
 TICKET_SECONDS = 120
 
@@ -141,6 +144,10 @@ def check_api_request():
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the request body as application/json.")
     if request.endpoint in OPEN_API_ENDPOINTS:
+        return None
+    if request.endpoint in KEY_API_ENDPOINTS:
+        if not same_secret(request.headers.get(KEY_HEADER, ""), get_state().ui_key):
+            raise ApiError(401, "unauthorized", "This is not the UI key of this server's data folder.")
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

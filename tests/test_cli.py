@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 
 from helpers import STORY_PAGES, LiveServer, free_port, issue_token, page_html
 from server.cli import cli
+from server.security import read_ui_key
 
 
 def run(data, *args, ok=True):
@@ -212,10 +214,15 @@ def test_open_finds_the_running_server(isolated_data, live, other_folder_server,
     if announced:
         running.announce(isolated_data, ports[announced])
     output = run(isolated_data, "--port", str(ports[setting]), "open", "--print-only").output
-    assert re.fullmatch(rf"http://127\.0\.0\.1:{ports[found]}/login\?key=\S{{20,}}", output.strip())
+    # A single-use ticket, never the key: the address stays in the browser's history.
+    assert re.fullmatch(rf"http://127\.0\.0\.1:{ports[found]}/login\?ticket=\S{{20,}}", output.strip())
+    assert read_ui_key(isolated_data) not in output
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     with browser.open(output.strip()) as signed_in:  # the link signs in and lands on the history
         assert signed_in.status == 200 and signed_in.url == f"http://127.0.0.1:{ports[found]}/"
+    with pytest.raises(urllib.error.HTTPError) as again:  # ... once
+        urllib.request.urlopen(output.strip())
+    assert again.value.code == 401
 
 
 @pytest.mark.parametrize("announced, setting, says", [
@@ -233,7 +240,7 @@ def test_open_says_which_ports_it_tried(isolated_data, other_folder_server, anno
     if announced:
         running.announce(isolated_data, ports[announced])
     result = run(isolated_data, "--port", str(ports[setting]), "open", "--print-only", ok=False)
-    assert result.exit_code == 1 and "login?key" not in result.output
+    assert result.exit_code == 1 and "login?" not in result.output
     assert f"port {ports[setting]} (" in result.output and "crosscurrent serve" in result.output
     for words in says:
         assert words in result.output
@@ -251,7 +258,7 @@ def test_serve_writes_its_port_in_the_data_folder_while_it_runs(isolated_data):
             time.sleep(0.1)
         assert json.loads(port_file.read_text())["port"] == port
         url = run(isolated_data, "--port", str(free_port()), "open", "--print-only").output.strip()
-        assert url.startswith(f"http://127.0.0.1:{port}/login?key=")
+        assert url.startswith(f"http://127.0.0.1:{port}/login?ticket=")
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0, server.stderr.read().decode()[-2000:]

@@ -186,6 +186,27 @@ def test_access_log_names_neither_the_key_nor_a_search(hash_app, caplog):
     assert key not in logged and term not in logged
 
 
+@pytest.mark.parametrize("headers, status", [
+    ({}, 401),
+    ({security.KEY_HEADER: "not-the-key"}, 401),
+    ({security.KEY_HEADER: "ключ"}, 401),
+    ({security.KEY_HEADER: "KEY"}, 200),
+    # The key sent as a bearer token is no API token.
+    ({"Authorization": "Bearer KEY"}, 401),
+])
+def test_a_sign_in_ticket_needs_the_ui_key_in_its_header(hash_app, client, headers, status):
+    key = hash_app.extensions["crosscurrent"].ui_key
+    sent = {name: value.replace("KEY", key) for name, value in headers.items()}
+    answer = client.post("/api/ui-ticket", json={}, headers=sent)
+    assert answer.status_code == status
+    if status == 200:
+        ticket = answer.get_json()["ticket"]
+        assert client.get(f"/login?ticket={ticket}").status_code == 302
+        assert client.get(f"/login?ticket={ticket}").status_code == 401      # single use
+    else:
+        assert answer.get_json()["error"] == "unauthorized"
+
+
 def test_a_new_key_signs_every_window_out(hash_app, isolated_data):
     client = ui_client(hash_app)
     old_key = hash_app.extensions["crosscurrent"].ui_key
