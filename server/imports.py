@@ -1,8 +1,11 @@
-"""Bringing in the reading a person already has: saved pages and the exports of read-later tools.
+"""Bringing in the reading a person already has: saved pages, the exports of read-later tools and the
+browser's own history (sent by the extension).
 
 `read_items` recognises a file or folder by its content and returns its items, oldest first, after the
 whole file has been read and checked, so a malformed file stores nothing. `Importer.add` then captures
 one item through the same path as a click: the page the export carries, or else the fetched address.
+Addresses are fetched ahead of the captures, several hosts at once (`Prefetch`); captures stay one at a
+time in the list's order, so stories form as if the articles had been read live.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ import datetime as dt
 import io
 import json
 import re
+import threading
 import zipfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .extract import decode_html
 from .fetcher import FetchError, Fetcher
@@ -36,6 +43,7 @@ class Item:
     tags: tuple[str, ...] = ()
     html: str | None = None
     path: Path | None = None        # a saved page, read when its turn comes
+    fetched: Future | None = field(default=None, repr=False, compare=False)   # (url, html), fetched ahead
 
     @property
     def name(self) -> str:          # what the progress bar shows
@@ -245,10 +253,44 @@ def read_items(source: Path) -> tuple[str, list[Item]]:
     kind, items = _recognise(data, source)
     if not items:
         raise ImportFormatError(f"{source}: a {kind} with nothing to import in it")
-    # Oldest first, so stories come out as if read live; undated items last, in the file's order.
+    return kind, _oldest_first(items)
+
+
+def _oldest_first(items: list[Item]) -> list[Item]:
+    """Oldest first, so stories come out as if read live; undated items last, in the list's order."""
     order = sorted(range(len(items)), key=lambda i: (items[i].saved_at is None,
                                                       _instant(items[i].saved_at), i))
-    return kind, [items[i] for i in order]
+    return [items[i] for i in order]
+
+
+MAX_HISTORY_ITEMS = 5000        # one request's worth of browser history (a few months of news reading)
+MAX_URL_CHARS = 8000
+
+
+def history_items(entries) -> list[Item]:
+    """The browser history the extension sends: [{"url", "visited_at", "title"?}], where visited_at (ISO
+    8601 or milliseconds since 1970) becomes the day read. Oldest visit first; the same address once."""
+    where = "the history"
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ImportFormatError("'items' must be a list of objects with a url and a visited_at.")
+    if not entries:
+        raise ImportFormatError("'items' is empty: there is nothing to import.")
+    if len(entries) > MAX_HISTORY_ITEMS:
+        raise ImportFormatError(f"'items' holds {len(entries):,} addresses; send at most {MAX_HISTORY_ITEMS:,} at once.")
+    latest: dict[str, Item] = {}
+    for number, entry in enumerate(entries, start=1):
+        here = f"{where}: item {number}"
+        url = _text(entry, "url", here, required=True)
+        if len(url) > MAX_URL_CHARS or urlsplit(url).scheme.lower() not in ("http", "https"):
+            raise ImportFormatError(f"{here}: {url[:80]!r} is not a web address")
+        visited = entry.get("visited_at")
+        if isinstance(visited, bool) or not isinstance(visited, (int, float, str)):
+            raise ImportFormatError(f"{here} has no visited_at")
+        item = Item(label=url, url=url, title=_text(entry, "title", here), saved_at=_date(visited, here))
+        known = latest.get(url)
+        if known is None or _instant(item.saved_at) > _instant(known.saved_at):
+            latest[url] = item        # the last visit is the day it was read
+    return _oldest_first(list(latest.values()))
 
 
 def _instant(value: str | None) -> float:
@@ -289,6 +331,72 @@ def _recognise(data: bytes, source: Path) -> tuple[str, list[Item]]:
 
 
 # -- importing ---------------------------------------------------------------------------------------
+FETCH_WORKERS = 8       # hosts fetched at once; each host still gets one request at a time and its pause
+FETCH_AHEAD = 64        # items fetched ahead of the capture loop (their pages wait in memory)
+
+
+class Prefetch:
+    """Fetches listed addresses ahead of the capture loop on a few worker threads.
+
+    A worker takes the host whose next item the loop needs first, preferring a host whose pause is over,
+    so the pool serves other outlets while one waits its turn; a host is never asked twice at once.
+    Workers are daemon threads: an interrupted import does not wait for their requests to finish.
+    """
+
+    def __init__(self, fetcher: Fetcher, workers: int = FETCH_WORKERS):
+        self.fetcher = fetcher
+        self._ready = threading.Condition()
+        self._queues: dict[str, list[tuple[int, Item, Future]]] = {}    # host -> its items, in list order
+        self._busy: set[str] = set()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"import-fetch-{n}", daemon=True)
+                         for n in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
+
+    def add(self, position: int, item: Item) -> None:
+        item.fetched = Future()
+        host = (urlsplit(item.url).hostname or "").lower()
+        with self._ready:
+            self._queues.setdefault(host, []).append((position, item, item.fetched))
+            self._ready.notify()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            for queue in self._queues.values():
+                for _, _, future in queue:
+                    future.cancel()
+            self._queues.clear()
+            self._ready.notify_all()
+
+    def _next(self) -> tuple[str, Item, Future] | None:
+        with self._ready:
+            while not self._closed:
+                hosts = [h for h, queue in self._queues.items() if queue and h not in self._busy]
+                if hosts:
+                    host = min(hosts, key=lambda h: (self.fetcher.wait_left(h) > 0, self._queues[h][0][0]))
+                    _, item, future = self._queues[host].pop(0)
+                    self._busy.add(host)
+                    return host, item, future
+                self._ready.wait()
+        return None
+
+    def _work(self) -> None:
+        while (taken := self._next()) is not None:
+            host, item, future = taken
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(self.fetcher.fetch(item.url))
+                    except Exception as exc:       # FetchError, or a bug: the capture loop reports it
+                        future.set_exception(exc)
+            finally:
+                with self._ready:
+                    self._busy.discard(host)
+                    self._ready.notify_all()
+
+
 @dataclass
 class Importer:
     """Captures items one by one; an item whose address is already stored is neither fetched nor captured
@@ -296,6 +404,8 @@ class Importer:
 
     engine: object
     fetcher: Fetcher = field(default_factory=Fetcher)
+    workers: int = FETCH_WORKERS
+    ahead: int = FETCH_AHEAD
     created: int = 0
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -303,10 +413,39 @@ class Importer:
     def tally(self) -> str:
         return f"{self.created} new, {self.duplicates} already stored, {len(self.skipped)} skipped"
 
-    def add_all(self, items) -> None:
-        """The import loop of the command and of the window; `items` may be a progress bar over them."""
-        for item in items:
-            self.add(item)
+    def add_all(self, items: Sequence[Item], shown: Iterable[Item] | None = None) -> None:
+        """The import loop of the command, the window and the extension's history import. `shown` is the
+        same items through a progress bar or counter, iterated in step; addresses are fetched ahead."""
+        prefetch = Prefetch(self.fetcher, self.workers) if self.workers > 1 else None
+        planned, queued = 0, set()
+        try:
+            for position, item in enumerate(items if shown is None else shown):
+                while prefetch is not None and planned < min(len(items), position + 1 + self.ahead):
+                    self._plan(prefetch, planned, items[planned], queued)
+                    planned += 1
+                self.add(item)
+        finally:
+            if prefetch is not None:
+                prefetch.close()
+
+    def _plan(self, prefetch: Prefetch, position: int, item: Item, queued: set[str]) -> None:
+        """Fetch this item ahead if its turn will need the network: an address not stored nor already asked for."""
+        if item.html is not None or item.path is not None or item.url is None:
+            return
+        try:
+            listed = canonical_url(item.url)
+        except ValueError:
+            return                  # add() reports it
+        if listed in queued or self.engine.store.article_id_for_url(listed) is not None:
+            return
+        queued.add(listed)
+        prefetch.add(position, item)
+
+    def _fetch(self, item: Item, url: str) -> tuple[str, str]:
+        if item.fetched is not None:
+            fetched, item.fetched = item.fetched, None      # the page leaves memory with its capture
+            return fetched.result()
+        return self.fetcher.fetch(url)
 
     def add(self, item: Item) -> None:
         store = self.engine.store
@@ -326,7 +465,7 @@ class Importer:
                     self.duplicates += 1
                     return
             if html is None:
-                url, html = self.fetcher.fetch(url)
+                url, html = self._fetch(item, url)
             result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at)
             if listed is not None:      # stored under another address (a redirect, a canonical link)?
                 store.remember_imported_url(listed, result.article_id)
