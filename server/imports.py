@@ -4,8 +4,9 @@ browser's own history (sent by the extension).
 `read_items` recognises a file or folder by its content and returns its items, oldest first, after the
 whole file has been read and checked, so a malformed file stores nothing. `Importer.add` then captures
 one item through the same path as a click: the page the export carries, or else the fetched address.
-Addresses are fetched ahead of the captures, several hosts at once (`Prefetch`); captures stay one at a
-time in the list's order, so stories form as if the articles had been read live.
+Addresses are fetched ahead of the captures, several hosts at once (`Prefetch`), and a fetched page's
+claims are embedded ahead too, into the store's vector cache; captures stay one at a time in the list's
+order, so stories form as if the articles had been read live.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import re
 import threading
 import zipfile
@@ -24,10 +26,13 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .extract import decode_html
+from .claims import extract_claims
+from .extract import NotAnArticle, decode_html
 from .fetcher import FetchError, Fetcher
-from .pipeline import CaptureError, saved_from_url
+from .pipeline import MAX_CLAIMS_PER_PAGE, CaptureError, saved_from_url
 from .urls import canonical_url
+
+log = logging.getLogger(__name__)
 
 
 class ImportFormatError(ValueError):
@@ -336,16 +341,20 @@ FETCH_AHEAD = 64        # items fetched ahead of the capture loop (their pages w
 
 
 class Prefetch:
-    """Fetches listed addresses ahead of the capture loop on a few worker threads.
+    """Fetches listed addresses ahead of the capture loop on a few worker threads, then readies each page.
 
     A worker takes the host whose next item the loop needs first, preferring a host whose pause is over,
     so the pool serves other outlets while one waits its turn; a host is never asked twice at once.
-    Workers are daemon threads: an interrupted import does not wait for their requests to finish.
+    `ready(item, url, html)` runs after a fetch, one page at a time (it is CPU work: embedding), before
+    the item's result is handed to the loop. Workers are daemon threads: an interrupted import does not
+    wait for their requests to finish.
     """
 
-    def __init__(self, fetcher: Fetcher, workers: int = FETCH_WORKERS):
+    def __init__(self, fetcher: Fetcher, workers: int = FETCH_WORKERS, ready=None):
         self.fetcher = fetcher
-        self._ready = threading.Condition()
+        self.ready = ready
+        self._one_at_a_time = threading.Lock()
+        self._turn = threading.Condition()
         self._queues: dict[str, list[tuple[int, Item, Future]]] = {}    # host -> its items, in list order
         self._busy: set[str] = set()
         self._closed = False
@@ -357,21 +366,21 @@ class Prefetch:
     def add(self, position: int, item: Item) -> None:
         item.fetched = Future()
         host = (urlsplit(item.url).hostname or "").lower()
-        with self._ready:
+        with self._turn:
             self._queues.setdefault(host, []).append((position, item, item.fetched))
-            self._ready.notify()
+            self._turn.notify()
 
     def close(self) -> None:
-        with self._ready:
+        with self._turn:
             self._closed = True
             for queue in self._queues.values():
                 for _, _, future in queue:
                     future.cancel()
             self._queues.clear()
-            self._ready.notify_all()
+            self._turn.notify_all()
 
     def _next(self) -> tuple[str, Item, Future] | None:
-        with self._ready:
+        with self._turn:
             while not self._closed:
                 hosts = [h for h, queue in self._queues.items() if queue and h not in self._busy]
                 if hosts:
@@ -379,22 +388,47 @@ class Prefetch:
                     _, item, future = self._queues[host].pop(0)
                     self._busy.add(host)
                     return host, item, future
-                self._ready.wait()
+                self._turn.wait()
         return None
 
     def _work(self) -> None:
         while (taken := self._next()) is not None:
             host, item, future = taken
             try:
-                if future.set_running_or_notify_cancel():
-                    try:
-                        future.set_result(self.fetcher.fetch(item.url))
-                    except Exception as exc:       # FetchError, or a bug: the capture loop reports it
-                        future.set_exception(exc)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    page = self.fetcher.fetch(item.url)
+                except Exception as exc:           # FetchError, or a bug: the capture loop reports it
+                    future.set_exception(exc)
+                    continue
             finally:
-                with self._ready:
+                with self._turn:
                     self._busy.discard(host)
-                    self._ready.notify_all()
+                    self._turn.notify_all()
+            if self.ready is not None and not self._closed:
+                try:
+                    with self._one_at_a_time:
+                        self.ready(item, *page)
+                except Exception:           # readying only saves time: the capture does the work itself
+                    log.warning("could not ready %s ahead of its capture", item.label, exc_info=True)
+            future.set_result(page)
+
+
+def embed_ahead(engine, item: Item, url: str, html: str) -> None:
+    """Embed a fetched page's claims into the store's vector cache (by text hash), so that its capture
+    finds them there: the capture loop's own work is then the matching and the writes. Claims are cut as
+    the capture will cut them; any difference only means the capture embeds that claim itself."""
+    try:
+        extracted = engine.extract(html, url)
+        heading = extracted.title or (item.title.strip() if item.title and item.title.strip() else None)
+        claims = extract_claims(heading, extracted.text)[:MAX_CLAIMS_PER_PAGE]
+        _, fresh = engine.vectors_for([c.text for c in claims])
+        if fresh:
+            with engine.store.write() as conn:
+                engine.store.put_vectors(conn, engine.embedder.model_name, fresh)
+    except NotAnArticle:
+        pass                        # the capture says why it is skipped
 
 
 @dataclass
@@ -406,6 +440,7 @@ class Importer:
     fetcher: Fetcher = field(default_factory=Fetcher)
     workers: int = FETCH_WORKERS
     ahead: int = FETCH_AHEAD
+    embed_ahead: bool = True
     created: int = 0
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -416,7 +451,8 @@ class Importer:
     def add_all(self, items: Sequence[Item], shown: Iterable[Item] | None = None) -> None:
         """The import loop of the command, the window and the extension's history import. `shown` is the
         same items through a progress bar or counter, iterated in step; addresses are fetched ahead."""
-        prefetch = Prefetch(self.fetcher, self.workers) if self.workers > 1 else None
+        ready = (lambda item, url, html: embed_ahead(self.engine, item, url, html)) if self.embed_ahead else None
+        prefetch = Prefetch(self.fetcher, self.workers, ready) if self.workers > 1 else None
         planned, queued = 0, set()
         try:
             for position, item in enumerate(items if shown is None else shown):
