@@ -4,7 +4,7 @@ HTTP server and captured through the product's import job, against the capture f
 The outlets are distinct loopback addresses (127.0.0.2, 127.0.0.3, ...: all of 127/8 reaches this machine
 on Linux), each a small HTTP server, so the fetcher treats them as the separate hosts a real history
 spans and keeps its one-request-at-a-time and one-second pause per host. The pages are generated news
-articles (invented sentences about invented towns, people and figures), different from each other so
+articles (invented sentences about invented towns, people and figures), no sentence in two of them, so
 that neither the duplicate check nor the embedding cache short-cuts a capture. Visits interleave the
 outlets at random, as a reader's history does. The floor is `bench.speed.floor_seconds` (extraction,
 claim splitting and embedding of a page, no store) over a sample of the same pages, in the same run.
@@ -52,6 +52,11 @@ ROLES = ["the mayor", "the council leader", "a spokesperson for the port authori
          "the chief executive", "a union representative", "the police superintendent", "the health board chair"]
 BODIES = ["the town council", "the regional transport authority", "the water company", "the hospital trust",
           "the school board", "the harbour commission", "the housing association", "the energy cooperative"]
+# A clause with figures of its own ends every sentence, so that no two articles share a sentence and the
+# store's vector cache (by text) saves nothing the floor does not: every claim is embedded once.
+CLAUSES = [", {k} residents told the newsroom on {month} {d}", ", according to council papers dated {month} {d}",
+           ", in a statement issued at {h}:{mm} on {month} {d}", ", {k} days after the previous vote on {month} {d}",
+           ", as {k} people watched the meeting online on {month} {d}"]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
 
@@ -161,8 +166,10 @@ def article_page(number: int, outlet: str, rng: random.Random) -> tuple[str, str
     title = _fill(headline, rng, slots)
     title = title[0].upper() + title[1:]
     # Every article its own order and one sentence of its own, so no two pages carry the same text.
-    body = [_fill(s, rng, slots) for s in rng.sample(sentences, k=len(sentences))]
-    body.append(f"The report was filed as number {number} by the {outlet} newsroom.")
+    body = [_fill(s, rng, slots)[:-1] + rng.choice(CLAUSES).format(
+                k=rng.randint(2, 999), d=rng.randint(1, 28), h=rng.randint(7, 21), mm=f"{rng.randint(0, 59):02d}",
+                month=rng.choice(MONTHS)) + "." for s in rng.sample(sentences, k=len(sentences))]
+    body.append(f"The report was filed as number {number} by the newsroom of {outlet}.")
     body = [s[0].upper() + s[1:] for s in body]
     published = (dt.date(2025, 1, 1) + dt.timedelta(days=number % 300)).isoformat()
     paragraphs = "\n".join(f"      <p>{escape(s)}</p>" for s in body)

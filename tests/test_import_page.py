@@ -49,6 +49,7 @@ def test_wallabag_upload_imports_in_the_background(hash_app, isolated_data):
     assert leftovers(isolated_data) == []
     page = client.get("/import").get_data(as_text=True)
     assert "Imported wallabag.json" in page and 'data-count="created">2<' in page
+    assert '<progress class="import-bar" max="2" value="2"' in page
 
     # The same file again: everything already stored, nothing fetched.
     assert upload(client, hash_app, "wallabag.json", (SAMPLES / "wallabag.json").read_bytes()).status_code == 302

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 import time
 import zipfile
@@ -513,3 +514,14 @@ def test_a_history_import_waits_for_the_running_one(hash_app, auth, site, monkey
         release.set()
         server.import_job.job_for(hash_app).wait(30)
     assert history_status(client, auth)["created"] == 1
+
+
+def test_the_import_benchmark_imports_every_generated_article_from_its_outlets(monkeypatch, capsys):
+    bench_cli = pytest.importorskip("bench.__main__")
+    monkeypatch.setattr(server.fetcher, "DELAY", 0)
+    monkeypatch.setenv("CROSSCURRENT_BENCH_MODEL", "hash")
+    assert bench_cli.main(["imports", "--articles", "24", "--outlets", "4", "--floor-sample", "4"]) == 0
+    report = capsys.readouterr().out
+    assert "24 generated articles over 4 loopback outlets" in report
+    assert "; 24 new, 0 already stored, 0 skipped)" in report      # no two generated pages are one article
+    assert re.search(r"import / floor \d+\.\d+", report)
