@@ -197,7 +197,7 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
         speed_results["sizes_run"] = list(plan.speed_sizes)
         from . import imports
 
-        speed_results["imports"] = imports.run()       # full runs only: about two minutes more
+        speed_results["imports"] = imports.run()       # full runs only: a few minutes more
     return rows, speed_results
 
 

@@ -268,6 +268,14 @@ def _oldest_first(items: list[Item]) -> list[Item]:
     return [items[i] for i in order]
 
 
+def _web_address(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:          # "http://[::1/x", a port beyond 65535
+        return False
+
+
 MAX_HISTORY_ITEMS = 5000        # one request's worth of browser history (a few months of news reading)
 MAX_URL_CHARS = 8000
 
@@ -286,7 +294,7 @@ def history_items(entries) -> list[Item]:
     for number, entry in enumerate(entries, start=1):
         here = f"{where}: item {number}"
         url = _text(entry, "url", here, required=True)
-        if len(url) > MAX_URL_CHARS or urlsplit(url).scheme.lower() not in ("http", "https"):
+        if len(url) > MAX_URL_CHARS or not _web_address(url):
             raise ImportFormatError(f"{here}: {url[:80]!r} is not a web address")
         visited = entry.get("visited_at")
         if isinstance(visited, bool) or not isinstance(visited, (int, float, str)):
