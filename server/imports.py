@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import heapq
 import io
 import json
 import logging
@@ -349,25 +350,30 @@ FETCH_AHEAD = 64        # items fetched ahead of the capture loop (their pages w
 
 
 class Prefetch:
-    """Fetches listed addresses ahead of the capture loop on a few worker threads, then readies each page.
+    """Fetches listed addresses ahead of the capture loop on a few worker threads, then readies the pages.
 
-    A worker takes the host whose next item the loop needs first, preferring a host whose pause is over,
-    so the pool serves other outlets while one waits its turn; a host is never asked twice at once.
-    `ready(item, url, html)` runs after a fetch, one page at a time (it is CPU work: embedding), before
-    the item's result is handed to the loop. Workers are daemon threads: an interrupted import does not
-    wait for their requests to finish.
+    A worker takes, among the hosts whose pause is over, the one whose next item the loop needs first, and
+    otherwise waits for the first pause to end, so no worker sleeps on one outlet while another could be
+    asked; a host is never asked twice at once. `ready(item, url, html)` (CPU work: embedding) runs on one
+    thread of its own, on the fetched pages in list order; the loop takes a page as soon as it is
+    fetched and skips readying it when its turn comes first (it waits only for one already under way).
+    Threads are daemons: an interrupted import does not wait for their requests to finish.
     """
 
     def __init__(self, fetcher: Fetcher, workers: int = FETCH_WORKERS, ready=None):
         self.fetcher = fetcher
         self.ready = ready
-        self._one_at_a_time = threading.Lock()
         self._turn = threading.Condition()
         self._queues: dict[str, list[tuple[int, Item, Future]]] = {}    # host -> its items, in list order
         self._busy: set[str] = set()
+        self._fetched: list[tuple[int, int, Item, tuple[str, str]]] = []  # heap of pages to ready, by position
+        self._taken: set[int] = set()               # ids of the items the loop has reached
+        self._readying: dict[int, threading.Event] = {}
         self._closed = False
         self._threads = [threading.Thread(target=self._work, name=f"import-fetch-{n}", daemon=True)
                          for n in range(max(1, workers))]
+        if ready is not None:
+            self._threads.append(threading.Thread(target=self._ready_pages, name="import-ready", daemon=True))
         for thread in self._threads:
             thread.start()
 
@@ -378,6 +384,16 @@ class Prefetch:
             self._queues.setdefault(host, []).append((position, item, item.fetched))
             self._turn.notify()
 
+    def take(self, item: Item) -> tuple[str, str]:
+        """The page of the item the loop has reached, once fetched (FetchError when it could not be)."""
+        page = item.fetched.result()
+        with self._turn:
+            self._taken.add(id(item))
+            under_way = self._readying.get(id(item))
+        if under_way is not None:
+            under_way.wait()
+        return page
+
     def close(self) -> None:
         with self._turn:
             self._closed = True
@@ -385,23 +401,26 @@ class Prefetch:
                 for _, _, future in queue:
                     future.cancel()
             self._queues.clear()
+            self._fetched.clear()
             self._turn.notify_all()
 
-    def _next(self) -> tuple[str, Item, Future] | None:
+    def _next(self) -> tuple[str, int, Item, Future] | None:
         with self._turn:
             while not self._closed:
                 hosts = [h for h, queue in self._queues.items() if queue and h not in self._busy]
-                if hosts:
-                    host = min(hosts, key=lambda h: (self.fetcher.wait_left(h) > 0, self._queues[h][0][0]))
-                    _, item, future = self._queues[host].pop(0)
+                waits = {h: self.fetcher.wait_left(h) for h in hosts}
+                free = [h for h in hosts if waits[h] <= 0]
+                if free:
+                    host = min(free, key=lambda h: self._queues[h][0][0])
+                    position, item, future = self._queues[host].pop(0)
                     self._busy.add(host)
-                    return host, item, future
-                self._turn.wait()
+                    return host, position, item, future
+                self._turn.wait(min(waits.values()) if waits else None)
         return None
 
     def _work(self) -> None:
         while (taken := self._next()) is not None:
-            host, item, future = taken
+            host, position, item, future = taken
             try:
                 if not future.set_running_or_notify_cancel():
                     continue
@@ -414,13 +433,31 @@ class Prefetch:
                 with self._turn:
                     self._busy.discard(host)
                     self._turn.notify_all()
-            if self.ready is not None and not self._closed:
-                try:
-                    with self._one_at_a_time:
-                        self.ready(item, *page)
-                except Exception:           # readying only saves time: the capture does the work itself
-                    log.warning("could not ready %s ahead of its capture", item.label, exc_info=True)
+            with self._turn:
+                if self.ready is not None and not self._closed:
+                    heapq.heappush(self._fetched, (position, id(item), item, page))
+                    self._turn.notify_all()
             future.set_result(page)
+
+    def _ready_pages(self) -> None:
+        while True:
+            with self._turn:
+                while not self._closed and not self._fetched:
+                    self._turn.wait()
+                if self._closed:
+                    return
+                _, key, item, page = heapq.heappop(self._fetched)
+                if key in self._taken:
+                    continue                        # the loop got there first and does it itself
+                done = self._readying[key] = threading.Event()
+            try:
+                self.ready(item, *page)
+            except Exception:               # readying only saves time: the capture does the work itself
+                log.warning("could not ready %s ahead of its capture", item.label, exc_info=True)
+            finally:
+                done.set()
+                with self._turn:
+                    del self._readying[key]
 
 
 def embed_ahead(engine, item: Item, url: str, html: str) -> None:
@@ -449,6 +486,7 @@ class Importer:
     workers: int = FETCH_WORKERS
     ahead: int = FETCH_AHEAD
     embed_ahead: bool = True
+    _prefetch: Prefetch | None = field(default=None, init=False, repr=False)
     created: int = 0
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -460,7 +498,7 @@ class Importer:
         """The import loop of the command, the window and the extension's history import. `shown` is the
         same items through a progress bar or counter, iterated in step; addresses are fetched ahead."""
         ready = (lambda item, url, html: embed_ahead(self.engine, item, url, html)) if self.embed_ahead else None
-        prefetch = Prefetch(self.fetcher, self.workers, ready) if self.workers > 1 else None
+        prefetch = self._prefetch = Prefetch(self.fetcher, self.workers, ready) if self.workers > 1 else None
         planned, queued = 0, set()
         try:
             for position, item in enumerate(items if shown is None else shown):
@@ -469,6 +507,7 @@ class Importer:
                     planned += 1
                 self.add(item)
         finally:
+            self._prefetch = None
             if prefetch is not None:
                 prefetch.close()
 
@@ -486,9 +525,11 @@ class Importer:
         prefetch.add(position, item)
 
     def _fetch(self, item: Item, url: str) -> tuple[str, str]:
-        if item.fetched is not None:
-            fetched, item.fetched = item.fetched, None      # the page leaves memory with its capture
-            return fetched.result()
+        if item.fetched is not None and self._prefetch is not None:
+            try:
+                return self._prefetch.take(item)
+            finally:
+                item.fetched = None         # the page leaves memory with its capture
         return self.fetcher.fetch(url)
 
     def add(self, item: Item) -> None:

@@ -418,8 +418,9 @@ def test_outlets_are_fetched_at_once_but_each_politely_and_captured_in_order(out
         threading.current_thread().name.rstrip("0123456789")) or real_embed(texts))
     importer = server.imports.Importer(Recording(), Fetcher(delay=delay), workers=workers)
     importer.add_all(items)
-    # Fetched ahead, a page's claims are embedded ahead too: the capture finds their vectors stored.
-    assert embedded_on == ({"import-fetch-"} if concurrent else {"MainThread"})
+    # Fetched ahead, pages are embedded ahead too, on a thread of their own (the loop embeds those it
+    # reaches first itself).
+    assert ("import-ready" in embedded_on) == concurrent and embedded_on <= {"import-ready", "MainThread"}
     assert captured == [item.url for item in items]
     assert importer.skipped == [] and importer.created + importer.duplicates == len(items)
     by_host: dict[str, list] = {}
@@ -433,6 +434,41 @@ def test_outlets_are_fetched_at_once_but_each_politely_and_captured_in_order(out
     if concurrent:      # side by side the outlets' pauses overlap: two rounds of them, not eight
         span = max(e for _, _, e in Outlets.visits) - min(b for _, b, _ in Outlets.visits)
         assert span < 5 * delay, span
+
+
+class InstantFetcher:
+    def fetch(self, url):
+        return url, f"<html><body><p>{url}</p></body></html>"
+
+    def wait_left(self, host):
+        return 0.0
+
+
+def test_the_loop_takes_a_fetched_page_without_waiting_for_other_pages_to_be_readied():
+    gate, readied, started = threading.Event(), [], threading.Event()
+
+    def ready(item, url, html):
+        if item.label == "a":
+            started.set()
+            assert gate.wait(10)
+        readied.append(item.label)
+
+    prefetch = server.imports.Prefetch(InstantFetcher(), workers=2, ready=ready)
+    items = [server.imports.Item(label=name, url=f"https://{name}.example/story") for name in "abc"]
+    try:
+        for position, item in enumerate(items):
+            prefetch.add(position, item)
+        assert started.wait(10)                     # "a" is being readied and holds the readier
+        assert prefetch.take(items[2]) == ("https://c.example/story", "<html><body><p>https://c.example/story</p></body></html>")
+        gate.set()
+        assert prefetch.take(items[0])[0] == "https://a.example/story"      # waits for its readying under way
+        assert "a" in readied
+        deadline = time.monotonic() + 10
+        while "b" not in readied and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(readied) == ["a", "b"]        # "c" was taken first: not readied twice
+    finally:
+        prefetch.close()
 
 
 # -- the browser history the extension sends ---------------------------------------------------------
