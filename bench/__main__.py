@@ -4,6 +4,7 @@
     python -m bench score TASK --data DIR --pred FILE
     python -m bench all [--quick] [--data-root DIR] [--out DIR] [--skip-without-data]
     python -m bench speed [--sizes 1000,10000,100000] [--keep-history DIR] [--out DIR]
+    python -m bench imports [--articles 1000] [--outlets 20] [--floor-sample 100]
 
 `--model hash` (or CROSSCURRENT_BENCH_MODEL=hash) runs without the embedding model: for tests only.
 """
@@ -194,6 +195,9 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
         speed_results = speed.run(plan.speed_sizes)
         speed_results["seconds"] = round(time.perf_counter() - started, 1)
         speed_results["sizes_run"] = list(plan.speed_sizes)
+        from . import imports
+
+        speed_results["imports"] = imports.run()       # full runs only: a few minutes more
     return rows, speed_results
 
 
@@ -341,6 +345,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     v.add_argument("--keep-history", type=Path, metavar="DIR", help=common.KEEP_HISTORY_HELP)
     v.add_argument("--out", type=Path, default=Path(__file__).with_name("results"), metavar="DIR",
                    help="folder for <time>-speed.json (default: bench/results)")
+    i = commands.add_parser("imports", help="import rate of a generated browser history against the capture floor")
+    i.add_argument("--articles", type=int, default=1000)
+    i.add_argument("--outlets", type=int, default=20)
+    i.add_argument("--floor-sample", type=int, default=100)
     return parser.parse_args(argv)
 
 
@@ -373,6 +381,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results: {path}")
         return 0
 
+    if args.command == "imports":
+        from . import imports
+
+        print(imports.report(imports.run(args.articles, args.outlets, args.floor_sample)))
+        return 0
+
     root = args.data_root or common.data_root()
     if not root.is_dir():
         if args.skip_without_data:
@@ -390,6 +404,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(speed.report(speed_results) + f"\n(sizes run: {speed_results['sizes_run']}; 100000 via `python -m bench speed`)")
+        if "imports" in speed_results:
+            from . import imports
+
+            print(imports.report(speed_results["imports"]))
     mode = "quick" if args.quick else "full"
     print(f"\n{mode} run: {seconds} s; model {common.embedder_name()}; "
           + ("subsets as noted per row" if args.quick else "stance subsampled as noted; everything else complete"))

@@ -1,11 +1,16 @@
-// Options: the server address and pairing. The token lives in storage.local and nowhere else.
+// Options: the server address, pairing and the history import. The token lives in storage.local and nowhere else.
 import { webext } from "./webext.js";
 import { callServer } from "./api.js";
-import { DEFAULT_SERVER, forgetPairing, loadSettings, normaliseServer, savePairing, saveServer } from "./settings.js";
-import { formatDate, plural } from "./dom.js";
+import {
+  DEFAULT_SERVER, forgetPairing, loadHistorySites, loadSettings, normaliseServer, savePairing, saveHistorySites, saveServer,
+} from "./settings.js";
+import { el, formatDate, plural } from "./dom.js";
+import { askForHistory, clampDays, itemsToImport, parseSites, readVisits, topSites } from "./history.js";
 
 const POLL_INTERVAL_MS = 2000;
 const POLL_GIVE_UP_MS = 5 * 60 * 1000;
+const IMPORT_POLL_MS = 1000;
+const SKIPPED_SHOWN = 10;
 const LOCAL_ORIGINS = ["http://127.0.0.1/*", "http://localhost/*"];
 // The name the reader sees in the approval request; read from the user agent as data, not to branch on.
 const BROWSER_NAMES = [[/Firefox\//, "Firefox"], [/Edg\//, "Edge"], [/Chrome\//, "Chromium"]];
@@ -172,6 +177,126 @@ async function forget() {
   await showPairing();
 }
 
+// --- the history import ------------------------------------------------------------------------------
+
+const NO_PERMISSION = "Crosscurrent needs your permission to read this browser's history for this. Nothing was read.";
+let following = null; // the timer of the import being followed
+
+function chosenSites() {
+  return parseSites($("history-sites").value);
+}
+
+function setSites(sites) {
+  $("history-sites").value = sites.join("\n");
+}
+
+function showSiteChoices(choices) {
+  const chosen = new Set(chosenSites());
+  const list = $("history-site-choices");
+  list.replaceChildren(...choices.map(({ site, count }) => el("li", {},
+    el("label", {},
+      el("input", { attrs: { type: "checkbox", value: site, checked: chosen.has(site) }, on: { change: (event) => {
+        const now = chosenSites().filter((s) => s !== site);
+        setSites(event.target.checked ? [...now, site] : now);
+      } } }),
+      site,
+      el("span", { className: "count", text: plural(count, "visit", "visits") })))));
+  list.hidden = choices.length === 0;
+}
+
+function showTopSites() {
+  const granted = askForHistory(LOCAL_ORIGINS); // in the click itself: browsers ask only during a gesture
+  (async () => {
+    if (!(await granted)) {
+      say("history-status", NO_PERMISSION, "bad");
+      return;
+    }
+    const days = clampDays($("history-days").value);
+    const { server } = await loadSettings();
+    const choices = topSites(await readVisits(days), 12, server);
+    showSiteChoices(choices);
+    say("history-status", choices.length ? "Tick the news sites to import." : `No visits in the last ${plural(days, "day", "days")}.`, "");
+  })();
+}
+
+function showProgress(job) {
+  const running = job.state === "running";
+  $("history-progress").hidden = false;
+  $("history-bar").max = Math.max(1, job.total ?? 0);
+  $("history-bar").value = job.done ?? 0;
+  const skipped = job.skipped ?? [];
+  $("history-counts").textContent = `${job.done ?? 0} of ${plural(job.total ?? 0, "page", "pages")}: ${job.created ?? 0} new, `
+    + `${job.duplicates ?? 0} already stored, ${skipped.length} skipped.`;
+  $("history-import").disabled = running;
+  const old = $("history-progress").querySelector(".skipped");
+  if (old) old.remove();
+  if (!running && skipped.length) {
+    $("history-progress").append(el("ul", { className: "skipped" },
+      skipped.slice(0, SKIPPED_SHOWN).map(([label, reason]) => el("li", { text: `${label}: ${reason}` })),
+      skipped.length > SKIPPED_SHOWN ? el("li", { text: `and ${skipped.length - SKIPPED_SHOWN} more` }) : null));
+  }
+  if (job.error) say("history-status", job.error, "bad");
+  else if (running) say("history-status", `Importing ${job.file}…`, "wait");
+  else say("history-status", `Imported ${job.file}. The pages are in Crosscurrent, each under the day you last read it.`, "good");
+}
+
+function follow(server, token) {
+  clearTimeout(following);
+  const check = async () => {
+    const outcome = await callServer(server, "/api/imports/current", { token });
+    if (outcome.kind !== "ok") {
+      say("history-status", outcome.message || "Crosscurrent stopped answering; the import goes on if it is running.", "bad");
+      $("history-import").disabled = false;
+      return;
+    }
+    if (outcome.data.state !== "idle") showProgress(outcome.data);
+    if (outcome.data.state === "running") following = setTimeout(check, IMPORT_POLL_MS);
+  };
+  following = setTimeout(check, IMPORT_POLL_MS);
+}
+
+async function importHistory(event) {
+  event.preventDefault();
+  const sites = chosenSites();
+  if (!sites.length) {
+    say("history-status", "Type or tick at least one news site: only its pages are imported.", "bad");
+    return;
+  }
+  const granted = askForHistory(LOCAL_ORIGINS); // before any await, as in every click handler here
+  const { server, pairing } = await loadSettings();
+  if (!(await granted)) {
+    say("history-status", NO_PERMISSION, "bad");
+    return;
+  }
+  if (pairing?.status !== "paired") {
+    say("history-status", "Pair this browser with Crosscurrent first (above).", "bad");
+    return;
+  }
+  const days = clampDays($("history-days").value);
+  $("history-days").value = days;
+  setSites(sites);
+  await saveHistorySites(sites);
+  const items = itemsToImport(await readVisits(days), sites, server);
+  if (!items.length) {
+    say("history-status", `This browser has no article pages of ${sites.join(", ")} from the last ${plural(days, "day", "days")}.`, "bad");
+    return;
+  }
+  say("history-status", `Sending ${plural(items.length, "address", "addresses")} to Crosscurrent…`, "wait");
+  const outcome = await callServer(server, "/api/imports/history", {
+    method: "POST", token: pairing.token, timeoutMs: 30000,
+    body: { items, name: `${browserName().replace(/ on this computer$/, "")} history, last ${plural(days, "day", "days")}` },
+  });
+  if (outcome.kind === "ok") {
+    showProgress(outcome.data);
+    follow(server, pairing.token);
+  } else if (outcome.code === "import_running") {
+    say("history-status", outcome.message, "wait");
+    follow(server, pairing.token);
+  } else {
+    say("history-status", outcome.message || "Crosscurrent is not answering. Is it running?", "bad");
+  }
+}
+
 async function init() {
   const { server } = await loadSettings();
   $("server-address").value = server;
@@ -183,6 +308,9 @@ async function init() {
   $("code-form").addEventListener("submit", pairWithCode);
   $("forget-pairing").addEventListener("click", forget);
   window.addEventListener("pagehide", () => stopPolling());
+  setSites(await loadHistorySites());
+  $("history-top-sites").addEventListener("click", showTopSites);
+  $("history-form").addEventListener("submit", importHistory);
   await showPairing();
 }
 

@@ -72,3 +72,13 @@ export async function markRevoked() {
 export async function forgetPairing() {
   await webext.storage.local.remove("pairing");
 }
+
+/** The news sites the reader chose for the history import, as typed hosts (checked on read). */
+export async function loadHistorySites() {
+  const { historySites } = await webext.storage.local.get("historySites");
+  return Array.isArray(historySites) ? historySites.filter((site) => typeof site === "string" && site.length < 254) : [];
+}
+
+export async function saveHistorySites(sites) {
+  await webext.storage.local.set({ historySites: sites });
+}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import __version__, export, security
+from . import __version__, export, import_job, imports, security
 from .errors import ApiError
 from .state import get_state
 from .pairing import PairingError, poll_pairing, redeem_code, request_pairing
@@ -217,6 +217,30 @@ def ui_ticket():
     """A single-use sign-in ticket for `crosscurrent open`, which holds the data folder's UI key and sends
     it in a header (security.KEY_HEADER), so the key never lands in the browser's address bar or history."""
     return jsonify({"ticket": get_state().tickets.issue()})
+
+
+@bp.post("/imports/history")
+def import_history():
+    """The browser history the extension read with the reader's consent: fetched and captured in the
+    background by the same import job as the window's Import page, oldest visit first."""
+    body = _json_body()
+    try:
+        items = imports.history_items(body.get("items"))
+    except imports.ImportFormatError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    name = (_optional_str(body, "name", 200) or "Browser history").strip() or "Browser history"
+    job = import_job.job_for(current_app)
+    try:
+        job.start_items(get_state().engine, CONTROL.sub(" ", name), "browser history", items)
+    except import_job.ImportBusy:
+        raise ApiError(409, "import_running", "An import is already running: wait for it to finish, "
+                                              "then start the next.") from None
+    return jsonify(job.status()), 202
+
+
+@bp.get("/imports/current")
+def import_status():
+    return jsonify(import_job.job_for(current_app).status())
 
 
 @bp.post("/ui-link")

@@ -300,7 +300,7 @@ def import_pages(ctx: click.Context, source: Path):
     unit = "pages" if kind.startswith("saved") else "items"
     with _progress(items, f"Importing {len(items)} {unit}" + ("" if unit == "pages" else f" ({kind})"),
                    lambda done: f"{done}/{len(items)} {unit}: {importer.tally()}") as bar:
-        importer.add_all(bar)
+        importer.add_all(items, bar)
     click.echo(f"Imported {importer.created} new articles, {importer.duplicates} already stored, "
                f"{len(importer.skipped)} skipped.")
     for label, reason in importer.skipped:

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "json", "md", "html")
 # "date" is the day the article was published (else the day it was read); "read" the day it was read.
-CSV_COLUMNS = ("date", "title", "outlet", "author", "url", "claims", "story", "contradictions", "read")
+# "tags": the labels an import carried (Pocket, Wallabag, ...), separated by "|" as in Pocket's export.
+CSV_COLUMNS = ("date", "title", "outlet", "author", "url", "claims", "story", "contradictions", "read", "tags")
 # Spreadsheets treat cells that start with these as formulas (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Fixed timestamp inside the zip so that the same log gives the same bytes.
@@ -96,6 +97,11 @@ def _tag(value: str) -> str:
     return re.sub(r"[^\w-]+", "-", value.lower()).strip("-")
 
 
+def reader_tags(article: dict) -> list[str]:
+    """The tags the reader gave the article in the tool it was imported from."""
+    return [t for t in article.get("tags") or [] if isinstance(t, str) and t.strip()]
+
+
 # --- formats -----------------------------------------------------------------------------
 
 def _csv(articles: list[dict]) -> tuple[bytes, str, str]:
@@ -113,6 +119,7 @@ def _csv(articles: list[dict]) -> tuple[bytes, str, str]:
             article.get("story_title") or article.get("story_id") or "",
             contradiction_count(article),
             read_date(article),
+            "|".join(reader_tags(article)),
         )
         writer.writerow([neutralise_formula(cell) for cell in row])
     # The BOM lets spreadsheet programs read UTF-8 titles correctly.
@@ -130,6 +137,8 @@ def _markdown_note(article: dict) -> str:
         tags.append(_tag(article["site"]))
     if contradiction_count(article):
         tags.append("disputed")
+    tags.extend(_tag(t) for t in reader_tags(article))
+    tags = list(dict.fromkeys(tags))
     lines = [
         "---",
         f"title: {_yaml_string(article.get('title') or 'Untitled')}",
@@ -211,7 +220,9 @@ def _bookmarks(articles: list[dict]) -> tuple[bytes, str, str]:
         if not url.lower().startswith(("http://", "https://")):
             url = ""
         title = article.get("title") or url or "Untitled"
-        tags = ",".join(t for t in ("crosscurrent", _tag(article.get("site") or "")) if t)
+        # The reader's own tags as they were (a comma would split one in two), after Crosscurrent's.
+        own = [re.sub(r"\s*,\s*", " ", t).strip() for t in reader_tags(article)]
+        tags = ",".join(dict.fromkeys(t for t in ("crosscurrent", _tag(article.get("site") or ""), *own) if t))
         lines.append(
             f'        <DT><A HREF="{escape(url, quote=True)}" ADD_DATE="{_add_date(article)}" '
             f'TAGS="{escape(tags, quote=True)}">{escape(title)}</A>'

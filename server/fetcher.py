@@ -81,6 +81,11 @@ class Fetcher:
                     self._last[host] = self.clock()
         raise AssertionError("unreachable")
 
+    def wait_left(self, host: str) -> float:
+        """Seconds before `host` may be asked again (0 when it may be now): a pool serves ready hosts first."""
+        last = self._last.get(host.lower())
+        return 0.0 if last is None else max(0.0, self.delay - (self.clock() - last))
+
     def _wait_turn(self, host: str) -> None:
         last = self._last.get(host)
         if last is not None:

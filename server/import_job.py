@@ -1,4 +1,5 @@
-"""The window's import: an uploaded file recognised at once, then imported in a background thread.
+"""The server's import: an uploaded file recognised at once (the window's Import page), or the browser
+history the extension sends, then imported in a background thread.
 
 One import runs at a time per server. The upload lives in a private temporary file inside the data folder
 (a saved page is read only when its turn comes) and is removed when the import ends or is refused.
@@ -54,24 +55,36 @@ class ImportJob:
             for item in items:      # a single saved page is named after the reader's file, not ours
                 if item.label == str(path):
                     item.label = name
-            self.importer = imports.Importer(engine)
-            self.name, self.kind, self.total, self.done, self.error = name, kind, len(items), 0, None
-            self.thread = threading.Thread(target=self._run, args=(items, path), name="import", daemon=True)
-            self.thread.start()
+            self._launch(engine, name, kind, items, path)
+
+    def start_items(self, engine, name: str, kind: str, items: list) -> None:
+        """Start importing items already read (the browser history the extension sent); ImportBusy when
+        an import is running."""
+        with self._lock:
+            if self.running:
+                raise ImportBusy()
+            self._launch(engine, name, kind, items, None)
+
+    def _launch(self, engine, name: str, kind: str, items: list, path: Path | None) -> None:
+        self.importer = imports.Importer(engine)
+        self.name, self.kind, self.total, self.done, self.error = name, kind, len(items), 0, None
+        self.thread = threading.Thread(target=self._run, args=(items, path), name="import", daemon=True)
+        self.thread.start()
 
     def _counted(self, items):
         for item in items:
             yield item
             self.done += 1
 
-    def _run(self, items: list, path: Path) -> None:
+    def _run(self, items: list, path: Path | None) -> None:
         try:
-            self.importer.add_all(self._counted(items))
+            self.importer.add_all(items, self._counted(items))
         except Exception as exc:    # the thread's end is the only place left to report it
             log.exception("import of %s stopped", self.kind)
             self.error = f"The import stopped: {exc}"
         finally:
-            path.unlink(missing_ok=True)
+            if path is not None:
+                path.unlink(missing_ok=True)
         log.info("import of %s finished: %s", self.kind, self.importer.tally())
 
     def status(self) -> dict:

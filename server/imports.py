@@ -1,26 +1,39 @@
-"""Bringing in the reading a person already has: saved pages and the exports of read-later tools.
+"""Bringing in the reading a person already has: saved pages, the exports of read-later tools and the
+browser's own history (sent by the extension).
 
 `read_items` recognises a file or folder by its content and returns its items, oldest first, after the
 whole file has been read and checked, so a malformed file stores nothing. `Importer.add` then captures
 one item through the same path as a click: the page the export carries, or else the fetched address.
+Addresses are fetched ahead of the captures, several hosts at once (`Prefetch`), and a fetched page's
+claims are embedded ahead too, into the store's vector cache; captures stay one at a time in the list's
+order, so stories form as if the articles had been read live.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import heapq
 import io
 import json
+import logging
 import re
+import threading
 import zipfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from .extract import decode_html
+from .claims import extract_claims
+from .extract import NotAnArticle, decode_html
 from .fetcher import FetchError, Fetcher
-from .pipeline import CaptureError, saved_from_url
+from .pipeline import MAX_CLAIMS_PER_PAGE, CaptureError, saved_from_url
 from .urls import canonical_url
+
+log = logging.getLogger(__name__)
 
 
 class ImportFormatError(ValueError):
@@ -36,6 +49,7 @@ class Item:
     tags: tuple[str, ...] = ()
     html: str | None = None
     path: Path | None = None        # a saved page, read when its turn comes
+    fetched: Future | None = field(default=None, repr=False, compare=False)   # (url, html), fetched ahead
 
     @property
     def name(self) -> str:          # what the progress bar shows
@@ -245,10 +259,52 @@ def read_items(source: Path) -> tuple[str, list[Item]]:
     kind, items = _recognise(data, source)
     if not items:
         raise ImportFormatError(f"{source}: a {kind} with nothing to import in it")
-    # Oldest first, so stories come out as if read live; undated items last, in the file's order.
+    return kind, _oldest_first(items)
+
+
+def _oldest_first(items: list[Item]) -> list[Item]:
+    """Oldest first, so stories come out as if read live; undated items last, in the list's order."""
     order = sorted(range(len(items)), key=lambda i: (items[i].saved_at is None,
                                                       _instant(items[i].saved_at), i))
-    return kind, [items[i] for i in order]
+    return [items[i] for i in order]
+
+
+def _web_address(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:          # "http://[::1/x", a port beyond 65535
+        return False
+
+
+MAX_HISTORY_ITEMS = 5000        # one request's worth of browser history (a few months of news reading)
+MAX_URL_CHARS = 8000
+
+
+def history_items(entries) -> list[Item]:
+    """The browser history the extension sends: [{"url", "visited_at", "title"?}], where visited_at (ISO
+    8601 or milliseconds since 1970) becomes the day read. Oldest visit first; the same address once."""
+    where = "the history"
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ImportFormatError("'items' must be a list of objects with a url and a visited_at.")
+    if not entries:
+        raise ImportFormatError("'items' is empty: there is nothing to import.")
+    if len(entries) > MAX_HISTORY_ITEMS:
+        raise ImportFormatError(f"'items' holds {len(entries):,} addresses; send at most {MAX_HISTORY_ITEMS:,} at once.")
+    latest: dict[str, Item] = {}
+    for number, entry in enumerate(entries, start=1):
+        here = f"{where}: item {number}"
+        url = _text(entry, "url", here, required=True)
+        if len(url) > MAX_URL_CHARS or not _web_address(url):
+            raise ImportFormatError(f"{here}: {url[:80]!r} is not a web address")
+        visited = entry.get("visited_at")
+        if isinstance(visited, bool) or not isinstance(visited, (int, float, str)):
+            raise ImportFormatError(f"{here} has no visited_at")
+        item = Item(label=url, url=url, title=_text(entry, "title", here), saved_at=_date(visited, here))
+        known = latest.get(url)
+        if known is None or _instant(item.saved_at) > _instant(known.saved_at):
+            latest[url] = item        # the last visit is the day it was read
+    return _oldest_first(list(latest.values()))
 
 
 def _instant(value: str | None) -> float:
@@ -289,6 +345,137 @@ def _recognise(data: bytes, source: Path) -> tuple[str, list[Item]]:
 
 
 # -- importing ---------------------------------------------------------------------------------------
+FETCH_WORKERS = 8       # hosts fetched at once; each host still gets one request at a time and its pause
+FETCH_AHEAD = 64        # items fetched ahead of the capture loop (their pages wait in memory)
+
+
+class Prefetch:
+    """Fetches listed addresses ahead of the capture loop on a few worker threads, then readies the pages.
+
+    A worker takes, among the hosts whose pause is over, the one whose next item the loop needs first, and
+    otherwise waits for the first pause to end, so no worker sleeps on one outlet while another could be
+    asked; a host is never asked twice at once. `ready(item, url, html)` (CPU work: embedding) runs on one
+    thread of its own, on the fetched pages in list order; the loop takes a page as soon as it is
+    fetched and skips readying it when its turn comes first (it waits only for one already under way).
+    Threads are daemons: an interrupted import does not wait for their requests to finish.
+    """
+
+    def __init__(self, fetcher: Fetcher, workers: int = FETCH_WORKERS, ready=None):
+        self.fetcher = fetcher
+        self.ready = ready
+        self._turn = threading.Condition()
+        self._queues: dict[str, list[tuple[int, Item, Future]]] = {}    # host -> its items, in list order
+        self._busy: set[str] = set()
+        self._fetched: list[tuple[int, int, Item, tuple[str, str]]] = []  # heap of pages to ready, by position
+        self._taken: set[int] = set()               # ids of the items the loop has reached
+        self._readying: dict[int, threading.Event] = {}
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"import-fetch-{n}", daemon=True)
+                         for n in range(max(1, workers))]
+        if ready is not None:
+            self._threads.append(threading.Thread(target=self._ready_pages, name="import-ready", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def add(self, position: int, item: Item) -> None:
+        item.fetched = Future()
+        host = (urlsplit(item.url).hostname or "").lower()
+        with self._turn:
+            self._queues.setdefault(host, []).append((position, item, item.fetched))
+            self._turn.notify()
+
+    def take(self, item: Item) -> tuple[str, str]:
+        """The page of the item the loop has reached, once fetched (FetchError when it could not be)."""
+        page = item.fetched.result()
+        with self._turn:
+            self._taken.add(id(item))
+            under_way = self._readying.get(id(item))
+        if under_way is not None:
+            under_way.wait()
+        return page
+
+    def close(self) -> None:
+        with self._turn:
+            self._closed = True
+            for queue in self._queues.values():
+                for _, _, future in queue:
+                    future.cancel()
+            self._queues.clear()
+            self._fetched.clear()
+            self._turn.notify_all()
+
+    def _next(self) -> tuple[str, int, Item, Future] | None:
+        with self._turn:
+            while not self._closed:
+                hosts = [h for h, queue in self._queues.items() if queue and h not in self._busy]
+                waits = {h: self.fetcher.wait_left(h) for h in hosts}
+                free = [h for h in hosts if waits[h] <= 0]
+                if free:
+                    host = min(free, key=lambda h: self._queues[h][0][0])
+                    position, item, future = self._queues[host].pop(0)
+                    self._busy.add(host)
+                    return host, position, item, future
+                self._turn.wait(min(waits.values()) if waits else None)
+        return None
+
+    def _work(self) -> None:
+        while (taken := self._next()) is not None:
+            host, position, item, future = taken
+            try:
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    page = self.fetcher.fetch(item.url)
+                except Exception as exc:           # FetchError, or a bug: the capture loop reports it
+                    future.set_exception(exc)
+                    continue
+            finally:
+                with self._turn:
+                    self._busy.discard(host)
+                    self._turn.notify_all()
+            with self._turn:
+                if self.ready is not None and not self._closed:
+                    heapq.heappush(self._fetched, (position, id(item), item, page))
+                    self._turn.notify_all()
+            future.set_result(page)
+
+    def _ready_pages(self) -> None:
+        while True:
+            with self._turn:
+                while not self._closed and not self._fetched:
+                    self._turn.wait()
+                if self._closed:
+                    return
+                _, key, item, page = heapq.heappop(self._fetched)
+                if key in self._taken:
+                    continue                        # the loop got there first and does it itself
+                done = self._readying[key] = threading.Event()
+            try:
+                self.ready(item, *page)
+            except Exception:               # readying only saves time: the capture does the work itself
+                log.warning("could not ready %s ahead of its capture", item.label, exc_info=True)
+            finally:
+                done.set()
+                with self._turn:
+                    del self._readying[key]
+
+
+def embed_ahead(engine, item: Item, url: str, html: str) -> None:
+    """Embed a fetched page's claims into the store's vector cache (by text hash), so that its capture
+    finds them there: the capture loop's own work is then the matching and the writes. Claims are cut as
+    the capture will cut them; any difference only means the capture embeds that claim itself."""
+    try:
+        extracted = engine.extract(html, url)
+        heading = extracted.title or (item.title.strip() if item.title and item.title.strip() else None)
+        claims = extract_claims(heading, extracted.text)[:MAX_CLAIMS_PER_PAGE]
+        _, fresh = engine.vectors_for([c.text for c in claims])
+        if fresh:
+            with engine.store.write() as conn:
+                engine.store.put_vectors(conn, engine.embedder.model_name, fresh)
+    except NotAnArticle:
+        pass                        # the capture says why it is skipped
+
+
 @dataclass
 class Importer:
     """Captures items one by one; an item whose address is already stored is neither fetched nor captured
@@ -296,6 +483,10 @@ class Importer:
 
     engine: object
     fetcher: Fetcher = field(default_factory=Fetcher)
+    workers: int = FETCH_WORKERS
+    ahead: int = FETCH_AHEAD
+    embed_ahead: bool = True
+    _prefetch: Prefetch | None = field(default=None, init=False, repr=False)
     created: int = 0
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -303,10 +494,43 @@ class Importer:
     def tally(self) -> str:
         return f"{self.created} new, {self.duplicates} already stored, {len(self.skipped)} skipped"
 
-    def add_all(self, items) -> None:
-        """The import loop of the command and of the window; `items` may be a progress bar over them."""
-        for item in items:
-            self.add(item)
+    def add_all(self, items: Sequence[Item], shown: Iterable[Item] | None = None) -> None:
+        """The import loop of the command, the window and the extension's history import. `shown` is the
+        same items through a progress bar or counter, iterated in step; addresses are fetched ahead."""
+        ready = (lambda item, url, html: embed_ahead(self.engine, item, url, html)) if self.embed_ahead else None
+        prefetch = self._prefetch = Prefetch(self.fetcher, self.workers, ready) if self.workers > 1 else None
+        planned, queued = 0, set()
+        try:
+            for position, item in enumerate(items if shown is None else shown):
+                while prefetch is not None and planned < min(len(items), position + 1 + self.ahead):
+                    self._plan(prefetch, planned, items[planned], queued)
+                    planned += 1
+                self.add(item)
+        finally:
+            self._prefetch = None
+            if prefetch is not None:
+                prefetch.close()
+
+    def _plan(self, prefetch: Prefetch, position: int, item: Item, queued: set[str]) -> None:
+        """Fetch this item ahead if its turn will need the network: an address not stored nor already asked for."""
+        if item.html is not None or item.path is not None or item.url is None:
+            return
+        try:
+            listed = canonical_url(item.url)
+        except ValueError:
+            return                  # add() reports it
+        if listed in queued or self.engine.store.article_id_for_url(listed) is not None:
+            return
+        queued.add(listed)
+        prefetch.add(position, item)
+
+    def _fetch(self, item: Item, url: str) -> tuple[str, str]:
+        if item.fetched is not None and self._prefetch is not None:
+            try:
+                return self._prefetch.take(item)
+            finally:
+                item.fetched = None         # the page leaves memory with its capture
+        return self.fetcher.fetch(url)
 
     def add(self, item: Item) -> None:
         store = self.engine.store
@@ -326,7 +550,7 @@ class Importer:
                     self.duplicates += 1
                     return
             if html is None:
-                url, html = self.fetcher.fetch(url)
+                url, html = self._fetch(item, url)
             result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at)
             if listed is not None:      # stored under another address (a redirect, a canonical link)?
                 store.remember_imported_url(listed, result.article_id)

@@ -306,6 +306,9 @@ def history():
     }
     page = page_number(request.args.get("page"))
     result = store.list_articles(**filters, page=page, per_page=PER_PAGE)
+    tags = store.tags_by_article([a["id"] for a in result["items"]])    # what an import carried
+    for item in result["items"]:
+        item["tags"] = tags.get(item["id"], [])
     return render_template(
         "ui/history.html",
         groups=group_by_day(result["items"]),

@@ -140,15 +140,15 @@ class CrosscurrentServer:
 class ExtensionBrowser:
     """A Chromium profile with the unpacked extension; `worker` is its background service worker."""
 
-    def __init__(self, playwright, profile_dir: Path, screenshots: Path | None = None):
+    def __init__(self, playwright, profile_dir: Path, screenshots: Path | None = None, extension_dir: Path = EXTENSION_DIR):
         self.screenshots = screenshots
         self.context = playwright.chromium.launch_persistent_context(
             str(profile_dir),
             executable_path=str(CHROMIUM),
             headless=True,
             args=[
-                f"--disable-extensions-except={EXTENSION_DIR}",
-                f"--load-extension={EXTENSION_DIR}",
+                f"--disable-extensions-except={extension_dir}",
+                f"--load-extension={extension_dir}",
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run",
             ],

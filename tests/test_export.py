@@ -104,7 +104,7 @@ def test_csv_row_columns():
     (row,) = csv_rows(render("csv", [article()]))
     assert row == {"date": "2024-10-09", "title": "Kremlin confirms test machines", "outlet": "Daily News",
                    "author": "A. Writer", "url": "https://news.example/a", "claims": "1", "story": "3",
-                   "contradictions": "1", "read": "2024-10-10"}
+                   "contradictions": "1", "read": "2024-10-10", "tags": ""}
 
 
 @pytest.mark.parametrize("overrides, date, read", [
@@ -199,3 +199,46 @@ def test_safe_filename(title, fallback, expected):
 def test_csv_story_column_prefers_the_story_title(extra, story):
     (row,) = csv_rows(render("csv", [article(**extra)]))
     assert row["story"] == story
+
+
+# The tags an import carried, in each format that has a place for them.
+TAGGED = ["harbour", "City Hall, budget", "=cmd"]
+
+
+def _bookmark_tags(export) -> str:
+    parser = _Bookmarks()
+    parser.feed(export.body.decode("utf-8"))
+    return parser.links[0]["tags"]
+
+
+def _front_matter(export) -> str:
+    archive = zipfile.ZipFile(io.BytesIO(export.body))
+    return archive.read(archive.namelist()[0]).decode("utf-8").split("---\n")[1]
+
+
+@pytest.mark.parametrize("fmt, read, expected", [
+    ("csv", lambda e: csv_rows(e)[0]["tags"], "harbour|City Hall, budget|=cmd"),   # formulas only at a cell's start
+    ("json", lambda e: json.loads(e.body)[0]["tags"], TAGGED),
+    ("html", _bookmark_tags, "crosscurrent,daily-news,harbour,City Hall budget,=cmd"),  # a comma would split a tag
+    ("md", lambda e: [line for line in _front_matter(e).splitlines() if line.startswith("tags:")][0],
+     'tags: ["crosscurrent", "daily-news", "disputed", "harbour", "city-hall-budget", "cmd"]'),
+])
+def test_each_format_carries_the_imported_tags(fmt, read, expected):
+    assert read(render(fmt, [article(tags=TAGGED)])) == expected
+
+
+@pytest.mark.parametrize("fmt", ["csv", "html", "md"])
+def test_an_untagged_article_exports_as_before(fmt):
+    assert render(fmt, [article(tags=[])]).body == render(fmt, [article()]).body
+
+
+def test_the_stored_tags_reach_the_export(hash_app):
+    from helpers import STORY_PAGES, page_html
+
+    state = hash_app.extensions["crosscurrent"]
+    name, url = STORY_PAGES[0]
+    article_id = state.engine.capture(url, page_html(name)).article_id
+    state.store.tag_article(article_id, ["politics", "to read again"])
+    (exported,) = state.store.export_articles()
+    assert exported["tags"] == ["politics", "to read again"]
+    assert csv_rows(render("csv", [exported]))[0]["tags"] == "politics|to read again"

@@ -391,3 +391,108 @@ def test_popup_fits_600_px_with_the_button_in_view(browser, server, pages_url, t
     popup.screenshot(path=str(shots / "popup-crowded-more-380x600.png"))
     assert sorted(path.name for path in shots.iterdir()) == [
         "popup-answer-380x600.png", "popup-crowded-380x600.png", "popup-crowded-more-380x600.png", "popup-first-380x600.png"]
+
+
+# --- importing the browser's history ---------------------------------------------------------------
+
+@pytest.mark.parametrize("browser", ["chrome", "firefox"])
+def test_history_is_an_optional_permission(browser):
+    manifest = build_extensions.manifest_for(browser)
+    assert manifest["optional_permissions"] == ["history"]
+    assert "history" not in manifest["permissions"]
+
+
+def test_only_the_history_module_reads_the_history():
+    readers = [path.name for path in SCRIPTS if re.search(r"\bwebext\.history\b", path.read_text(encoding="utf-8"))]
+    assert readers == ["history.js"]
+
+
+HISTORY_JS = """async ([moduleUrl, call, args]) => (await import(moduleUrl))[call](...args)"""
+DAY_MS = 86_400_000
+VISITS = [
+    {"url": "https://www.harbour-gazette.example/news/budget", "lastVisitTime": 5 * DAY_MS, "visitCount": 2, "title": "Budget"},
+    {"url": "https://harbour-gazette.example/news/budget#comments", "lastVisitTime": 6 * DAY_MS, "visitCount": 1},
+    {"url": "https://harbour-gazette.example/", "lastVisitTime": 7 * DAY_MS, "visitCount": 9},
+    {"url": "https://sport.harbour-gazette.example/match", "lastVisitTime": 4 * DAY_MS, "visitCount": 1},
+    {"url": "https://notharbour-gazette.example/news/x", "lastVisitTime": 4 * DAY_MS, "visitCount": 1},
+    {"url": "https://mail.example/inbox/42", "lastVisitTime": 3 * DAY_MS, "visitCount": 30},
+    {"url": "chrome://settings/", "lastVisitTime": 3 * DAY_MS, "visitCount": 50},
+    {"url": "http://127.0.0.1:7412/articles/3", "lastVisitTime": 3 * DAY_MS, "visitCount": 40},   # Crosscurrent's own
+]
+
+
+@browser_test
+@pytest.mark.browser
+@pytest.mark.parametrize("call, args, expected", [
+    ("parseSites", ["https://www.Harbour-Gazette.example/news, valley.example\nvalley.example;  "],
+     ["harbour-gazette.example", "valley.example"]),
+    ("parseSites", ["news.example/world/1 ::: http://[bad"], ["news.example"]),      # what is no host is dropped
+    ("clampDays", ["500"], 90), ("clampDays", ["0"], 1), ("clampDays", ["seven"], 7),
+    # Subdomains count, front pages and other sites do not; an address once, at its last visit, newest first.
+    ("itemsToImport", [VISITS, ["harbour-gazette.example", "127.0.0.1"], "http://127.0.0.1:7412"], [
+        {"url": "https://harbour-gazette.example/news/budget", "visited_at": 6 * DAY_MS, "title": ""},
+        {"url": "https://www.harbour-gazette.example/news/budget", "visited_at": 5 * DAY_MS, "title": "Budget"},
+        {"url": "https://sport.harbour-gazette.example/match", "visited_at": 4 * DAY_MS, "title": ""}]),
+    ("itemsToImport", [VISITS, []], []),
+    ("topSites", [VISITS, 3, "http://127.0.0.1:7412"], [{"site": "mail.example", "count": 30}, {"site": "harbour-gazette.example", "count": 12},
+                              {"site": "notharbour-gazette.example", "count": 1}]),
+])
+def test_the_history_import_chooses_its_addresses(options_page, call, args, expected):
+    module = options_page.url.replace("options.html", "history.js")
+    assert options_page.evaluate(HISTORY_JS, [module, call, args]) == expected
+
+
+@browser_test
+@pytest.mark.browser
+def test_nothing_of_the_history_is_readable_before_the_reader_grants_it(options_page):
+    assert options_page.evaluate("typeof chrome.history") == "undefined"
+    assert options_page.evaluate("chrome.permissions.contains({permissions: ['history']})") is False
+    assert options_page.is_visible("#history-top-sites") and options_page.is_visible("#history-import")
+
+
+@pytest.fixture
+def history_granted(tmp_path):
+    """The extension as it runs once the reader has granted the history permission: a headless browser
+    cannot click the permission prompt, so this copy lists the permission as granted at install."""
+    copy = tmp_path / "extension-history-granted"
+    import shutil
+
+    shutil.copytree(EXTENSION_DIR, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["permissions"].append(manifest.pop("optional_permissions").pop())
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+HISTORY_PAGES = ["ferry-fares.html", PAGE_2, PAGE_4]
+
+
+@browser_test
+@pytest.mark.browser
+def test_options_import_the_history_of_the_chosen_sites(playwright, tmp_path, history_granted, server, pages_url, screenshots):
+    browser = ExtensionBrowser(playwright, tmp_path / "profile", screenshots, extension_dir=history_granted)
+    try:
+        token = browser.pair_with_code(server.url, server.one_time_code())
+        visited = browser.context.new_page()
+        for name in ["", *HISTORY_PAGES]:       # the front page is visited too, and left out
+            visited.goto(f"{pages_url}/{name}")
+        options = browser.context.new_page()
+        options.set_viewport_size({"width": 900, "height": 1200})
+        options.goto(browser.extension_url("options.html"))
+        options.click("#history-top-sites")
+        choice = options.locator("#history-site-choices input[value='127.0.0.1']")
+        choice.wait_for(timeout=15000)
+        choice.check()
+        assert options.input_value("#history-sites") == "127.0.0.1"
+        options.fill("#history-days", "3")
+        options.click("#history-import")
+        options.wait_for_selector("#history-status[data-tone='good']", timeout=90000)
+        browser.screenshot(options, "options-history-imported")
+        counts = options.inner_text("#history-counts")
+        assert counts.startswith(f"{len(HISTORY_PAGES)} of {len(HISTORY_PAGES)} pages:"), counts
+        assert options.locator("#history-bar").evaluate("(bar) => bar.value === bar.max")
+        stored = {article["url"] for article in server.articles(token)}
+        assert {f"{pages_url}/{name}" for name in HISTORY_PAGES} <= stored
+        assert browser.storage("historySites") == ["127.0.0.1"]
+    finally:
+        browser.close()

@@ -49,6 +49,7 @@ def test_wallabag_upload_imports_in_the_background(hash_app, isolated_data):
     assert leftovers(isolated_data) == []
     page = client.get("/import").get_data(as_text=True)
     assert "Imported wallabag.json" in page and 'data-count="created">2<' in page
+    assert '<progress class="import-bar" max="2" value="2"' in page
 
     # The same file again: everything already stored, nothing fetched.
     assert upload(client, hash_app, "wallabag.json", (SAMPLES / "wallabag.json").read_bytes()).status_code == 302
@@ -152,3 +153,16 @@ def test_the_page_lists_the_formats_and_a_file_input(hash_app):
     for name in ("Pocket", "Instapaper", "Wallabag", "Omnivore", "Karakeep", "Bookmarks", "Saved pages"):
         assert name in page
     assert "<script>" not in page    # the CSP allows only the static script
+
+
+@pytest.mark.parametrize("page", ["article", "history"])
+def test_the_tags_an_import_carried_are_shown(hash_app, isolated_data, page):
+    client = ui_client(hash_app)
+    assert upload(client, hash_app, "wallabag.json", (SAMPLES / "wallabag.json").read_bytes()).status_code == 302
+    finished_status(client)
+    store = hash_app.extensions["crosscurrent"].store
+    tagged = {a["title"]: a["id"] for a in store.export_articles() if a["tags"]}
+    assert list(tagged) == ["Branch libraries cut Saturday opening hours"]
+    html = client.get(f"/articles/{tagged.popitem()[1]}" if page == "article" else "/").get_data(as_text=True)
+    assert html.count('<span class="tag">libraries</span>') == 1
+    assert html.count('class="tag"') == 1      # the untagged article shows none

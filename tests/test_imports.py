@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import server.fetcher
+import server.import_job
 import server.imports
 from server.cli import cli
 from server.fetcher import USER_AGENT, FetchError, Fetcher
@@ -176,6 +179,8 @@ def test_an_interrupted_import_run_again_stores_every_item_once(name, tmp_path, 
     first = run(isolated_data, export)
     assert first.exit_code != 0 and len(stored(isolated_data)) == 1
     fetched_first = [p for p, _ in Site.log]
+    # Pages fetched ahead but not captured before the stop are fetched again; the stored one is not.
+    stored_first = {path_of(r["url"]) for r in stored(isolated_data)}
     monkeypatch.setattr(server.imports.Importer, "add", real_add)
     again = run(isolated_data, export)
     assert again.exit_code == 0, again.output
@@ -184,7 +189,7 @@ def test_an_interrupted_import_run_again_stores_every_item_once(name, tmp_path, 
     assert "1 already stored" in again.output
     # The stored address is not fetched a second time.
     fetched_again = [p for p, _ in Site.log][len(fetched_first):]
-    assert not set(fetched_first) - {"/missing.html", "/index.html"} & set(fetched_again)
+    assert not stored_first & set(fetched_again)
 
 
 def test_a_bookmarks_file_written_by_export_imports_into_another_data_folder(tmp_path, isolated_data, site):
@@ -347,3 +352,215 @@ def test_forgetting_an_article_forgets_its_tags(hash_app):
     assert store.article_tags(result.article_id) == ["harbour", "ports"]
     assert engine.forget(result.article_id)
     assert store.reader.execute("SELECT count(*) FROM article_tags").fetchone()[0] == 0
+
+
+# -- fetching several outlets at once -------------------------------------------------------------------
+class Outlets(http.server.BaseHTTPRequestHandler):
+    """Every path is the same sample page, slow to answer; each request's host and time are noted."""
+
+    visits: list[tuple[str, float, float]] = []
+    page = (SAMPLES / "site" / "harbour-dredging.html").read_bytes()
+
+    def do_GET(self):
+        started = time.monotonic()
+        time.sleep(0.05)
+        body = Outlets.page.replace(b"</title>", f" {self.path}</title>".encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        Outlets.visits.append((self.server.server_address[0], started, time.monotonic()))
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def outlets():
+    """The same site on four loopback addresses: four outlets to the fetcher."""
+    Outlets.visits = []
+    servers = [http.server.ThreadingHTTPServer((f"127.0.0.{n}", 0), Outlets) for n in (1, 2, 3, 4)]
+    for httpd in servers:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield [f"http://{h.server_address[0]}:{h.server_address[1]}" for h in servers]
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def overlapping(spans) -> bool:
+    spans = sorted(spans)
+    return any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+
+
+@pytest.mark.parametrize("workers, concurrent", [(1, False), (4, True)])
+def test_outlets_are_fetched_at_once_but_each_politely_and_captured_in_order(outlets, hash_app, workers, concurrent,
+                                                                            monkeypatch):
+    delay = 0.5
+    # One outlet after another, as a history sorted by time often is: three visits each.
+    items = [server.imports.Item(label=f"{base}/story-{n}", url=f"{base}/story-{n}")
+             for base in outlets for n in range(3)]
+    captured = []
+    engine = hash_app.extensions["crosscurrent"].engine
+
+    class Recording:                    # the real engine, noting the order of the captures
+        def __getattr__(self, name):
+            return getattr(engine, name)
+
+        def capture(self, url, html, **options):
+            captured.append(url)
+            return engine.capture(url, html, **options)
+
+    embedded_on = set()
+    real_embed = engine.embedder.embed
+    monkeypatch.setattr(engine.embedder, "embed", lambda texts: embedded_on.add(
+        threading.current_thread().name.rstrip("0123456789")) or real_embed(texts))
+    importer = server.imports.Importer(Recording(), Fetcher(delay=delay), workers=workers)
+    importer.add_all(items)
+    # Fetched ahead, pages are embedded ahead too, on a thread of their own (the loop embeds those it
+    # reaches first itself).
+    assert ("import-ready" in embedded_on) == concurrent and embedded_on <= {"import-ready", "MainThread"}
+    assert captured == [item.url for item in items]
+    assert importer.skipped == [] and importer.created + importer.duplicates == len(items)
+    by_host: dict[str, list] = {}
+    for host, begin, end in Outlets.visits:
+        by_host.setdefault(host, []).append((begin, end))
+    assert len(Outlets.visits) == len(items) and len(by_host) == 4
+    for spans in by_host.values():      # one request at a time per host, the pause between them
+        spans.sort()
+        assert all(b[0] - a[1] >= delay * 0.95 for a, b in zip(spans, spans[1:]))
+    assert overlapping([(b, e) for _, b, e in Outlets.visits]) == concurrent
+    if concurrent:      # side by side the outlets' pauses overlap: two rounds of them, not eight
+        span = max(e for _, _, e in Outlets.visits) - min(b for _, b, _ in Outlets.visits)
+        assert span < 5 * delay, span
+
+
+class InstantFetcher:
+    def fetch(self, url):
+        return url, f"<html><body><p>{url}</p></body></html>"
+
+    def wait_left(self, host):
+        return 0.0
+
+
+def test_the_loop_takes_a_fetched_page_without_waiting_for_other_pages_to_be_readied():
+    gate, readied, started = threading.Event(), [], threading.Event()
+
+    def ready(item, url, html):
+        if item.label == "a":
+            started.set()
+            assert gate.wait(10)
+        readied.append(item.label)
+
+    prefetch = server.imports.Prefetch(InstantFetcher(), workers=2, ready=ready)
+    items = [server.imports.Item(label=name, url=f"https://{name}.example/story") for name in "abc"]
+    try:
+        for position, item in enumerate(items):
+            prefetch.add(position, item)
+        assert started.wait(10)                     # "a" is being readied and holds the readier
+        assert prefetch.take(items[2]) == ("https://c.example/story", "<html><body><p>https://c.example/story</p></body></html>")
+        gate.set()
+        assert prefetch.take(items[0])[0] == "https://a.example/story"      # waits for its readying under way
+        assert "a" in readied
+        deadline = time.monotonic() + 10
+        while "b" not in readied and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(readied) == ["a", "b"]        # "c" was taken first: not readied twice
+    finally:
+        prefetch.close()
+
+
+# -- the browser history the extension sends ---------------------------------------------------------
+def history_status(client, auth) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = client.get("/api/imports/current", headers=auth).json
+        if status["state"] == "finished":
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"the history import did not finish: {status}")
+
+
+def test_the_extension_history_imports_each_address_read_on_its_last_visit(hash_app, auth, site):
+    client = hash_app.test_client()
+    day = 86_400_000
+    visits = [
+        {"url": f"{site}/tram-line.html", "visited_at": 1_700_000_000_000 + 2 * day, "title": "Tram line"},
+        {"url": f"{site}/harbour-dredging.html", "visited_at": 1_700_000_000_000},
+        {"url": f"{site}/missing.html", "visited_at": 1_700_000_000_000 + day},
+        {"url": f"{site}/harbour-dredging.html", "visited_at": "2023-11-15T09:00:00Z"},   # read again, later
+    ]
+    response = client.post("/api/imports/history", json={"items": visits, "name": "Chromium, last 7 days"},
+                           headers=auth)
+    assert response.status_code == 202, response.json
+    assert (response.json["format"], response.json["file"], response.json["total"]) == (
+        "browser history", "Chromium, last 7 days", 3)
+    status = history_status(client, auth)
+    assert (status["created"], status["duplicates"]) == (2, 0)
+    assert status["skipped"] == [[f"{site}/missing.html", "HTTP 404 Not Found"]]
+    assert [(path_of(a["url"]), a["captured_at"]) for a in hash_app.extensions["crosscurrent"].store.export_articles()] == [
+        ("/harbour-dredging.html", "2023-11-15T09:00:00Z"), ("/tram-line.html", "2023-11-16T22:13:20Z")]
+    # The same history again: nothing fetched, everything already stored.
+    fetched = len(Site.log)
+    assert client.post("/api/imports/history", json={"items": visits}, headers=auth).status_code == 202
+    assert (lambda s: (s["created"], s["duplicates"], s["file"]))(history_status(client, auth)) == (0, 2, "Browser history")
+    assert len(Site.log) == fetched + 1      # only the missing page is asked for again
+
+
+HISTORY_REFUSALS = [
+    ({}, "'items' must be a list"),
+    ({"items": "https://a.example/1"}, "'items' must be a list"),
+    ({"items": []}, "nothing to import"),
+    ({"items": [{"visited_at": 1700000000000}]}, "item 1 has no url"),
+    ({"items": [{"url": "javascript:alert(1)", "visited_at": 1700000000000}]}, "not a web address"),
+    ({"items": [{"url": "http://[::1/x", "visited_at": 1700000000000}]}, "not a web address"),
+    ({"items": [{"url": "https://a.example:99999/x", "visited_at": 1700000000000}]}, "not a web address"),
+    ({"items": [{"url": "https:///no-host", "visited_at": 1700000000000}]}, "not a web address"),
+    ({"items": [{"url": "https://a.example/1"}]}, "item 1 has no visited_at"),
+    ({"items": [{"url": "https://a.example/1", "visited_at": "last week"}]}, "is not a date"),
+    ({"items": [{"url": "https://a.example/1", "visited_at": True}]}, "has no visited_at"),
+    ({"items": [{"url": f"https://a.example/{n}", "visited_at": 1} for n in range(5001)]}, "at most 5,000"),
+]
+
+
+@pytest.mark.parametrize("body, message", HISTORY_REFUSALS, ids=[m for _, m in HISTORY_REFUSALS])
+def test_a_history_that_cannot_be_used_is_refused_and_starts_nothing(hash_app, auth, body, message):
+    response = hash_app.test_client().post("/api/imports/history", json=body, headers=auth)
+    assert response.status_code == 400
+    assert response.json["error"] == "bad_request" and message in response.json["message"]
+    assert server.import_job.job_for(hash_app).status() == {"state": "idle"}
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/api/imports/history"), ("GET", "/api/imports/current")])
+def test_the_history_import_needs_a_paired_browser(hash_app, method, path):
+    response = hash_app.test_client().open(path, method=method, json={"items": []} if method == "POST" else None)
+    assert response.status_code == 401 and response.json["error"] == "unauthorized"
+
+
+def test_a_history_import_waits_for_the_running_one(hash_app, auth, site, monkeypatch):
+    release = threading.Event()
+    real_add = server.imports.Importer.add
+    monkeypatch.setattr(server.imports.Importer, "add", lambda self, item: release.wait(30) and real_add(self, item))
+    client = hash_app.test_client()
+    visits = {"items": [{"url": f"{site}/tram-line.html", "visited_at": 1700000000000}]}
+    try:
+        assert client.post("/api/imports/history", json=visits, headers=auth).status_code == 202
+        second = client.post("/api/imports/history", json=visits, headers=auth)
+        assert second.status_code == 409 and second.json["error"] == "import_running"
+        assert client.get("/api/imports/current", headers=auth).json["state"] == "running"
+    finally:
+        release.set()
+        server.import_job.job_for(hash_app).wait(30)
+    assert history_status(client, auth)["created"] == 1
+
+
+def test_the_import_benchmark_imports_every_generated_article_from_its_outlets(monkeypatch, capsys):
+    bench_cli = pytest.importorskip("bench.__main__")
+    monkeypatch.setattr(server.fetcher, "DELAY", 0)
+    monkeypatch.setenv("CROSSCURRENT_BENCH_MODEL", "hash")
+    assert bench_cli.main(["imports", "--articles", "24", "--outlets", "4", "--floor-sample", "4"]) == 0
+    report = capsys.readouterr().out
+    assert "24 generated articles over 4 loopback outlets" in report
+    assert "; 24 new, 0 already stored, 0 skipped)" in report      # no two generated pages are one article
+    assert re.search(r"import / floor \d+\.\d+", report)

@@ -57,6 +57,11 @@ async function followImport(panel) {
     }
     for (const key of ["done", "total", "created", "duplicates"]) status(`.import-progress [data-count=${key}]`, job[key]);
     status(".import-progress [data-count=skipped]", job.skipped.length);
+    const bar = panel.querySelector("progress");
+    if (bar) {
+      bar.max = Math.max(1, job.total);
+      bar.value = job.done;
+    }
   } catch (error) {
     return; // the server stopped: the page stays as it is
   }

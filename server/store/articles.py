@@ -109,6 +109,7 @@ class ArticleStore:
             return None
         article["text"] = self.reader.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
         article["claims"] = self.article_claims(article_id)
+        article["tags"] = self.article_tags(article_id)
         return article
 
     def article_claims(self, article_id: int) -> list[dict]:
