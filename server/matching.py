@@ -160,6 +160,11 @@ class ClaimIndex:
     # -- changes ----------------------------------------------------------------------------------------
     def _append(self, claim_ids, article_ids, vectors: np.ndarray) -> None:
         with self._lock:
+            # A capture's claims may have been read from the database (by a top-up) before it adds them.
+            new = [i for i, claim_id in enumerate(claim_ids) if int(claim_id) not in self._row_of]
+            if len(new) < len(claim_ids):
+                claim_ids, article_ids = [claim_ids[i] for i in new], [article_ids[i] for i in new]
+                vectors = vectors[new]
             needed = self._size + len(claim_ids)
             if needed > len(self._claim_ids):
                 capacity = max(needed, 2 * len(self._claim_ids))

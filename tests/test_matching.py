@@ -213,6 +213,8 @@ def test_claims_stored_after_the_last_save_are_topped_up_not_rebuilt(tmp_path, s
     first.add(later_ids, [0] * len(later_ids), later)      # in memory only: no close, as after a kill
     again = opened(tmp_path, store=store)
     assert again._saved.graph == saved.graph and again.in_graph == 1500 and len(again) == 1800
+    again.add(later_ids, [0] * len(later_ids), later)      # already read by the top-up: held once
+    assert len(again) == 1800
     assert [h[0][0] for h in again.search(later[[0, 299]], k=1)] == [later_ids[0], later_ids[299]]
     more = clustered(rng, 300)
     more_ids = add_claims(store, more, per_article=30, first=1800)
