@@ -67,11 +67,11 @@ class ClaimIndex:
     the claims up to `graph_max_id`, memory-mapped, plus the newer ones in memory. Without a store and a
     folder (a bare index, as in tests) everything stays in memory and is scanned exactly."""
 
-    def __init__(self, dims: int, folder: Path | str | None = None, merge_rows: int = MERGE_ROWS,
+    def __init__(self, dims: int, folder: Path | str | None = None, merge_rows: int | None = None,
                  background: bool = True):
         self.dims = dims
         self.folder = Path(folder) if folder is not None else None
-        self.merge_rows = merge_rows
+        self.merge_rows = MERGE_ROWS if merge_rows is None else merge_rows
         # A server builds and merges the graph in a thread and answers meanwhile; tests may do it in line.
         self.background = background
         self._lock = threading.RLock()

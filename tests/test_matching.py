@@ -22,7 +22,8 @@ def unit(rng, n, dims=8):
 
 
 def clustered(rng, n, dims=16, topics=40, noise=0.15):
-    """Vectors gathered around topics, as embeddings are."""
+    """Vectors gathered around topics, as embeddings are (in int8, close ones may tie: the graph finds
+    them as a set, not each as its own nearest, so exact probes use `unit`)."""
     centres = unit(rng, topics, dims)
     v = centres[rng.integers(0, topics, n)] + noise * rng.normal(size=(n, dims)).astype(np.float32)
     return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
@@ -184,7 +185,7 @@ def _drop_graph(folder, saved):
 ], ids=["round-trip", "garbage", "truncated", "no-graph", "no-description", "model", "dims", "count", "bad-json"])
 def test_a_saved_graph_is_reused_or_rebuilt_and_answers_stay_right(tmp_path, store, damage, reused):
     rng = np.random.default_rng(8)
-    vectors = clustered(rng, 2000)
+    vectors = unit(rng, 2000, 16)
     claim_ids = add_claims(store, vectors, per_article=20)
     first = opened(tmp_path, store=store)
     saved = first._saved
@@ -205,10 +206,10 @@ def test_claims_stored_after_the_last_save_are_topped_up_not_rebuilt(tmp_path, s
     """A kill -9 between saves: the graph is older than the database; the start reads only the newer
     claims, and the next merge adds them to the same graph."""
     rng = np.random.default_rng(9)
-    add_claims(store, clustered(rng, 1500), per_article=30)
+    add_claims(store, unit(rng, 1500, 16), per_article=30)
     first = opened(tmp_path, store=store)
     saved = first._saved
-    later = clustered(rng, 300)
+    later = unit(rng, 300, 16)
     later_ids = add_claims(store, later, per_article=30, first=1500)
     first.add(later_ids, [0] * len(later_ids), later)      # in memory only: no close, as after a kill
     again = opened(tmp_path, store=store)
@@ -216,7 +217,7 @@ def test_claims_stored_after_the_last_save_are_topped_up_not_rebuilt(tmp_path, s
     again.add(later_ids, [0] * len(later_ids), later)      # already read by the top-up: held once
     assert len(again) == 1800
     assert [h[0][0] for h in again.search(later[[0, 299]], k=1)] == [later_ids[0], later_ids[299]]
-    more = clustered(rng, 300)
+    more = unit(rng, 300, 16)
     more_ids = add_claims(store, more, per_article=30, first=1800)
     again.add(more_ids, [0] * 300, more)                   # 600 in memory: past merge_rows, merged
     assert again.in_graph == 2100 and again._saved.max_claim_id == more_ids[-1]
@@ -250,14 +251,14 @@ def test_a_graph_built_in_the_background_answers_while_it_grows(tmp_path, store,
     monkeypatch.setattr(matching, "BUILD_BATCH", 500)
     monkeypatch.setattr(matching, "SAVE_AT_CLOSE_ROWS", 10)
     rng = np.random.default_rng(12)
-    vectors = clustered(rng, 3000)
+    vectors = unit(rng, 3000, 16)
     claim_ids = add_claims(store, vectors, per_article=30)
     index = ClaimIndex(16, folder=tmp_path, merge_rows=1000)
     with index._lock:              # holding the lock keeps the build from adding its first batch
         index.load(store, MODEL)
         assert index._building and index.in_graph == 0
         assert index.search(vectors[[0]], k=1) == [[]]
-        extra = clustered(rng, 30)
+        extra = unit(rng, 30, 16)
         extra_ids = add_claims(store, extra, per_article=30, first=3000)
         index.add(extra_ids, [0] * 30, extra)           # stored while building: in memory
     assert index.wait_until_ready(timeout=120) and not index._building
@@ -293,3 +294,26 @@ def test_a_server_restart_maps_the_saved_graph(tmp_path, monkeypatch):
     name, url = STORY_PAGES[2]
     assert again.capture(url, page_html(name)).created and len(again.index) == held + len(
         again.store.claims_of_articles([3])[3])
+
+
+@pytest.mark.model
+def test_captures_link_the_same_claims_through_the_graph_as_through_a_scan(tmp_path, monkeypatch, real_embedder):
+    """The real model, the story pages: every earlier claim in the saved graph gives the links an exact
+    scan of memory gives."""
+    from server.app import create_app
+    from tests.helpers import STORY_PAGES, page_html
+
+    monkeypatch.setattr(matching, "SAVE_AT_CLOSE_ROWS", 1)
+    links = {}
+    for merge_rows in (10**6, 1):
+        monkeypatch.setattr(matching, "MERGE_ROWS", merge_rows)
+        app = create_app({"data_dir": tmp_path / str(merge_rows)}, embedder=real_embedder)
+        engine = app.extensions["crosscurrent"].engine
+        for name, url in STORY_PAGES:
+            engine.capture(url, page_html(name))
+            engine.index.wait_until_ready(timeout=60)
+        assert engine.index.in_graph == (len(engine.index) if merge_rows == 1 else 0)
+        links[merge_rows] = [tuple(r) for r in engine.store.reader.execute(
+            "SELECT claim_id, other_claim_id, label, round(similarity, 5) FROM links ORDER BY 1, 2")]
+        app.extensions["crosscurrent"].store.close()
+    assert links[1] == links[10**6] and links[1]
