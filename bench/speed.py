@@ -395,7 +395,9 @@ def run(sizes=DEFAULT_SIZES, timeout: float = 3600.0, keep: Path | None = None) 
     results = {"history": "synthetic (real sentence vectors plus noise, written through the store)",
                "model": embedder_name(), "sizes": {}}
     with tempfile.TemporaryDirectory(prefix="crosscurrent-pool-") as scratch:
-        pool = Path(scratch) / "pool.npz"       # written by the first size that builds a history
+        # Written by the first size that builds a history; kept with kept histories, for the next size.
+        pool = Path(keep if keep is not None else scratch) / "pool.npz"
+        pool.parent.mkdir(parents=True, exist_ok=True)
         for size in sizes:
             worker = [sys.executable, "-m", "bench.speed", "--worker", str(size), "--pool", str(pool)]
             if keep is not None:

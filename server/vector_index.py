@@ -28,7 +28,7 @@ FORMAT = 1
 SCALAR = "i8"           # a quarter of float32; search only picks candidates, which are then scored in float32
 CONNECTIVITY = 16       # graph edges per node (HNSW's M)
 EXPANSION_ADD = 64      # search depth while inserting: half the library's default, twice as fast to build
-EXPANSION_SEARCH = 96   # search depth of a query (at least the candidates asked for)
+EXPANSION_SEARCH = 192  # search depth of a query: 96 found 0.973 of the exact top 12 at 1k articles, 192 0.996
 
 
 @dataclass
