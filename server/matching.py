@@ -82,6 +82,7 @@ class ClaimIndex:
         self._graph_max_id = 0                 # claims up to this id are in the graph (or being added to it)
         self._building = False                 # the graph is in memory, growing: searched under the lock
         self._prune = False                    # the graph holds claims forgotten since: drop them at the next merge
+        self._retry_rows = 0                   # after a failed merge: wait for twice the claims before the next
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
         self._matrix = np.zeros((1024, dims), dtype=np.float32)   # the newer claims
@@ -212,6 +213,7 @@ class ClaimIndex:
             work(*args)
         except Exception:      # noqa: BLE001 - e.g. a full disk: the exact scan of memory still answers
             log.exception("saving the claim index failed; newer claims stay in memory")
+            self._retry_rows = 2 * max(self._live, self.merge_rows)
         with self._lock:
             self._worker = None
         self._maybe_merge()
@@ -219,7 +221,8 @@ class ClaimIndex:
     def _maybe_merge(self, rows: int | None = None) -> None:
         with self._lock:
             if (self._store is None or self.folder is None or self._building or not self.ready
-                    or self._stop.is_set() or self._live < (self.merge_rows if rows is None else rows)
+                    or self._stop.is_set()
+                    or self._live < (max(self.merge_rows, self._retry_rows) if rows is None else rows)
                     or self._live == 0):
                 return
             self._worker = None

@@ -317,3 +317,26 @@ def test_captures_link_the_same_claims_through_the_graph_as_through_a_scan(tmp_p
             "SELECT claim_id, other_claim_id, label, round(similarity, 5) FROM links ORDER BY 1, 2")]
         app.extensions["crosscurrent"].store.close()
     assert links[1] == links[10**6] and links[1]
+
+
+def test_a_merge_that_fails_keeps_the_claims_in_memory_and_waits_before_trying_again(tmp_path, store, monkeypatch):
+    rng = np.random.default_rng(13)
+    vectors = unit(rng, 800, 16)
+    ids = add_claims(store, vectors, per_article=20)
+    index = opened(tmp_path, store=store)
+    assert index.in_graph == 800
+    tries = []
+
+    def broken(*args):
+        tries.append(1)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(vector_index, "save", broken)
+    index.background = True
+    more = unit(rng, 600, 16)
+    more_ids = add_claims(store, more, per_article=20, first=800)
+    index.add(more_ids, [0] * 600, more)
+    assert index.wait_until_ready(timeout=60)
+    index.add(more_ids[:1], [0], more[:1])       # held already: no new claim, no new try
+    assert len(tries) == 1 and index.in_graph == 800 and len(index) == 1400
+    assert [h[0][0] for h in index.search(np.vstack([vectors[5], more[5]]), k=1)] == [ids[5], more_ids[5]]
