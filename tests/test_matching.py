@@ -340,3 +340,20 @@ def test_a_merge_that_fails_keeps_the_claims_in_memory_and_waits_before_trying_a
     index.add(more_ids[:1], [0], more[:1])       # held already: no new claim, no new try
     assert len(tries) == 1 and index.in_graph == 800 and len(index) == 1400
     assert [h[0][0] for h in index.search(np.vstack([vectors[5], more[5]]), k=1)] == [ids[5], more_ids[5]]
+
+
+def test_a_save_killed_before_its_description_leaves_the_old_graph_in_use(tmp_path, store):
+    """A kill between writing a new graph file and replacing the description: the start maps the old
+    graph, tops up from the database, and the next save deletes the orphan."""
+    rng = np.random.default_rng(14)
+    vectors = unit(rng, 600, 16)
+    ids = add_claims(store, vectors, per_article=20)
+    saved = opened(tmp_path, store=store)._saved
+    orphan = tmp_path / "claims.test-model.0123456789ab.usearch"
+    orphan.write_bytes((tmp_path / saved.graph).read_bytes()[:1000])      # cut off mid-write
+    again = opened(tmp_path, store=store)
+    assert again._saved.graph == saved.graph
+    assert again.search(vectors[[9]], k=1)[0][0][0] == ids[9]
+    more = unit(rng, 600, 16)
+    again.add(add_claims(store, more, per_article=20, first=600), [0] * 600, more)
+    assert sorted(p.name for p in tmp_path.glob("claims.*.usearch")) == [again._saved.graph] != [saved.graph]
