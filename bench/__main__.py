@@ -149,7 +149,7 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
             weights = CLAIM_WEIGHTS if mode == plan.text_modes[0] and not quick else ()
             preds.update({f"w={w:g}": scratch / f"claims-{mode}-w{w:g}.jsonl" for w in weights})
             if mode == plan.text_modes[0]:
-                preds["partitioned"] = scratch / f"claims-{mode}-partitioned.jsonl"
+                preds["persisted"] = scratch / f"claims-{mode}-persisted.jsonl"
             started = time.perf_counter()
             try:
                 claims.run(data, preds, mode=mode, weights=weights)
@@ -162,7 +162,7 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
                 if mode != "text" and ranker == "bm25":
                     continue
                 label = {"fused": "claims (fused)", "bm25": "claims baseline (BM25)",
-                         "partitioned": f"claims (fused, {claims.PARTITION_LISTS} inverted lists)"}.get(
+                         "persisted": "claims (fused, through the saved graph)"}.get(
                     ranker, f"claims lexical_weight {ranker[2:]}")
                 row = Row(label + ("" if mode == "text" else f" [{mode}]"), "claims", note=note, seconds=seconds)
                 rows.append(_scored(row, "claims", data, pred) if not failure else Row(**{**asdict(row), "error": failure}))

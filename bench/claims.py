@@ -6,9 +6,10 @@ ranked with `matching.rank_claims`: vector and BM25 candidates merged by the fus
 (`matching.fused_score`) a capture orders its links by, read deeper (50 candidates of each kind and 20
 ranks, where a capture takes 12 + 8 candidates and keeps 5 links per claim). The plain BM25
 baseline asks the same store's full-text index (`Store.lexical_claim_search`) and nothing else.
-"partitioned" ranks the same way through a second index loaded from the same store but split into
-PARTITION_LISTS inverted lists, as a 10k-article history is: what the lists cost in quality on real
-claims (the dev set is far too small to be partitioned by default).
+"persisted" ranks the same way through a second index over the same store whose every claim is in the
+saved graph (built, saved, then mapped again as at a start), as in a history past MERGE_ROWS claims:
+what the int8 graph costs in quality on real claims (the dev set is small enough to be scanned exactly
+by default).
 
 Output: JSONL {"id": query_id, "ranked": [claim_id, ...]} for the claims scorer.
 """
@@ -16,6 +17,7 @@ Output: JSONL {"id": query_id, "ranked": [claim_id, ...]} for the claims scorer.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +34,6 @@ RANK_DEPTH = 20            # the scorer reads MAP@1..20 and Recall@1..20
 BATCH = 2000               # claims embedded and written per transaction
 TEXT_MODES = ("text", "title+text")
 DEFAULT_TEXT_MODE = "text"
-PARTITION_LISTS = 300      # lists of a 10k-article history (300k claims, 1,000 per list)
 
 
 def claim_text(claim: dict, mode: str) -> str:
@@ -78,14 +79,14 @@ def run(data_dir: Path, outputs: dict[str, Path], limit: int | None = None, mode
         weights: tuple[float, ...] = ()) -> dict:
     """Index once, then write one prediction file per ranker named in `outputs`:
     "fused" (rank_claims with its default weight), "bm25" (the baseline), "w=<weight>" (weight sweep) and
-    "partitioned" (rank_claims through an index split into inverted lists)."""
+    "persisted" (rank_claims through an index whose claims are all in the saved graph)."""
     data_dir = Path(data_dir)
     claims = read_jsonl(data_dir / "claims.jsonl")
     queries = read_jsonl(data_dir / "queries.jsonl")
     if limit is not None:
         queries = queries[:limit]
     stats: dict = {"claims": len(claims), "queries": len(queries), "text": mode}
-    with fresh_engine() as engine:
+    with fresh_engine() as engine, tempfile.TemporaryDirectory(prefix="crosscurrent-graph-") as graph_folder:
         started = time.perf_counter()
         dataset_id = index_claims(engine, claims, mode)
         index = engine.index
@@ -96,11 +97,13 @@ def run(data_dir: Path, outputs: dict[str, Path], limit: int | None = None, mode
             "fused": lambda text, vec: [c for c, _ in rank_claims(index, engine.store, text, vec, k=RANK_DEPTH)],
             "bm25": lambda text, vec: [c for c, _ in engine.store.lexical_claim_search(text, RANK_DEPTH)],
         }
-        if "partitioned" in outputs:
-            partitioned = ClaimIndex(index.dims, exact_rows=1, list_rows=max(1, len(claims) // PARTITION_LISTS))
-            partitioned.load(engine.store, engine.embedder.model_name)
-            rankers["partitioned"] = lambda text, vec: [
-                c for c, _ in rank_claims(partitioned, engine.store, text, vec, k=RANK_DEPTH)]
+        if "persisted" in outputs:
+            model = engine.embedder.model_name
+            ClaimIndex(index.dims, graph_folder, merge_rows=1, background=False).load(engine.store, model).close()
+            persisted = ClaimIndex(index.dims, graph_folder).load(engine.store, model)
+            stats["graph_vectors"] = persisted.in_graph
+            rankers["persisted"] = lambda text, vec: [
+                c for c, _ in rank_claims(persisted, engine.store, text, vec, k=RANK_DEPTH)]
         for weight in weights:
             rankers[f"w={weight:g}"] = (lambda w: lambda text, vec: [
                 c for c, _ in rank_claims(index, engine.store, text, vec, k=RANK_DEPTH, lexical_weight=w)])(weight)

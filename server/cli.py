@@ -120,6 +120,7 @@ def serve(ctx: click.Context, port: int | None, no_warm: bool):
     finally:
         running.withdraw(_settings(ctx)["data_dir"], port)
         server.server_close()
+        app.extensions["crosscurrent"].engine.close()
 
 
 def _check_port_free(port: int) -> None:

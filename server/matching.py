@@ -1,13 +1,17 @@
 """Finding earlier claims that may say the same thing: vector search plus lexical search.
 
-Vectors of every stored claim live in one contiguous float32 matrix in memory. On a small history a
-capture's claims are compared with all of it in one matrix product; past EXACT_SEARCH_ROWS claims an
-inverted-file partition narrows each search to the 24 lists nearest the claim: it compares the claim
-with one centroid per 1,000 claims and reads some 24,000 sketches, however long the history. BM25 over
-the claims' full-text index adds the candidates that share rare words (names, numbers) which the
-embedding may rank lower. BM25 searches only a claim's rarest words, as many as fit in LEXICAL_POSTINGS
-claims: its cost stays bounded as the history grows, and the words it skips are the ones most claims
-share, which BM25 weighs least.
+The claim index is two parts. The claims up to some id are in a saved HNSW graph of int8 vectors
+(server/vector_index.py), memory-mapped from the data folder, so a start reads none of its vectors; the
+graph only proposes candidates (GRAPH_FETCH per result wanted), which are scored with their float32
+vectors read from the database, so every cosine is exact and claims forgotten since the save drop out.
+The newer claims (fewer than MERGE_ROWS) are held in memory as float32 and scanned exactly; a small
+history is only that. When they reach MERGE_ROWS they are merged into a new generation of the graph in
+a background thread, as they are at close. A graph that is missing, stale or unreadable is rebuilt from
+the database in a background thread while the server answers (see ClaimIndex.load). BM25 over the
+claims' full-text index adds the candidates that share rare words (names, numbers) which the embedding
+may rank lower. BM25 searches only a claim's rarest words, as many as fit in LEXICAL_POSTINGS claims:
+its cost stays bounded as the history grows, and the words it skips are the ones most claims share,
+which BM25 weighs least.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from . import vector_index
 from .embeddings import from_blobs
 
 log = logging.getLogger(__name__)
@@ -26,20 +32,13 @@ VECTOR_CANDIDATES = 12     # nearest claims kept per new claim
 LEXICAL_CANDIDATES = 8     # BM25 hits added per new claim
 LEXICAL_POSTINGS = 2_000   # claims BM25 may score per query (rarest words first): bounded at any history size
 MIN_SIMILARITY = 0.35      # below this cosine a pair is never shown
-# Past this many claims (about 3,000 articles) the index is partitioned into inverted lists (below), so
-# a search reads a few dozen lists instead of the whole history (on a 300k-claim history: 8% of it, and
-# 0.99 of the exact top 12 found; see `python -m bench speed`).
-EXACT_SEARCH_ROWS = 100_000
-SKETCH_DIMS = 64           # the lists hold 64-dimension sketches of the vectors: a sixth of the memory read
-SKETCH_SAMPLE = 20_000     # rows the sketch basis is fitted on
-LIST_ROWS = 1_000          # average rows per inverted list when the lists are fitted
-PROBE_LISTS = 24           # lists read per query (of 300 at 10k articles, 3,000 at 100k)
-SKETCH_CANDIDATES = 256    # rows per query, best by sketch, that are then scored exactly
-TRAIN_PER_LIST = 16        # k-means training rows per list
-KMEANS_ROUNDS = 5
-GROUPED_LISTS = 256        # from this many lists on, rows are filed through groups of lists (see _group)
-BULK_LOAD_ROWS = 100_000   # from this many claims on, the index loads in two sequential scans
-ASSIGN_CHUNK = 16_384      # rows assigned to lists at a time (bounds the rows x lists score matrix)
+# Claims held in memory and scanned exactly before they are merged into the saved graph (about 700
+# articles; the scan of 20,000 rows takes a few ms, a merge some seconds in the background).
+MERGE_ROWS = 20_000
+SAVE_AT_CLOSE_ROWS = 1_000  # at close, fewer newer claims than this are left to be read again at the next start
+GRAPH_FETCH = 4            # graph candidates per result wanted, scored exactly (int8 ranks near-ties loosely)
+MIN_GRAPH_FETCH = 48
+BUILD_BATCH = 4_096        # rows added to a graph at a time (a search waits for at most one batch)
 
 
 LEXICAL_WEIGHT = 0.1       # BM25's share in the fused score (dev sweep, MAP@5: 0 0.828, 0.03 0.858, 0.1 0.871, 0.3 0.854)
@@ -63,390 +62,315 @@ class Candidate:
         return fused_score(self.similarity, self.lexical)
 
 
-def _nearest(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Index of each point's most similar centroid, a chunk at a time."""
-    labels = np.empty(len(points), dtype=np.int64)
-    for start in range(0, len(points), ASSIGN_CHUNK):
-        labels[start:start + ASSIGN_CHUNK] = np.argmax(points[start:start + ASSIGN_CHUNK] @ centroids.T, axis=1)
-    return labels
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-
-
-def _spherical_kmeans(points: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """`count` unit centroids of `points` (cosine k-means, KMEANS_ROUNDS rounds, empty clusters re-seeded)."""
-    centroids = _unit_rows(points[rng.choice(len(points), count, replace=False)])
-    for _ in range(KMEANS_ROUNDS):
-        labels = _nearest(points, centroids)
-        order = np.argsort(labels, kind="stable")
-        held, starts = np.unique(labels[order], return_index=True)
-        sums = points[rng.choice(len(points), count)]
-        sums[held] = np.add.reduceat(points[order], starts, axis=0)
-        centroids = _unit_rows(sums)
-    return centroids.astype(np.float32)
-
-
-class InvertedLists:
-    """An inverted-file partition of a large index. Sketches (projections on the leading right singular
-    vectors of a sample, which keep dot products best) are clustered by spherical k-means; every row is
-    filed under its nearest centroid, and a query reads only the PROBE_LISTS lists nearest to it. The
-    queries of one capture share topics, so each probed list is read once for all the queries probing it."""
-
-    def __init__(self, basis: np.ndarray, centroids: np.ndarray):
-        self.basis = basis            # dims x sketch dims
-        self.centroids = centroids    # lists x sketch dims, unit length
-        self._rows: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(centroids)
-        self._sketches: list[np.ndarray] = [np.zeros((0, basis.shape[1]), dtype=np.float32)] * len(centroids)
-        self._used = np.zeros(len(centroids), dtype=np.int64)
-        self._list_of_row = np.zeros(0, dtype=np.int32)
-        self._group_centroids: np.ndarray | None = None
-        self._members: list[np.ndarray] = []
-        self.fitted_rows = 0
-
-    def __len__(self) -> int:
-        return len(self.centroids)
-
-    @classmethod
-    def fit(cls, matrix: np.ndarray, list_rows: int = LIST_ROWS, seed: int = 0) -> "InvertedLists":
-        """Fit the basis and the centroids on samples of `matrix`, then file every row of it."""
-        rng = np.random.default_rng(seed)
-        size = len(matrix)
-        sample = matrix[np.sort(rng.choice(size, min(SKETCH_SAMPLE, size), replace=False))]
-        # The right singular vectors of the sample are the eigenvectors of its Gram matrix, which is small.
-        _, eigenvectors = np.linalg.eigh(sample.T @ sample)
-        basis = np.ascontiguousarray(eigenvectors[:, ::-1][:, :SKETCH_DIMS], dtype=np.float32)
-        count = max(1, size // list_rows)
-        train = matrix[np.sort(rng.choice(size, min(size, count * TRAIN_PER_LIST), replace=False))] @ basis
-        lists = cls(basis, _spherical_kmeans(train, count, rng))
-        lists._group(rng)
-        sketches = np.empty((size, basis.shape[1]), dtype=np.float32)
-        for start in range(0, size, ASSIGN_CHUNK):
-            sketches[start:start + ASSIGN_CHUNK] = matrix[start:start + ASSIGN_CHUNK] @ basis
-        labels = np.concatenate([lists._assign(sketches[start:start + ASSIGN_CHUNK])
-                                 for start in range(0, size, ASSIGN_CHUNK)])
-        # The sketches in list order, in one array; each list starts as a view of its slice (copied out
-        # when it first grows).
-        order = np.argsort(labels, kind="stable")
-        sketches = sketches[order]
-        bounds = np.searchsorted(labels[order], np.arange(count + 1))
-        for label in range(count):
-            lists._rows[label] = order[bounds[label]:bounds[label + 1]]
-            lists._sketches[label] = sketches[bounds[label]:bounds[label + 1]]
-            lists._used[label] = bounds[label + 1] - bounds[label]
-        lists._list_of_row = labels.astype(np.int32)
-        lists.fitted_rows = size
-        return lists
-
-    def _group(self, rng: np.random.Generator) -> None:
-        """Cluster the centroids themselves (about sqrt(lists) groups), so filing a row compares it with
-        the groups and then with the members of its two nearest groups only: at 3,000 lists, some 160
-        products per row instead of 3,000 (the products, not the dimensions, bound the time)."""
-        groups = int(np.sqrt(len(self))) if len(self) >= GROUPED_LISTS else 1
-        if groups <= 1:
-            self._group_centroids, self._members = None, []
-            return
-        self._group_centroids = _spherical_kmeans(self.centroids, groups, rng)
-        group_of = _nearest(self.centroids, self._group_centroids)
-        self._members = [np.flatnonzero(group_of == g) for g in range(groups)]
-
-    def _assign(self, sketches: np.ndarray) -> np.ndarray:
-        """The list each sketch is filed under: its nearest centroid within its two nearest groups."""
-        if self._group_centroids is None:
-            return _nearest(sketches, self.centroids)
-        near = np.argpartition(-(sketches @ self._group_centroids.T), 1, axis=1)[:, :2].ravel()
-        order = np.argsort(near, kind="stable")
-        bounds = np.searchsorted(near[order], np.arange(len(self._members) + 1))
-        labels = np.zeros(len(sketches), dtype=np.int64)
-        best = np.full(len(sketches), -np.inf, dtype=np.float32)
-        for group, members in enumerate(self._members):
-            who = order[bounds[group]:bounds[group + 1]] // 2
-            if not len(who) or not len(members):
-                continue
-            scores = sketches[who] @ self.centroids[members].T
-            top = scores.argmax(axis=1)
-            value = scores[np.arange(len(who)), top]
-            better = value > best[who]
-            best[who[better]], labels[who[better]] = value[better], members[top[better]]
-        return labels
-
-    def add(self, first_row: int, vectors: np.ndarray) -> None:
-        """File rows first_row, first_row + 1, ... (appended to the index in that order)."""
-        sketches = vectors @ self.basis
-        labels = self._assign(sketches)
-        needed = first_row + len(vectors)
-        if needed > len(self._list_of_row):
-            grown = np.zeros(max(needed, len(self._list_of_row) * 5 // 4), dtype=np.int32)
-            grown[: len(self._list_of_row)] = self._list_of_row
-            self._list_of_row = grown
-        self._list_of_row[first_row:needed] = labels
-        for offset, label in enumerate(labels):
-            used = self._used[label]
-            if used == len(self._rows[label]):      # full: grow by half, at least 16 rows
-                capacity = used + max(16, used // 2)
-                rows, sketch = np.zeros(capacity, dtype=np.int64), np.zeros((capacity, self.basis.shape[1]), np.float32)
-                rows[:used], sketch[:used] = self._rows[label][:used], self._sketches[label][:used]
-                self._rows[label], self._sketches[label] = rows, sketch
-            self._rows[label][used] = first_row + offset
-            self._sketches[label][used] = sketches[offset]
-            self._used[label] = used + 1
-
-    def forget(self, rows: np.ndarray) -> None:
-        """Zero the sketches of removed rows: they score 0 and never pass the exact check."""
-        for row in rows:
-            label = self._list_of_row[row]
-            position = np.flatnonzero(self._rows[label][: self._used[label]] == row)
-            self._sketches[label][position] = 0.0
-
-    def candidates(self, queries: np.ndarray, wanted: int, row_articles: np.ndarray,
-                   exclude_article: int | None = None) -> list[np.ndarray]:
-        """For each query, the rows of its probed lists, best `wanted` by sketch (unordered), leaving out
-        the rows of `exclude_article` (`row_articles` gives each row's article)."""
-        sketches = queries @ self.basis
-        probe = min(PROBE_LISTS, len(self))
-        chosen = np.argpartition(-(sketches @ self.centroids.T), probe - 1, axis=1)[:, :probe].ravel()
-        order = np.argsort(chosen, kind="stable")
-        by_list, asking = chosen[order], order // probe
-        starts = np.flatnonzero(np.r_[True, by_list[1:] != by_list[:-1]])
-        rows: list[list[np.ndarray]] = [[] for _ in range(len(queries))]
-        scores: list[list[np.ndarray]] = [[] for _ in range(len(queries))]
-        for start, end in zip(starts, np.r_[starts[1:], len(by_list)]):
-            label, used = by_list[start], self._used[by_list[start]]
-            if not used:
-                continue
-            who = asking[start:end]
-            rough = sketches[who] @ self._sketches[label][:used].T
-            for j, qi in enumerate(who):
-                rows[qi].append(self._rows[label][:used])
-                scores[qi].append(rough[j])
-        picked = []
-        for qi in range(len(queries)):
-            if not rows[qi]:
-                picked.append(np.zeros(0, dtype=np.int64))
-                continue
-            every, rough = np.concatenate(rows[qi]), np.concatenate(scores[qi])
-            if exclude_article is not None:
-                keep = row_articles[every] != exclude_article
-                every, rough = every[keep], rough[keep]
-            if len(every) > wanted:
-                every = every[np.argpartition(-rough, wanted - 1)[:wanted]]
-            picked.append(every)
-        return picked
-
-
 class ClaimIndex:
-    """Every stored claim vector, appendable, searchable by cosine (vectors are L2-normalised)."""
+    """Every stored claim's vector, searchable by cosine (vectors are L2-normalised): a saved graph of
+    the claims up to `graph_max_id`, memory-mapped, plus the newer ones in memory. Without a store and a
+    folder (a bare index, as in tests) everything stays in memory and is scanned exactly."""
 
-    def __init__(self, dims: int, exact_rows: int = EXACT_SEARCH_ROWS, list_rows: int = LIST_ROWS,
-                 fit_in_background: bool = False):
+    def __init__(self, dims: int, folder: Path | str | None = None, merge_rows: int | None = None,
+                 background: bool = True):
         self.dims = dims
-        self.exact_rows = exact_rows
-        self.list_rows = list_rows
-        # A server fits the lists in a thread: it answers (searching every row) while they are fitted.
-        self.fit_in_background = fit_in_background
+        self.folder = Path(folder) if folder is not None else None
+        self.merge_rows = MERGE_ROWS if merge_rows is None else merge_rows
+        # A server builds and merges the graph in a thread and answers meanwhile; tests may do it in line.
+        self.background = background
         self._lock = threading.RLock()
-        self._lists: InvertedLists | None = None      # once the index is large
-        self._fitting: threading.Thread | None = None
-        self._removed_while_fitting: list[np.ndarray] = []
-        self._next_fit_rows = 0                        # after a failed fit: wait for the index to double
-        self._matrix = np.zeros((1024, dims), dtype=np.float32)
+        self._store = None
+        self._model = ""
+        self._graph = None                     # memory-mapped, or in memory while it is being built
+        self._saved: vector_index.Saved | None = None
+        self._graph_max_id = 0                 # claims up to this id are in the graph (or being added to it)
+        self._building = False                 # the graph is in memory, growing: searched under the lock
+        self._prune = False                    # the graph holds claims forgotten since: drop them at the next merge
+        self._retry_rows = 0                   # after a failed merge: wait for twice the claims before the next
+        self._worker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._matrix = np.zeros((1024, dims), dtype=np.float32)   # the newer claims
         self._claim_ids = np.zeros(1024, dtype=np.int64)
-        self._article_ids = np.zeros(1024, dtype=np.int64)
+        self._article_ids = np.zeros(1024, dtype=np.int64)     # -1: forgotten
         self._size = 0
+        self._live = 0
         self._row_of: dict[int, int] = {}
-        self._removed: set[int] = set()
 
     def __len__(self) -> int:
-        return self._size - len(self._removed)
-
-    @property
-    def partitioned(self) -> bool:
-        return self._lists is not None
+        graph = self._graph
+        return (len(graph) if graph is not None else 0) + self._live
 
     @property
     def max_claim_id(self) -> int:
-        return int(self._claim_ids[: self._size].max()) if self._size else 0
-
-    def load(self, store, model: str) -> "ClaimIndex":
-        """Add every stored claim newer than the newest one held (all of them on a fresh index)."""
         with self._lock:
-            after = self.max_claim_id
-            count = store.claims_after(after)
-            # Sized once up front: growing by doubling would hold two copies of a multi-GB matrix at once.
-            self._grow(self._size + count)
-            if count >= BULK_LOAD_ROWS:
-                self._load_in_two_scans(store, model, after)
-            else:
-                for rows in store.iter_claim_vectors(model, after_id=after):
-                    claim_ids, article_ids, blobs = zip(*rows)
-                    self.add(claim_ids, article_ids, from_blobs(blobs, self.dims), partition=False)
-            self._partition()
-        log.info("claim index: %d vectors%s", len(self),
-                 f" in {len(self._lists)} lists" if self._lists is not None else "")
+            newest = int(self._claim_ids[: self._size].max()) if self._size else 0
+            return max(self._graph_max_id, newest)
+
+    @property
+    def in_graph(self) -> int:
+        """Vectors in the graph (the rest are scanned exactly)."""
+        graph = self._graph
+        return len(graph) if graph is not None else 0
+
+    @property
+    def ready(self) -> bool:
+        """No graph is being built or merged."""
+        return self._worker is None or not self._worker.is_alive()
+
+    # -- loading ---------------------------------------------------------------------------------------
+    def load(self, store, model: str) -> "ClaimIndex":
+        """On first use: map the saved graph (or start rebuilding it from the database when it is
+        missing, stale or unreadable), then read the claims newer than it into memory. Later calls read
+        only the claims stored since (by another process)."""
+        with self._lock:
+            first = self._store is None
+            self._store, self._model = store, model
+            if first and self.folder is not None:
+                self._open_or_rebuild()
+            self._top_up()
+        self._maybe_merge()
+        log.info("claim index: %d vectors (%d in the saved graph)", len(self), self.in_graph)
         return self
 
-    def _load_in_two_scans(self, store, model: str, after_id: int) -> None:
-        """The claims first (narrow rows, in id order), then every stored vector in storage order, each
-        copied to the rows of the claims with its text: two sequential reads, where a join looks each
-        claim's vector up (3M claims: 18 s instead of 48 s)."""
-        start = self._size
-        row_of_text: dict[str, int] = {}
-        repeats: dict[str, list[int]] = {}      # the same sentence in several claims
-        for keys in store.iter_claim_keys(after_id):
-            claim_ids, article_ids, hashes = zip(*keys)
-            first, end = self._size, self._size + len(keys)
-            self._grow(end)
-            self._claim_ids[first:end] = claim_ids
-            self._article_ids[first:end] = article_ids
-            self._size = end              # rows past the old size are zeros until their vector is read
-            for row, digest in enumerate(hashes, first):
-                if row_of_text.setdefault(digest, row) != row:
-                    repeats.setdefault(digest, []).append(row)
-        filled = np.zeros(self._size - start, dtype=bool)
-        for pairs in store.iter_vectors(model):
-            rows, blobs = [], []
-            for digest, blob in pairs:
-                row = row_of_text.get(digest)
-                if row is None:
-                    continue
-                rows.append(row)
-                blobs.append(blob)
-                for again in repeats.get(digest, ()) if repeats else ():
-                    rows.append(again)
-                    blobs.append(blob)
-            if rows:
-                self._matrix[rows] = from_blobs(blobs, self.dims)
-                filled[np.asarray(rows) - start] = True
-        ids = self._claim_ids[start:self._size]
-        self._row_of.update(zip(ids[filled].tolist(), (np.flatnonzero(filled) + start).tolist()))
-        self._removed.update(ids[~filled].tolist())      # a claim without a stored vector never matches
+    def start_empty(self, store, model: str) -> "ClaimIndex":
+        """An index that starts from nothing and forgets the saved graph (a reindex renumbers every claim)."""
+        with self._lock:
+            self._store, self._model = store, model
+            if self.folder is not None:
+                vector_index.discard(self.folder, model)
+        return self
 
-    def _grow(self, needed: int) -> None:
-        capacity = self._matrix.shape[0]
-        if needed <= capacity:
+    def _open_or_rebuild(self) -> None:
+        store = self._store
+        opened = vector_index.open_saved(self.folder, self._model, self.dims)
+        if opened is not None:
+            self._graph, self._saved = opened
+            self._graph_max_id = self._saved.max_claim_id
+            # Fewer claims up to its newest than it holds: articles were forgotten since it was saved.
+            # Their hits are dropped when scored (they are no longer in the database) until the next merge.
+            self._prune = store.claims_upto(self._graph_max_id) != self._saved.count
             return
-        # 25% more, plus 5% headroom: at 100k articles a doubling would cost gigabytes for little.
-        capacity = max(needed, capacity + capacity // 4) + max(4096, needed // 20)
-        for name in ("_matrix", "_claim_ids", "_article_ids"):
-            old = getattr(self, name)
-            new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
-            new[: self._size] = old[: self._size]
-            setattr(self, name, new)
+        vector_index.discard(self.folder, self._model)
+        if store.claims_after(0) < self.merge_rows:
+            return                             # a small history: all of it in memory
+        self._graph_max_id = store.max_claim_id()
+        self._graph, self._building = vector_index.new_graph(self.dims), True
+        self._run(self._build, self._graph, self._graph_max_id)
 
-    def add(self, claim_ids: list[int], article_ids: list[int], vectors: np.ndarray, partition: bool = True) -> None:
+    def _top_up(self) -> None:
+        for rows in self._store.iter_claim_vectors(self._model, after_id=self.max_claim_id):
+            claim_ids, article_ids, blobs = zip(*rows)
+            self._append(claim_ids, article_ids, from_blobs(blobs, self.dims))
+
+    # -- changes ----------------------------------------------------------------------------------------
+    def _append(self, claim_ids, article_ids, vectors: np.ndarray) -> None:
+        with self._lock:
+            # A capture's claims may have been read from the database (by a top-up) before it adds them.
+            new = [i for i, claim_id in enumerate(claim_ids) if int(claim_id) not in self._row_of]
+            if len(new) < len(claim_ids):
+                claim_ids, article_ids = [claim_ids[i] for i in new], [article_ids[i] for i in new]
+                vectors = vectors[new]
+            needed = self._size + len(claim_ids)
+            if needed > len(self._claim_ids):
+                capacity = max(needed, 2 * len(self._claim_ids))
+                for name in ("_matrix", "_claim_ids", "_article_ids"):
+                    old = getattr(self, name)
+                    new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
+                    new[: self._size] = old[: self._size]
+                    setattr(self, name, new)
+            start = self._size
+            self._matrix[start:needed] = vectors
+            self._claim_ids[start:needed] = claim_ids
+            self._article_ids[start:needed] = article_ids
+            self._row_of.update(zip(self._claim_ids[start:needed].tolist(), range(start, needed)))
+            self._size, self._live = needed, self._live + len(claim_ids)
+
+    def add(self, claim_ids: list[int], article_ids: list[int], vectors: np.ndarray) -> None:
         if len(claim_ids) == 0:
             return
-        with self._lock:
-            self._grow(self._size + len(claim_ids))
-            start, end = self._size, self._size + len(claim_ids)
-            self._matrix[start:end] = vectors
-            self._claim_ids[start:end] = claim_ids
-            self._article_ids[start:end] = article_ids
-            self._row_of.update(zip(self._claim_ids[start:end].tolist(), range(start, end)))
-            self._size = end
-            if self._lists is not None:
-                self._lists.add(start, self._matrix[start:end])
-            if partition:
-                self._partition()
-
-    def _partition(self) -> None:
-        """Once the index is large, fit the inverted lists (about 17 s at 100k articles): at load, and
-        again whenever the index has doubled since, so the lists keep their size. Until new lists are
-        in place the old ones (or a scan of every row) answer."""
-        with self._lock:
-            fitted = self._lists.fitted_rows if self._lists is not None else 0
-            if self._fitting is not None or self._size < max(self.exact_rows, 2 * fitted, self._next_fit_rows):
-                return
-            snapshot = self._matrix[: self._size]
-            if not self.fit_in_background:
-                self._lists = InvertedLists.fit(snapshot, self.list_rows)
-                return
-            self._removed_while_fitting = []
-            self._fitting = threading.Thread(target=self._fit, args=(snapshot,), name="claim-lists", daemon=True)
-            self._fitting.start()
-
-    def _fit(self, snapshot: np.ndarray) -> None:
-        """Fit lists on the rows held when the fit began, then file the rows added and forget the rows
-        removed since."""
-        try:
-            lists = InvertedLists.fit(snapshot, self.list_rows)
-        except Exception:      # noqa: BLE001 - e.g. out of memory: searching every row still works
-            log.exception("fitting the claim index's lists failed; searching every row meanwhile")
-            lists = None
-        with self._lock:
-            self._fitting = None
-            if lists is None:
-                self._next_fit_rows = 2 * len(snapshot)
-                return
-            if self._size > len(snapshot):
-                lists.add(len(snapshot), self._matrix[len(snapshot):self._size])
-            for rows in self._removed_while_fitting:
-                lists.forget(rows)
-            self._removed_while_fitting = []
-            self._lists = lists
-        log.info("claim index: %d vectors in %d lists", len(self), len(lists))
-
-    def wait_for_lists(self, timeout: float | None = None) -> bool:
-        """Block until a background fit is done; True when the index is partitioned."""
-        thread = self._fitting
-        if thread is not None:
-            thread.join(timeout)
-        return self._lists is not None
+        self._append(claim_ids, article_ids, vectors)
+        self._maybe_merge()
 
     def remove_article(self, article_id: int) -> None:
-        """Forget an article's claims: their rows are zeroed, so they never match again."""
+        """Forget an article's claims. In memory they go now; in the graph they are dropped from results
+        when scored (the database no longer has them) and from the graph itself at the next merge."""
         with self._lock:
-            rows = np.nonzero(self._article_ids[: self._size] == article_id)[0]
+            rows = np.flatnonzero(self._article_ids[: self._size] == article_id)
+            self._article_ids[rows] = -1
             self._matrix[rows] = 0.0
-            if self._lists is not None:
-                self._lists.forget(rows)
-            if self._fitting is not None:
-                self._removed_while_fitting.append(rows)
             for row in rows:
-                claim_id = int(self._claim_ids[row])
-                self._removed.add(claim_id)
-                self._row_of.pop(claim_id, None)
+                self._row_of.pop(int(self._claim_ids[row]), None)
+            self._live -= len(rows)
+            if self._graph is not None:
+                self._prune = True
+
+    # -- the graph: build, merge, save -----------------------------------------------------------------
+    def _run(self, work, *args) -> None:
+        if not self.background:
+            work(*args)
+            return
+        self._worker = threading.Thread(target=self._guarded, args=(work, *args), name="claim-graph", daemon=True)
+        self._worker.start()
+
+    def _guarded(self, work, *args) -> None:
+        try:
+            work(*args)
+        except Exception:      # noqa: BLE001 - e.g. a full disk: the exact scan of memory still answers
+            log.exception("saving the claim index failed; newer claims stay in memory")
+            self._retry_rows = 2 * max(self._live, self.merge_rows)
+        with self._lock:
+            self._worker = None
+        self._maybe_merge()
+
+    def _maybe_merge(self, rows: int | None = None) -> None:
+        with self._lock:
+            if (self._store is None or self.folder is None or self._building or not self.ready
+                    or self._stop.is_set()
+                    or self._live < (max(self.merge_rows, self._retry_rows) if rows is None else rows)
+                    or self._live == 0):
+                return
+            self._worker = None
+            self._run(self._merge)
+
+    def _build(self, graph, upto_id: int) -> None:
+        """Add every stored claim up to `upto_id` to a new graph, a batch at a time (searchable between
+        batches: a capture meanwhile finds what is in it so far, plus every newer claim), then save it."""
+        for rows in self._store.iter_claim_vectors(self._model, after_id=0, upto_id=upto_id, batch=BUILD_BATCH):
+            if self._stop.is_set():
+                return
+            claim_ids, _articles, blobs = zip(*rows)
+            with self._lock:
+                vector_index.add(graph, np.asarray(claim_ids), from_blobs(blobs, self.dims))
+        viewed, saved = vector_index.save(graph, self.folder, self._model, upto_id)
+        with self._lock:
+            self._graph, self._saved, self._building = viewed, saved, False
+        log.info("claim index: graph of %d vectors built and saved", saved.count)
+
+    def _merge(self) -> None:
+        """A new generation of the graph: the saved one, less the claims forgotten since, plus the
+        claims in memory. Searches use the mapped graph and memory until it is in place."""
+        with self._lock:
+            size, saved, prune = self._size, self._saved, self._prune
+            live = self._article_ids[:size] >= 0
+            keys, vectors = self._claim_ids[:size][live].copy(), self._matrix[:size][live].copy()
+            self._prune = False
+        graph = vector_index.load_for_update(self.folder, saved) if saved else vector_index.new_graph(self.dims)
+        if saved and prune:
+            held = vector_index.keys_of(graph)
+            stored = np.concatenate([np.asarray(ids, dtype=np.int64).ravel()
+                                     for ids in self._store.iter_claim_ids(saved.max_claim_id)] or [np.zeros(0, np.int64)])
+            vector_index.remove(graph, np.setdiff1d(held, stored))
+        # An id used again after the newest article was forgotten: the new claim replaces the old one.
+        if len(graph) and len(keys):
+            vector_index.remove(graph, keys[np.asarray(graph.contains(keys.astype(np.uint64)), dtype=bool)])
+        for start in range(0, len(keys), BUILD_BATCH):
+            if self._stop.is_set():
+                return
+            vector_index.add(graph, keys[start:start + BUILD_BATCH], vectors[start:start + BUILD_BATCH])
+        newest = max(self._graph_max_id, int(keys.max()) if len(keys) else 0)
+        viewed, saved = vector_index.save(graph, self.folder, self._model, newest)
+        del graph
+        with self._lock:
+            # The rows merged leave memory; rows added (or forgotten) meanwhile stay.
+            kept = np.arange(size, self._size)
+            forgotten_meanwhile = bool(np.any(self._article_ids[:size][live] < 0))
+            self._matrix = self._matrix[kept].copy() if len(kept) else np.zeros((1024, self.dims), np.float32)
+            self._claim_ids = self._claim_ids[kept].copy() if len(kept) else np.zeros(1024, np.int64)
+            self._article_ids = self._article_ids[kept].copy() if len(kept) else np.zeros(1024, np.int64)
+            self._size = len(kept)
+            self._live = int(np.sum(self._article_ids[: self._size] >= 0))
+            self._row_of = {int(c): r for r, c in enumerate(self._claim_ids[: self._size]) if self._article_ids[r] >= 0}
+            self._graph, self._saved, self._graph_max_id = viewed, saved, newest
+            self._prune = self._prune or forgotten_meanwhile
+        log.info("claim index: %d vectors merged; the saved graph holds %d", len(keys), saved.count)
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Block until a build or merge in progress is done; True when none is."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self.ready
+
+    def close(self, save: bool = True) -> None:
+        """Stop building (the next start builds again), then save the claims in memory into the graph
+        when there are enough of them to be worth it."""
+        self._stop.set()
+        self.wait_until_ready()
+        self._stop.clear()
+        if save and not self._building:
+            self.background, background = False, self.background
+            try:
+                self._maybe_merge(rows=SAVE_AT_CLOSE_ROWS)
+            except Exception:      # noqa: BLE001 - the database still holds every claim
+                log.exception("saving the claim index at close failed")
+            self.background = background
+        self._stop.set()
+
+    # -- reading --------------------------------------------------------------------------------------
+    def vectors_of(self, claim_ids) -> dict[int, tuple[int, np.ndarray]]:
+        """{claim id: (article id, float32 vector)} of the given claims that are indexed."""
+        out: dict[int, tuple[int, np.ndarray]] = {}
+        rest = []
+        with self._lock:
+            for claim_id in claim_ids:
+                row = self._row_of.get(int(claim_id))
+                if row is not None:
+                    out[int(claim_id)] = (int(self._article_ids[row]), self._matrix[row].copy())
+                else:
+                    rest.append(int(claim_id))
+            store = self._store if self._graph is not None else None
+        if rest and store is not None:
+            for claim_id, (article_id, blob) in store.claim_vectors(self._model, rest).items():
+                out[claim_id] = (article_id, np.frombuffer(blob, dtype="<f4"))
+        return out
 
     def vector_of(self, claim_id: int) -> np.ndarray | None:
-        row = self._row_of.get(int(claim_id))
-        return None if row is None else self._matrix[row]
+        found = self.vectors_of([claim_id]).get(int(claim_id))
+        return None if found is None else found[1]
 
     def article_of(self, claim_id: int) -> int | None:
-        row = self._row_of.get(int(claim_id))
-        return None if row is None else int(self._article_ids[row])
+        found = self.vectors_of([claim_id]).get(int(claim_id))
+        return None if found is None else found[0]
 
     def search(self, vectors: np.ndarray, k: int = VECTOR_CANDIDATES, exclude_article: int | None = None,
-               min_similarity: float = MIN_SIMILARITY, exact: bool = False) -> list[list[tuple[int, int, float]]]:
-        """For each query vector, up to k (claim id, article id, cosine), best first. `exact` reads every
-        row even when the index is partitioned (to measure what the lists miss)."""
+               min_similarity: float = MIN_SIMILARITY) -> list[list[tuple[int, int, float]]]:
+        """For each query vector, up to k (claim id, article id, cosine), best first."""
+        found: list[dict[int, tuple[int, float]]] = [{} for _ in range(len(vectors))]
+        if len(vectors) == 0:
+            return []
+        vectors = np.asarray(vectors, dtype=np.float32)
+        fetch = max(GRAPH_FETCH * k, MIN_GRAPH_FETCH)
         with self._lock:
+            graph, store = self._graph, self._store
+            proposed = None
+            if graph is not None and self._building:     # in memory and growing: not while a batch is added
+                proposed = vector_index.search(graph, vectors, fetch)
             size = self._size
-            if size == 0 or len(vectors) == 0:
-                return [[] for _ in range(len(vectors))]
-            if self._lists is None or exact:
-                every_row = np.arange(size)
-                candidate_rows = [every_row] * len(vectors)
-                all_scores = vectors @ self._matrix[:size].T
-                if exclude_article is not None:
-                    all_scores[:, self._article_ids[:size] == exclude_article] = -1.0
-            else:
-                candidate_rows = self._lists.candidates(vectors, SKETCH_CANDIDATES, self._article_ids, exclude_article)
-                all_scores = None
-            results = []
-            for qi, rows in enumerate(candidate_rows):
-                scores = all_scores[qi] if all_scores is not None else self._matrix[rows] @ vectors[qi]
-                top = min(k, len(scores))
-                if top == 0:
-                    results.append([])
-                    continue
-                best = np.argpartition(-scores, top - 1)[:top]
-                best = best[np.argsort(-scores[best])]
-                results.append([
-                    (int(self._claim_ids[rows[i]]), int(self._article_ids[rows[i]]), float(scores[i]))
-                    for i in best if scores[i] >= min_similarity
-                ])
-            return results
+            matrix, claim_ids, article_ids = self._matrix[:size], self._claim_ids[:size], self._article_ids[:size]
+        if graph is not None and proposed is None:
+            proposed = vector_index.search(graph, vectors, fetch)
+        if proposed is not None and store is not None:
+            # The graph proposes, float32 vectors from the database decide.
+            rows = store.claim_vectors(self._model, np.unique(np.concatenate(proposed)).tolist())
+            ids = list(rows)
+            column = {claim_id: i for i, claim_id in enumerate(ids)}
+            if ids:
+                scores = vectors @ from_blobs([rows[c][1] for c in ids], self.dims).T
+                for qi, keys in enumerate(proposed):
+                    for key in keys.tolist():
+                        i = column.get(key)
+                        if i is not None and rows[key][0] != exclude_article:
+                            found[qi][key] = (rows[key][0], float(scores[qi, i]))
+        if size:
+            scores = vectors @ matrix.T
+            scores[:, article_ids < 0] = -np.inf
+            if exclude_article is not None:
+                scores[:, article_ids == exclude_article] = -np.inf
+            top = min(k, size)
+            best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
+            for qi in range(len(vectors)):
+                for row in best[qi]:
+                    if scores[qi, row] > -np.inf:
+                        found[qi][int(claim_ids[row])] = (int(article_ids[row]), float(scores[qi, row]))
+        return [[(claim_id, article_id, score)
+                 for claim_id, (article_id, score) in sorted(hits.items(), key=lambda kv: -kv[1][1])[:k]
+                 if score >= min_similarity] for hits in found]
 
 
 def find_candidates(index: ClaimIndex, store, texts: list[str], vectors: np.ndarray,
@@ -456,18 +380,21 @@ def find_candidates(index: ClaimIndex, store, texts: list[str], vectors: np.ndar
     for qi, hits in enumerate(index.search(vectors, exclude_article=exclude_article)):
         for claim_id, article_id, similarity in hits:
             candidates[(qi, claim_id)] = Candidate(qi, claim_id, article_id, similarity, 0.0)
-    for qi, text in enumerate(texts):
-        for claim_id, bm25 in store.lexical_claim_search(text, LEXICAL_CANDIDATES, exclude_article, LEXICAL_POSTINGS):
+    lexical = [store.lexical_claim_search(text, LEXICAL_CANDIDATES, exclude_article, LEXICAL_POSTINGS) for text in texts]
+    known = index.vectors_of({claim_id for hits in lexical for claim_id, _ in hits
+                              if not any((qi, claim_id) in candidates for qi in range(len(texts)))})
+    for qi, hits in enumerate(lexical):
+        for claim_id, bm25 in hits:
             key = (qi, claim_id)
             if key in candidates:
                 candidates[key].lexical = bm25
                 continue
-            vector = index.vector_of(claim_id)
-            if vector is None:
+            if claim_id not in known:
                 continue
+            article_id, vector = known[claim_id]
             similarity = float(vectors[qi] @ vector)
             if similarity >= MIN_SIMILARITY:
-                candidates[key] = Candidate(qi, claim_id, index.article_of(claim_id), similarity, bm25)
+                candidates[key] = Candidate(qi, claim_id, article_id, similarity, bm25)
     return sorted(candidates.values(), key=lambda c: (c.query, -c.score))
 
 
@@ -479,12 +406,13 @@ def rank_claims(index: ClaimIndex, store, text: str, vector: np.ndarray, k: int 
     fused: dict[int, float] = {}
     for claim_id, _article, similarity in index.search(vector[None, :], k=max(k, 50), min_similarity=-1.0)[0]:
         fused[claim_id] = similarity
-    for claim_id, bm25 in store.lexical_claim_search(text, max(k, 50), postings=LEXICAL_POSTINGS):
+    lexical = store.lexical_claim_search(text, max(k, 50), postings=LEXICAL_POSTINGS)
+    known = index.vectors_of([claim_id for claim_id, _ in lexical if claim_id not in fused])
+    for claim_id, bm25 in lexical:
         base = fused.get(claim_id)
         if base is None:
-            other = index.vector_of(claim_id)
-            if other is None:
+            if claim_id not in known:
                 continue
-            base = float(vector @ other)
+            base = float(vector @ known[claim_id][1])
         fused[claim_id] = fused_score(base, bm25, weight)
     return sorted(fused.items(), key=lambda kv: -kv[1])[:k]

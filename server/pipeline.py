@@ -119,7 +119,7 @@ class Engine:
         if self._index is None:
             with self._index_lock:
                 if self._index is None:
-                    self._index = ClaimIndex(self.embedder.dims, fit_in_background=True).load(
+                    self._index = ClaimIndex(self.embedder.dims, folder=self.store.path.parent).load(
                         self.store, self.embedder.model_name)
         return self._index
 
@@ -127,6 +127,11 @@ class Engine:
         """Load the model and the index now rather than on the first capture."""
         self.embedder.warm()
         _ = self.index
+
+    def close(self) -> None:
+        """Save the claim index's newer claims into its graph (the database holds them either way)."""
+        if self._index is not None:
+            self._index.close()
 
     # -- embeddings ------------------------------------------------------------------------------------
     def vectors_for(self, texts: list[str]) -> tuple[np.ndarray, dict[str, bytes]]:
@@ -307,7 +312,10 @@ class Engine:
         dismissed = store.dismissed_pairs()
         store.reset_links_and_stories()
         with self._index_lock:
-            self._index = ClaimIndex(self.embedder.dims, fit_in_background=True)
+            if self._index is not None:
+                self._index.close(save=False)
+            self._index = ClaimIndex(self.embedder.dims, folder=store.path.parent).start_empty(
+                store, self.embedder.model_name)
         summary = {"articles": 0, "claims": 0, "links": 0, "stories": 0, "kept": 0}
         for article_id in store.article_ids():
             row = store.article_row(article_id)
@@ -406,9 +414,10 @@ class Engine:
         if vector is None:
             return {}
         verdicts = {}
-        for other, claims in self.store.claims_of_articles(others).items():
-            found = [(c, self.index.vector_of(c["id"])) for c in claims]
-            found = [(c, v) for c, v in found if v is not None]
+        by_article = self.store.claims_of_articles(others)
+        known = self.index.vectors_of([c["id"] for claims in by_article.values() for c in claims])
+        for other, claims in by_article.items():
+            found = [(c, known[c["id"]][1]) for c in claims if c["id"] in known]
             if found:
                 verdicts[other] = article_stance(claim_from_row(headline), [claim_from_row(c) for c, _ in found],
                                                  [float(v @ vector) for _, v in found])

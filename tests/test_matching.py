@@ -1,12 +1,19 @@
-"""The in-memory claim index: appends past its capacity, finds by cosine, forgets removed articles."""
+"""The claim index: newer claims in memory, the rest in a saved graph beside the database; what it finds,
+what it forgets, and how a saved graph that is stale, corrupt or made for another model is handled."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from server import matching
+from server import matching, vector_index
+from server.embeddings import to_blob
 from server.matching import ClaimIndex
+from server.store import Store
+
+MODEL = "test-model"
 
 
 def unit(rng, n, dims=8):
@@ -14,11 +21,63 @@ def unit(rng, n, dims=8):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("exact_rows", [10**9, 500], ids=["exact", "partitioned"])
+def clustered(rng, n, dims=16, topics=40, noise=0.15):
+    """Vectors gathered around topics, as embeddings are (in int8, close ones may tie: the graph finds
+    them as a set, not each as its own nearest, so exact probes use `unit`)."""
+    centres = unit(rng, topics, dims)
+    v = centres[rng.integers(0, topics, n)] + noise * rng.normal(size=(n, dims)).astype(np.float32)
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def add_claims(store, vectors: np.ndarray, per_article: int, first: int = 0, missing=frozenset(),
+               same_text: dict[int, int] | None = None) -> list[int]:
+    """Store vectors[i] as claim `first + i`, `per_article` claims per article, except the claims in
+    `missing`, stored without a vector, and claim j in `same_text` {j: i}, which repeats claim i's text.
+    Returns the claim ids in order."""
+    same_text = same_text or {}
+    ids = []
+    with store.write() as conn:
+        for start in range(0, len(vectors), per_article):
+            number = (first + start) // per_article
+            article_id = store.insert_article(conn, {
+                "url": f"https://load.test/{number}", "canonical_url": f"https://load.test/{number}",
+                "domain": "load.test", "content_hash": f"hash-{number}", "title": f"Article {number}",
+                "site": "Load", "author": None, "published": None, "language": "en", "text": "text",
+                "word_count": 1, "captured_at": "2026-01-01T00:00:00Z"}, "", "test")
+            rows = [{"position": j, "text": f"claim {first + i}", "text_hash": f"h{first + same_text.get(i, i)}",
+                     "is_headline": j == 0, "speaker": None, "polarity": "asserts", "proposition": "p", "details": {}}
+                    for j, i in enumerate(range(start, min(start + per_article, len(vectors))))]
+            ids += store.insert_claims(conn, article_id, rows)
+        store.put_vectors(conn, MODEL, {f"h{first + i}": to_blob(v) for i, v in enumerate(vectors)
+                                        if i not in missing and i not in same_text})
+    return ids
+
+
+def exact(store, queries: np.ndarray, k: int, exclude_article: int | None = None) -> list[list[int]]:
+    """The top k claim ids of each query by a float32 scan of every stored vector."""
+    rows = [r for batch in store.iter_claim_vectors(MODEL) for r in batch if r[1] != exclude_article]
+    ids = np.array([r[0] for r in rows])
+    matrix = np.stack([np.frombuffer(r[2], dtype="<f4") for r in rows])
+    scores = queries @ matrix.T
+    return [ids[np.argsort(-s, kind="stable")[:k]].tolist() for s in scores]
+
+
+def opened(folder, dims=16, merge_rows=500, store=None) -> ClaimIndex:
+    return ClaimIndex(dims, folder=folder, merge_rows=merge_rows, background=False).load(store, MODEL)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "crosscurrent.db")
+    yield store
+    store.close()
+
+
+# -- in memory ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("count", [1, 1024, 1025, 5000])
-def test_every_added_vector_is_found_as_its_own_nearest(count, exact_rows):
+def test_every_added_vector_is_found_as_its_own_nearest(count):
     rng = np.random.default_rng(count)
-    index = ClaimIndex(8, exact_rows=exact_rows)
+    index = ClaimIndex(8)
     vectors = unit(rng, count)
     for start in range(0, count, 333):      # many appends, crossing the capacity more than once
         ids = list(range(start, min(start + 333, count)))
@@ -30,110 +89,271 @@ def test_every_added_vector_is_found_as_its_own_nearest(count, exact_rows):
     assert all(abs(h[0][2] - 1.0) < 1e-5 for h in hits)
 
 
-@pytest.mark.parametrize("exact_rows", [10**9, 1], ids=["exact", "partitioned"])
+@pytest.mark.parametrize("where", ["memory", "graph"])
 @pytest.mark.parametrize("exclude, removed, expected_articles", [
     (None, None, {1, 2}),
     (1, None, {2}),
     (None, 2, {1}),
 ])
-def test_excluded_and_removed_articles_never_match(exclude, removed, expected_articles, exact_rows):
-    vector = np.ones((1, 8), dtype=np.float32) / np.sqrt(8)
-    index = ClaimIndex(8, exact_rows=exact_rows)
-    index.add([10, 20], [1, 2], np.vstack([vector, vector]))
+def test_excluded_and_removed_articles_never_match(tmp_path, store, where, exclude, removed, expected_articles):
+    vector = np.ones((1, 16), dtype=np.float32) / 4.0
+    add_claims(store, np.vstack([vector, vector]), per_article=1)
+    index = opened(tmp_path, merge_rows=1 if where == "graph" else 10**6, store=store)
+    assert index.in_graph == (2 if where == "graph" else 0)
     if removed is not None:
+        store.delete_article(removed)
         index.remove_article(removed)
     hits = index.search(vector, k=5, exclude_article=exclude)[0]
     assert {article for _, article, _ in hits} == expected_articles
 
 
-@pytest.mark.parametrize("exact_rows, list_rows, fitted_lists", [
-    (10**9, 1000, 0),     # exact search
-    (2000, 50, 80),       # lists fitted at 2,000 rows, fitted again at 4,000, the last 2,000 filed into them
-    (6000, 25, 240),      # 240 lists, each query reads 24 of them: a tenth of the index
+# -- the saved graph ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("size, merge_rows", [
+    (3000, 10**6),     # all in memory: an exact scan
+    (3000, 1),         # all in the graph
+    (3000, 1000),      # the graph built from the database, the last claims in memory
 ])
-def test_partitioned_search_finds_what_exact_search_finds(exact_rows, list_rows, fitted_lists):
-    # Embeddings are not isotropic: claims gather around topics. 40 topics, 6,000 claims, 384 dims.
+def test_search_returns_what_an_exact_scan_returns(tmp_path, store, size, merge_rows):
     rng = np.random.default_rng(3)
-    topics = unit(rng, 40, 384)
-    vectors = topics[rng.integers(0, 40, 6000)] + 0.06 * rng.normal(size=(6000, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    exact, tested = ClaimIndex(384), ClaimIndex(384, exact_rows=exact_rows, list_rows=list_rows)
-    for index in (exact, tested):
-        for start in range(0, 6000, 1000):
-            ids = list(range(start, start + 1000))
-            index.add(ids, [i // 30 for i in ids], vectors[start:start + 1000])
-    assert (len(tested._lists) if tested.partitioned else 0) == fitted_lists
-    queries = vectors[rng.integers(0, 6000, 30)] + 0.02 * rng.normal(size=(30, 384)).astype(np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    want = exact.search(queries, k=12, exclude_article=3)
-    got = tested.search(queries, k=12, exclude_article=3)
-    found = sum(len({c for c, _, _ in g} & {c for c, _, _ in w}) for g, w in zip(got, want))
-    assert found / sum(len(w) for w in want) >= 0.95
-    assert all(a != 3 for hits in got for _, a, _ in hits)
+    vectors = clustered(rng, size)
+    add_claims(store, vectors, per_article=30)
+    index = opened(tmp_path, merge_rows=merge_rows, store=store)
+    if merge_rows == 1000:
+        add_claims(store, clustered(rng, 600), per_article=30, first=size)
+        index.load(store, MODEL)              # stored since: read into memory
+        assert index.in_graph == size and len(index) == size + 600
+    queries = clustered(np.random.default_rng(4), 40)
+    got = index.search(queries, k=12, exclude_article=3, min_similarity=-1.0)
+    want = exact(store, queries, 12, exclude_article=3)
+    found = sum(len({c for c, _, _ in g} & set(w)) for g, w in zip(got, want))
+    assert found / sum(len(w) for w in want) >= 0.98
+    # Scores are the float32 cosines, whichever part found the claim.
+    stored = {r[0]: np.frombuffer(r[2], dtype="<f4") for batch in store.iter_claim_vectors(MODEL) for r in batch}
+    assert all(abs(score - float(queries[qi] @ stored[c])) < 1e-5 for qi, hits in enumerate(got) for c, _, score in hits)
 
 
-def store_with_claims(path, vectors: np.ndarray, per_article: int, missing: set[int] = frozenset(),
-                      same_text: dict[int, int] | None = None):
-    """A real store whose claims carry `vectors` (claim i's text embeds to vectors[i]), except the claims
-    in `missing`, stored without a vector, and claim j in `same_text` {j: i}, which repeats claim i's text."""
-    same_text = same_text or {}
-    from server.embeddings import to_blob
-    from server.store import Store
-
-    store = Store(path)
-    with store.write() as conn:
-        for first in range(0, len(vectors), per_article):
-            number = first // per_article
-            article_id = store.insert_article(conn, {
-                "url": f"https://load.test/{number}", "canonical_url": f"https://load.test/{number}",
-                "domain": "load.test", "content_hash": f"hash-{number}", "title": f"Article {number}",
-                "site": "Load", "author": None, "published": None, "language": "en", "text": "text",
-                "word_count": 1, "captured_at": "2026-01-01T00:00:00Z"}, "", "test")
-            rows = [{"position": j, "text": f"claim {i}", "text_hash": f"h{same_text.get(i, i)}", "is_headline": j == 0,
-                     "speaker": None, "polarity": "asserts", "proposition": f"claim {i}", "details": {}}
-                    for j, i in enumerate(range(first, min(first + per_article, len(vectors))))]
-            store.insert_claims(conn, article_id, rows)
-        store.put_vectors(conn, "test-model", {f"h{i}": to_blob(v) for i, v in enumerate(vectors)
-                                               if i not in missing and i not in same_text})
-    return store
-
-
-@pytest.mark.parametrize("bulk_rows", [10**9, 1], ids=["join", "two-scans"])
-@pytest.mark.parametrize("exact_rows", [10**9, 1000], ids=["exact", "partitioned"])
-def test_an_index_loaded_from_the_store_finds_every_claim_with_a_vector(tmp_path, monkeypatch, exact_rows, bulk_rows):
-    monkeypatch.setattr(matching, "BULK_LOAD_ROWS", bulk_rows)
+def test_an_index_loaded_from_the_store_finds_every_claim_with_a_vector(tmp_path, store):
     rng = np.random.default_rng(5)
     vectors = unit(rng, 3000, 16)
-    store = store_with_claims(tmp_path / "crosscurrent.db", vectors, per_article=30, missing={7, 2999},
-                              same_text={21: 20})
-    index = ClaimIndex(16, exact_rows=exact_rows, list_rows=20).load(store, "test-model")
-    assert len(index) == 2998 and index.partitioned == (exact_rows == 1000)
-    claim_ids = [r["id"] for r in store.reader.execute("SELECT id FROM claims ORDER BY id")]
-    probe = [0, 7, 1500, 2998, 2999]
-    hits = index.search(vectors[probe], k=1)
-    assert [h[0][0] if h else None for h in hits[:1] + hits[2:4]] == [claim_ids[0], claim_ids[1500], claim_ids[2998]]
+    claim_ids = add_claims(store, vectors, per_article=30, missing={7, 2999}, same_text={21: 20})
+    index = opened(tmp_path, merge_rows=1000, store=store)
+    assert len(index) == 2998 and index.in_graph == 2998
+    hits = index.search(vectors[[0, 7, 1500, 2998, 2999]], k=1)
+    assert [h[0][0] for h in (hits[0], hits[2], hits[3])] == [claim_ids[0], claim_ids[1500], claim_ids[2998]]
     # The claims stored without a vector are not in the index: their own vectors find another claim or none.
     assert all(not h or h[0][0] not in (claim_ids[7], claim_ids[2999]) for h in (hits[1], hits[4]))
     assert index.vector_of(claim_ids[7]) is None and index.article_of(claim_ids[1500]) is not None
     # Two claims with the same text share its vector.
     assert {c for c, _, s in index.search(vectors[[20]], k=2)[0] if s > 0.999} == {claim_ids[20], claim_ids[21]}
-    store.close()
 
 
-@pytest.mark.parametrize("fit_in_background", [False, True], ids=["in-line", "background"])
-def test_rows_added_and_removed_while_the_lists_are_fitted_are_kept_track_of(fit_in_background):
-    rng = np.random.default_rng(11)
+def _garbage(folder, saved):
+    path = folder / saved.graph
+    path.write_bytes(np.random.default_rng(0).bytes(path.stat().st_size))
+
+
+def _truncate(folder, saved):
+    path = folder / saved.graph
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _edit(**fields):
+    def change(folder, saved):
+        path = vector_index.description_path(folder, MODEL)
+        path.write_text(json.dumps({**json.loads(path.read_text()), **fields}))
+    return change
+
+
+def _drop_description(folder, saved):
+    vector_index.description_path(folder, MODEL).unlink()
+
+
+def _drop_graph(folder, saved):
+    (folder / saved.graph).unlink()
+
+
+@pytest.mark.parametrize("damage, reused", [
+    (None, True),                                  # a clean close: mapped as saved
+    (_garbage, False),                             # garbage bytes in the graph file
+    (_truncate, False),                            # a graph cut short
+    (_drop_graph, False),
+    (_drop_description, False),
+    (_edit(model="another-model"), False),         # made for another model
+    (_edit(dims=384), False),                      # ... or another size of vector
+    (_edit(count=10), False),                      # the description does not match the graph
+    (lambda folder, saved: vector_index.description_path(folder, MODEL).write_text("{not json"), False),
+], ids=["round-trip", "garbage", "truncated", "no-graph", "no-description", "model", "dims", "count", "bad-json"])
+def test_a_saved_graph_is_reused_or_rebuilt_and_answers_stay_right(tmp_path, store, damage, reused):
+    rng = np.random.default_rng(8)
+    vectors = unit(rng, 2000, 16)
+    claim_ids = add_claims(store, vectors, per_article=20)
+    first = opened(tmp_path, store=store)
+    saved = first._saved
+    assert saved.count == 2000 and first.in_graph == 2000
+    first.close()
+    if damage is not None:
+        damage(tmp_path, saved)
+    again = opened(tmp_path, store=store)
+    assert (again._saved.graph == saved.graph) == reused
+    assert again.in_graph == 2000 and len(again) == 2000
+    probe = [0, 999, 1999]
+    assert [h[0][0] for h in again.search(vectors[probe], k=1)] == [claim_ids[i] for i in probe]
+    # Only the graph in use is left in the folder.
+    assert [p.name for p in tmp_path.glob("claims.*.usearch")] == [again._saved.graph]
+
+
+def test_claims_stored_after_the_last_save_are_topped_up_not_rebuilt(tmp_path, store):
+    """A kill -9 between saves: the graph is older than the database; the start reads only the newer
+    claims, and the next merge adds them to the same graph."""
+    rng = np.random.default_rng(9)
+    add_claims(store, unit(rng, 1500, 16), per_article=30)
+    first = opened(tmp_path, store=store)
+    saved = first._saved
+    later = unit(rng, 300, 16)
+    later_ids = add_claims(store, later, per_article=30, first=1500)
+    first.add(later_ids, [0] * len(later_ids), later)      # in memory only: no close, as after a kill
+    again = opened(tmp_path, store=store)
+    assert again._saved.graph == saved.graph and again.in_graph == 1500 and len(again) == 1800
+    again.add(later_ids, [0] * len(later_ids), later)      # already read by the top-up: held once
+    assert len(again) == 1800
+    assert [h[0][0] for h in again.search(later[[0, 299]], k=1)] == [later_ids[0], later_ids[299]]
+    more = unit(rng, 300, 16)
+    more_ids = add_claims(store, more, per_article=30, first=1800)
+    again.add(more_ids, [0] * 300, more)                   # 600 in memory: past merge_rows, merged
+    assert again.in_graph == 2100 and again._saved.max_claim_id == more_ids[-1]
+    assert [h[0][0] for h in again.search(more[[5]], k=1)] == [more_ids[5]]
+
+
+@pytest.mark.parametrize("when", ["running", "while-closed"])
+def test_forgotten_articles_leave_results_and_then_the_graph(tmp_path, store, when):
+    rng = np.random.default_rng(10)
+    vectors = clustered(rng, 1200)
+    claim_ids = add_claims(store, vectors, per_article=30)
+    index = opened(tmp_path, store=store)
+    article = store.claims_by_ids([claim_ids[45]])[claim_ids[45]]["article_id"]      # claims 30-59
+    store.delete_article(article)
+    if when == "running":
+        index.remove_article(article)
+    else:
+        index.close()
+        index = opened(tmp_path, store=store)
+    hits = index.search(vectors[30:60], k=3, min_similarity=-1.0)
+    assert all(a != article for found in hits for _, a, _ in found)
+    assert index.vector_of(claim_ids[45]) is None
+    more = clustered(rng, 600)
+    more_ids = add_claims(store, more, per_article=30, first=1200)
+    index.add(more_ids, [0] * 600, more)                   # a merge drops them from the graph
+    assert index.in_graph == 1200 - 30 + 600
+    assert not np.isin(claim_ids[30:60], vector_index.keys_of(index._graph)).any()
+
+
+def test_a_graph_built_in_the_background_answers_while_it_grows(tmp_path, store, monkeypatch):
+    monkeypatch.setattr(matching, "BUILD_BATCH", 500)
+    monkeypatch.setattr(matching, "SAVE_AT_CLOSE_ROWS", 10)
+    rng = np.random.default_rng(12)
     vectors = unit(rng, 3000, 16)
-    index = ClaimIndex(16, exact_rows=2000, list_rows=20, fit_in_background=fit_in_background)
-    index.add(list(range(1000)), [i // 10 for i in range(1000)], vectors[:1000])
-    # Holding the lock keeps a background fit from installing its lists until these changes are made.
-    with index._lock:
-        index.add(list(range(1000, 2000)), [i // 10 for i in range(1000, 2000)], vectors[1000:2000])
-        assert index.partitioned != fit_in_background          # a background fit is under way
-        assert index.search(vectors[[1500]], k=1)[0][0][0] == 1500     # ... and every row is searched
-        index.remove_article(150)                               # claims 1500-1509
-        index.add(list(range(2000, 3000)), [i // 10 for i in range(2000, 3000)], vectors[2000:3000])
-    assert index.wait_for_lists(timeout=60) and index._lists.fitted_rows == 2000
-    hits = index.search(vectors[[5, 1500, 1505, 2500, 2999]], k=1)
-    assert [h[0][0] if h else None for h in hits[:1] + hits[3:]] == [5, 2500, 2999]
-    assert all(not h or h[0][1] != 150 for h in hits[1:3])
+    claim_ids = add_claims(store, vectors, per_article=30)
+    index = ClaimIndex(16, folder=tmp_path, merge_rows=1000)
+    with index._lock:              # holding the lock keeps the build from adding its first batch
+        index.load(store, MODEL)
+        assert index._building and index.in_graph == 0
+        assert index.search(vectors[[0]], k=1) == [[]]
+        extra = unit(rng, 30, 16)
+        extra_ids = add_claims(store, extra, per_article=30, first=3000)
+        index.add(extra_ids, [0] * 30, extra)           # stored while building: in memory
+    assert index.wait_until_ready(timeout=120) and not index._building
+    assert index.in_graph == 3000 and len(index) == 3030
+    assert [h[0][0] for h in index.search(vectors[[0, 2999]], k=1)] == [claim_ids[0], claim_ids[2999]]
+    assert index.search(extra[[3]], k=1)[0][0][0] == extra_ids[3]
+    index.close()
+    assert ClaimIndex(16, folder=tmp_path).load(store, MODEL)._saved.count == 3030     # saved at close
+
+
+def test_a_server_restart_maps_the_saved_graph(tmp_path, monkeypatch):
+    """Through the engine: captures fill the graph, a new engine on the folder maps it and finds them."""
+    from server.app import create_app
+    from server.embeddings import HashEmbedder
+    from tests.helpers import STORY_PAGES, page_html
+
+    monkeypatch.setattr(matching, "MERGE_ROWS", 5)
+    monkeypatch.setattr(matching, "SAVE_AT_CLOSE_ROWS", 1)
+    app = create_app({"data_dir": tmp_path, "model": "hash"}, embedder=HashEmbedder())
+    engine = app.extensions["crosscurrent"].engine
+    for name, url in STORY_PAGES[:2]:
+        engine.capture(url, page_html(name))
+    engine.index.wait_until_ready(timeout=60)
+    engine.close()
+    held = engine.index.in_graph
+    assert held == len(engine.index) > 0
+    app.extensions["crosscurrent"].store.close()
+    again = create_app({"data_dir": tmp_path, "model": "hash"}, embedder=HashEmbedder()).extensions["crosscurrent"].engine
+    assert again.index.in_graph == held
+    claim = again.store.reader.execute("SELECT id, text_hash FROM claims ORDER BY id DESC LIMIT 1").fetchone()
+    vector = np.frombuffer(again.store.get_vectors("hash-384", [claim[1]])[claim[1]], dtype="<f4")
+    assert again.index.search(vector[None, :], k=1)[0][0][0] == claim[0]
+    name, url = STORY_PAGES[2]
+    assert again.capture(url, page_html(name)).created and len(again.index) == held + len(
+        again.store.claims_of_articles([3])[3])
+
+
+@pytest.mark.model
+def test_captures_link_the_same_claims_through_the_graph_as_through_a_scan(tmp_path, monkeypatch, real_embedder):
+    """The real model, the story pages: every earlier claim in the saved graph gives the links an exact
+    scan of memory gives."""
+    from server.app import create_app
+    from tests.helpers import STORY_PAGES, page_html
+
+    monkeypatch.setattr(matching, "SAVE_AT_CLOSE_ROWS", 1)
+    links = {}
+    for merge_rows in (10**6, 1):
+        monkeypatch.setattr(matching, "MERGE_ROWS", merge_rows)
+        app = create_app({"data_dir": tmp_path / str(merge_rows)}, embedder=real_embedder)
+        engine = app.extensions["crosscurrent"].engine
+        for name, url in STORY_PAGES:
+            engine.capture(url, page_html(name))
+            engine.index.wait_until_ready(timeout=60)
+        assert engine.index.in_graph == (len(engine.index) if merge_rows == 1 else 0)
+        links[merge_rows] = [tuple(r) for r in engine.store.reader.execute(
+            "SELECT claim_id, other_claim_id, label, round(similarity, 5) FROM links ORDER BY 1, 2")]
+        app.extensions["crosscurrent"].store.close()
+    assert links[1] == links[10**6] and links[1]
+
+
+def test_a_merge_that_fails_keeps_the_claims_in_memory_and_waits_before_trying_again(tmp_path, store, monkeypatch):
+    rng = np.random.default_rng(13)
+    vectors = unit(rng, 800, 16)
+    ids = add_claims(store, vectors, per_article=20)
+    index = opened(tmp_path, store=store)
+    assert index.in_graph == 800
+    tries = []
+
+    def broken(*args):
+        tries.append(1)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(vector_index, "save", broken)
+    index.background = True
+    more = unit(rng, 600, 16)
+    more_ids = add_claims(store, more, per_article=20, first=800)
+    index.add(more_ids, [0] * 600, more)
+    assert index.wait_until_ready(timeout=60)
+    index.add(more_ids[:1], [0], more[:1])       # held already: no new claim, no new try
+    assert len(tries) == 1 and index.in_graph == 800 and len(index) == 1400
+    assert [h[0][0] for h in index.search(np.vstack([vectors[5], more[5]]), k=1)] == [ids[5], more_ids[5]]
+
+
+def test_a_save_killed_before_its_description_leaves_the_old_graph_in_use(tmp_path, store):
+    """A kill between writing a new graph file and replacing the description: the start maps the old
+    graph, tops up from the database, and the next save deletes the orphan."""
+    rng = np.random.default_rng(14)
+    vectors = unit(rng, 600, 16)
+    ids = add_claims(store, vectors, per_article=20)
+    saved = opened(tmp_path, store=store)._saved
+    orphan = tmp_path / "claims.test-model.0123456789ab.usearch"
+    orphan.write_bytes((tmp_path / saved.graph).read_bytes()[:1000])      # cut off mid-write
+    again = opened(tmp_path, store=store)
+    assert again._saved.graph == saved.graph
+    assert again.search(vectors[[9]], k=1)[0][0][0] == ids[9]
+    more = unit(rng, 600, 16)
+    again.add(add_claims(store, more, per_article=20, first=600), [0] * 600, more)
+    assert sorted(p.name for p in tmp_path.glob("claims.*.usearch")) == [again._saved.graph] != [saved.graph]

@@ -50,25 +50,37 @@ class ClaimStore:
             [(model, h, blob) for h, blob in vectors.items()],
         )
 
-    def iter_claim_vectors(self, model: str, after_id: int = 0, batch: int = 20000) -> Iterator[list[tuple]]:
-        """(claim id, article id, vector) for every stored claim after `after_id`, in id order, in batches."""
+    def iter_claim_vectors(self, model: str, after_id: int = 0, upto_id: int | None = None,
+                           batch: int = 20000) -> Iterator[list[tuple]]:
+        """(claim id, article id, vector) for every stored claim after `after_id` (up to `upto_id`), in id
+        order, in batches."""
         # CROSS JOIN keeps claims outermost, read in id order: otherwise SQLite may walk the embeddings
         # and sort every vector in a temporary B-tree (gigabytes at 100k articles) before the first row.
         yield from self._plain_batches(
             """SELECT c.id, c.article_id, e.vector FROM claims c
-               CROSS JOIN embeddings e ON e.model = ? AND e.text_hash = c.text_hash WHERE c.id > ? ORDER BY c.id""",
-            (model, after_id), batch)
+               CROSS JOIN embeddings e ON e.model = ? AND e.text_hash = c.text_hash
+               WHERE c.id > ? AND c.id <= ? ORDER BY c.id""",
+            (model, after_id, upto_id if upto_id is not None else 2**62), batch)
 
-    def iter_claim_keys(self, after_id: int = 0, batch: int = 50000) -> Iterator[list[tuple]]:
-        """(claim id, article id, text hash) of every claim after `after_id`, in id order, in batches."""
-        yield from self._plain_batches(
-            "SELECT id, article_id, text_hash FROM claims WHERE id > ? ORDER BY id", (after_id,), batch)
+    def claim_vectors(self, model: str, claim_ids) -> dict[int, tuple[int, bytes]]:
+        """{claim id: (article id, vector)} of the given claims that are stored with a vector."""
+        out: dict[int, tuple[int, bytes]] = {}
+        ids = list(dict.fromkeys(int(i) for i in claim_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = self.reader.cursor()
+            cursor.row_factory = None
+            for claim_id, article_id, blob in cursor.execute(
+                    f"""SELECT c.id, c.article_id, e.vector FROM claims c
+                          CROSS JOIN embeddings e ON e.model = ? AND e.text_hash = c.text_hash
+                         WHERE c.id IN ({marks})""", (model, *chunk)):
+                out[claim_id] = (article_id, blob)
+        return out
 
-    def iter_vectors(self, model: str, batch: int = 20000) -> Iterator[list[tuple]]:
-        """(text hash, vector) of every stored vector of `model`, in storage order: one sequential read of
-        the table (NOT INDEXED: the primary key's index would visit the rows in hash order)."""
-        yield from self._plain_batches(
-            "SELECT text_hash, vector FROM embeddings NOT INDEXED WHERE model = ?", (model,), batch)
+    def iter_claim_ids(self, upto_id: int, batch: int = 200000) -> Iterator[list[tuple]]:
+        """(claim id,) of every claim up to `upto_id`, in id order, in batches."""
+        yield from self._plain_batches("SELECT id FROM claims WHERE id <= ? ORDER BY id", (upto_id,), batch)
 
     def _plain_batches(self, sql: str, params: tuple, batch: int) -> Iterator[list[tuple]]:
         cursor = self.reader.cursor()
@@ -79,6 +91,9 @@ class ClaimStore:
 
     def claims_after(self, after_id: int = 0) -> int:
         return self.reader.execute("SELECT count(*) FROM claims WHERE id > ?", (after_id,)).fetchone()[0]
+
+    def claims_upto(self, upto_id: int) -> int:
+        return self.reader.execute("SELECT count(*) FROM claims WHERE id <= ?", (upto_id,)).fetchone()[0]
 
     def claims_missing_vectors(self, model: str) -> list[dict]:
         return self._rows(
