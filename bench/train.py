@@ -4,13 +4,14 @@
         [--cache /tmp/stance-vectors.npz] [--limit N] [--folds 5] [--hold-out 300] [--oof-out oof.csv]
 
 Every row goes through the product's path up to the decision: the body split into claims, the embedder,
-the rules' pair judgements of the closest claims, `judge.stance_features`. Rows the rules find unrelated
-are left out (the layer never sees them in the product either). Targets: agree -> supports, disagree ->
+the rules' pair judgements of the closest claims, `judge.stance_inputs`. Rows the rules find unrelated,
+and bodies of fewer than `stance_model.MIN_CLAIMS` claims, are left out (the product leaves them to the
+rules too). Targets: agree -> supports, disagree ->
 disputes, discuss and unrelated -> neither (an off-topic article backs nothing).
 
 The figures printed are out of fold: cross-validation grouped by body, so no article is in the fold that
-scores it and in the folds that trained it; the label is the most probable class (no threshold is tuned),
-and the final model is fitted on every row. Training uses scikit-learn; running the model needs numpy alone.
+scores it and in the folds that trained it; the label is decided as the product decides (the most probable
+class; no threshold is tuned), and the final model is fitted on every row. Training uses scikit-learn; running the model needs numpy alone.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def featurise(pairs) -> tuple[np.ndarray, list[str | None], list[str]]:
             continue
         features, summary = stance_inputs(headline, claims, sims)
         rules.append(summary.label)
-        if summary.label is None:
-            continue
+        if summary.label is None or len(claims) < stance_model.MIN_CLAIMS:
+            continue  # the product leaves these to the rules
         rows.append(features)
         kept.append(n)
     return np.asarray(rows, dtype=float), rules, kept
@@ -99,13 +100,19 @@ def _probabilities(spec: dict, x: np.ndarray) -> np.ndarray:
 
 
 def cross_validate(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int) -> np.ndarray:
-    """Out-of-fold labels (the most probable class, as the product decides), grouped by body."""
+    """Out-of-fold labels (as the product decides: stance_model.decide), grouped by body."""
     from sklearn.model_selection import GroupKFold
 
     pred = np.zeros(len(y), dtype=int)
     for train, test in GroupKFold(n_splits=folds).split(x, y, groups):
-        pred[test] = _probabilities(_fit(x[train], y[train]), x[test]).argmax(axis=1)
+        pred[test] = _decide(_probabilities(_fit(x[train], y[train]), x[test]), x[test])
     return pred
+
+
+def _decide(p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Class index per row, as the product decides (stance_model.decide)."""
+    return np.asarray([CLASSES.index(stance_model.decide(dict(zip(CLASSES, row)), vector))
+                       for row, vector in zip(p, x)], dtype=int)
 
 
 def f1_table(gold: list[str], pred: list[str]) -> dict:
@@ -156,7 +163,7 @@ def train(data: Path, out: Path, limit: int | None = None, folds: int = 5, cache
     for i, label in zip(train_rows, oof):
         honest[kept[i]] = FNC_OF[CLASSES[label]]
     if len(held_rows):
-        for i, label in zip(held_rows, _probabilities(spec, x[held_rows]).argmax(axis=1)):
+        for i, label in zip(held_rows, _decide(_probabilities(spec, x[held_rows]), x[held_rows])):
             honest[kept[i]] = FNC_OF[CLASSES[label]]
     if oof_out:
         with open(oof_out, "w", encoding="utf-8", newline="") as handle:

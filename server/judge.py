@@ -682,7 +682,8 @@ def article_stance(claim: Claim, others: list[Claim], similarities: list[float],
     trained stance model is present (server/models/stance.json), it weighs those judgements together with
     the article's wording (refuting words near the claim, denials, hedges, attribution) and decides whether
     the article backs the claim, disputes it, or neither; the reason is still in words: the rules' reason
-    for the pair that carries the label, or the article's own sentence. `model=None` is the rules alone.
+    for the pair that carries the label, or the article's own sentence. An article of fewer than
+    `stance_model.MIN_CLAIMS` claims (a headline alone) is left to the rules. `model=None` is the rules alone.
     """
     from server import stance_model
 
@@ -691,10 +692,11 @@ def article_stance(claim: Claim, others: list[Claim], similarities: list[float],
     ranked, judgements = _closest(claim, others, similarities)
     rules = _sum_up(claim, ranked, judgements)
     learned = stance_model.load() if model == "default" else model
-    if learned is None or rules.label is None:
+    if learned is None or rules.label is None or len(others) < stance_model.MIN_CLAIMS:
         return rules
-    probabilities = learned.probabilities(stance_model.features(claim, ranked, judgements, others))
-    label = learned.decide(probabilities)
+    vector = stance_model.features(claim, ranked, judgements, others)
+    probabilities = learned.probabilities(vector)
+    label = learned.decide(probabilities, vector)
     confidence = round(probabilities[label], 2)
     if label == "neither":
         if rules.label == "related":

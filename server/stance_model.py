@@ -27,6 +27,9 @@ from server.claims import Claim
 MODEL_PATH = Path(__file__).with_name("models") / "stance.json"
 CLASSES = ("supports", "disputes", "neither")
 TOP = 5  # the article's claims closest to the claim: those the rules judge
+# The layer weighs an article's wording: below this many claims there is no article to weigh (a headline
+# alone, a caption), and the rules decide. Training leaves those rows out likewise.
+MIN_CLAIMS = 3
 
 # Words an article uses to call a report false, in a few kinds that weigh differently. General English,
 # not taken from any data set.
@@ -172,9 +175,22 @@ class StanceModel:
     def probabilities(self, vector: list[float]) -> dict[str, float]:
         return dict(zip(CLASSES, self.raw_probabilities(self.spec, vector).tolist()))
 
-    def decide(self, probabilities: dict[str, float]) -> str:
-        """The most probable class (training weighs the rare "disputes" twice, so no threshold is tuned)."""
-        return max(CLASSES, key=lambda label: probabilities[label])
+    def decide(self, probabilities: dict[str, float], vector: list[float]) -> str:
+        return decide(probabilities, vector)
+
+
+def decide(probabilities: dict[str, float], vector: list[float]) -> str:
+    """The most probable class (training weighs the rare "disputes" twice, so no threshold is tuned), except
+    that an article whose sentence closest to the claim calls something false never backs a claim that
+    itself neither denies nor calls anything false (a wrong "backs" misleads more than silence): it gets
+    the more probable of the other two."""
+    label = max(CLASSES, key=lambda name: probabilities[name])
+    value = dict(zip(FEATURES, vector))
+    closest_refutes = 0 < value["max_similarity"] <= value["refuting_best_similarity"]
+    claim_refutes = value["headline_refuting"] or value["headline_negation"]
+    if label == "supports" and closest_refutes and not claim_refutes:
+        return max(("disputes", "neither"), key=lambda name: probabilities[name])
+    return label
 
 
 def save(spec: dict, path: Path = MODEL_PATH) -> None:

@@ -376,11 +376,29 @@ def test_committed_weights_load_and_match_the_features():
     assert sum(probabilities.values()) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("features, label", [
+    ({}, "supports"),
+    ({"max_similarity": 0.8, "refuting_best_similarity": 0.6}, "supports"),  # a refuting word further off
+    ({"max_similarity": 0.8, "refuting_best_similarity": 0.8}, "disputes"),  # the closest sentence calls it false
+    ({"max_similarity": 0.8, "refuting_best_similarity": 0.8, "headline_refuting": 1.0}, "supports"),  # so does the claim
+    ({"max_similarity": 0.8, "refuting_best_similarity": 0.8, "headline_negation": 1.0}, "supports"),
+])
+def test_an_article_calling_the_report_false_never_backs_it(features, label):
+    vector = [features.get(name, 0.0) for name in stance_model.FEATURES]
+    assert stance_model.decide({"supports": 0.6, "disputes": 0.3, "neither": 0.1}, vector) == label
+
+
 def test_weights_for_other_features_are_refused():
     spec = json.loads(stance_model.MODEL_PATH.read_text())
     spec["features"] = list(reversed(spec["features"]))
     with pytest.raises(ValueError, match="retrain"):
         stance_model.StanceModel(spec)
+
+
+@pytest.mark.parametrize("headline, sentences, label", ARTICLES)
+def test_a_headline_alone_is_left_to_the_rules(headline, sentences, label):
+    claim, others, sims = _article(headline, sentences[: stance_model.MIN_CLAIMS - 1])
+    assert article_stance(claim, others, sims) == rules_article_stance(claim, others, sims)
 
 
 def test_without_weights_the_rules_decide():
@@ -410,9 +428,12 @@ def test_training_runs_on_a_tiny_invented_set(tmp_path):
     bodies, stances = {}, []
     for n, topic in enumerate(topics):
         headline = topic[0].upper() + topic[1:]
-        bodies[3 * n] = f"Officials said {topic}. It was confirmed that {topic} on Monday."
-        bodies[3 * n + 1] = f"Reports that {topic} are false. The story is a hoax and officials denied that {topic}."
-        bodies[3 * n + 2] = f"It was reportedly claimed that {topic}. The claim could not be verified."
+        bodies[3 * n] = (f"Officials said {topic}. It was confirmed that {topic} on Monday. "
+                         f"The mayor said that {topic} and thanked the staff.")
+        bodies[3 * n + 1] = (f"Reports that {topic} are false. The story is a hoax and officials denied that {topic}. "
+                             f"A spokesman said the rumour was made up.")
+        bodies[3 * n + 2] = (f"It was reportedly claimed that {topic}. The claim could not be verified. "
+                             f"Residents said they had heard that {topic}.")
         stances += [(headline, 3 * n, "agree"), (headline, 3 * n + 1, "disagree"), (headline, 3 * n + 2, "discuss")]
     _write_stance_set(tmp_path / "set", bodies, stances)
     out = tmp_path / "stance.json"
@@ -424,4 +445,5 @@ def test_training_runs_on_a_tiny_invented_set(tmp_path):
     assert set(figures["out_of_fold"]["f1"]) == {"agree", "disagree", "discuss", "unrelated"}
     model = stance_model.StanceModel(json.loads(out.read_text()))
     assert model.spec["trained"]["rows"] == len(stances)
-    assert model.decide({"supports": 0.2, "disputes": 0.5, "neither": 0.3}) == "disputes"
+    vector = [0.0] * len(stance_model.FEATURES)
+    assert model.decide({"supports": 0.2, "disputes": 0.5, "neither": 0.3}, vector) == "disputes"
