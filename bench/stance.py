@@ -1,9 +1,12 @@
 """Stance benchmark (FNC-1 format): how each body stands to a headline, through the product's judge.
 
 The headline is one claim; the body is split into claims as an article would be. Each body's claims and
-each distinct headline are embedded once, in batches. `server.judge.article_stance` (the per-article summary
-built from the same pair judge that captures use) maps to FNC-1 labels: supports -> agree, disputes ->
-disagree, related -> discuss, none -> unrelated.
+each distinct headline are embedded once, in batches. `server.judge.article_stance` (what the popup shows:
+the pair judge on the body's closest claims, weighed by the learned layer in server/models/stance.json)
+maps to FNC-1 labels: supports -> agree, disputes -> disagree, related -> discuss, none -> unrelated.
+The layer is trained on FNC-1 train (`python -m bench train stance`) with the bodies of the first 300 rows
+kept out, so `bench all --quick` scores held-out bodies; the first 4,000 rows of `bench all` are mostly
+bodies it was trained on: its honest figures are the out-of-fold ones the training prints.
 
 Baselines written from the same run: the relatedness cut alone (the judge's RELATED_MIN on the best
 similarity: discuss above it, unrelated below) and a constant label ("discuss").

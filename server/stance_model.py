@@ -186,9 +186,11 @@ def decide(probabilities: dict[str, float], vector: list[float]) -> str:
     the more probable of the other two."""
     label = max(CLASSES, key=lambda name: probabilities[name])
     value = dict(zip(FEATURES, vector))
-    closest_refutes = 0 < value["max_similarity"] <= value["refuting_best_similarity"]
     claim_refutes = value["headline_refuting"] or value["headline_negation"]
-    if label == "supports" and closest_refutes and not claim_refutes:
+    closest_refutes = 0 < value["max_similarity"] <= value["refuting_best_similarity"]
+    # ... nor one whose closest sentence negates it when the rules find a dispute ("will not reopen").
+    closest_negates = value["negation_mismatch"] and value["rule_disputes"] > 0
+    if label == "supports" and not claim_refutes and (closest_refutes or closest_negates):
         return max(("disputes", "neither"), key=lambda name: probabilities[name])
     return label
 

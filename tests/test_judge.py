@@ -382,6 +382,8 @@ def test_committed_weights_load_and_match_the_features():
     ({"max_similarity": 0.8, "refuting_best_similarity": 0.8}, "disputes"),  # the closest sentence calls it false
     ({"max_similarity": 0.8, "refuting_best_similarity": 0.8, "headline_refuting": 1.0}, "supports"),  # so does the claim
     ({"max_similarity": 0.8, "refuting_best_similarity": 0.8, "headline_negation": 1.0}, "supports"),
+    ({"negation_mismatch": 1.0, "rule_disputes": 0.2}, "disputes"),  # the closest sentence negates it
+    ({"negation_mismatch": 1.0}, "supports"),                          # ... in a way the rules find no dispute in
 ])
 def test_an_article_calling_the_report_false_never_backs_it(features, label):
     vector = [features.get(name, 0.0) for name in stance_model.FEATURES]
