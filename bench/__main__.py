@@ -5,6 +5,7 @@
     python -m bench all [--quick] [--data-root DIR] [--out DIR] [--skip-without-data]
     python -m bench speed [--sizes 1000,10000,100000] [--keep-history DIR] [--out DIR]
     python -m bench imports [--articles 1000] [--outlets 20] [--floor-sample 100]
+    python -m bench train stance --data DIR [--out server/models/stance.json] [--cache FILE]
 
 `--model hash` (or CROSSCURRENT_BENCH_MODEL=hash) runs without the embedding model: for tests only.
 """
@@ -353,6 +354,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train"]:  # its own options: bench/train.py
+        from . import train
+
+        return train.main(argv[1:])
     args = parse(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,9 +1,11 @@
 """NLI benchmark: premise vs hypothesis through the product's claims, embeddings and judge.
 
-The premise is split into claims as an article body would be; the hypothesis is one claim.
-`server.judge.article_stance` (the per-article summary built from the pair judge that captures use) maps to
-NLI labels: supports -> entailment, disputes -> contradiction, related or none -> neutral. The trivial
-baseline, `constant`, says "neutral" for every pair.
+The premise is split into claims as an article body would be; the hypothesis is one claim. The pair judge
+that captures use (`judge`) labels the premise's claims closest to the hypothesis, and the rules sum them up
+(`server.judge.rules_article_stance`): supports -> entailment, disputes -> contradiction, related or none ->
+neutral. The learned layer of `article_stance` is left out: it is trained on, and for, news articles against
+a headline (measured by bench/stance.py), not encyclopaedia paragraphs. The trivial baseline, `constant`,
+says "neutral" for every pair.
 
     python -m bench.nli --data DIR --out pred.jsonl [--limit N]
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from server.claims import extract_claims, make_claim
 from server.embeddings import Embedder
-from server.judge import article_stance
+from server.judge import rules_article_stance
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ def predict(data_dir: Path, out: Path, limit: int | None = None, embedder=None) 
         for pair, claims, hypothesis, h_vec in zip(pairs, premises, hypotheses, hypothesis_vectors):
             p_vecs = vectors[offset: offset + len(claims)]
             offset += len(claims)
-            stance = article_stance(hypothesis, claims, [float(s) for s in p_vecs @ h_vec])
+            stance = rules_article_stance(hypothesis, claims, [float(s) for s in p_vecs @ h_vec])
             label = NLI_LABEL[stance.label]
             counts[label] = counts.get(label, 0) + 1
             sink.write(json.dumps({"id": pair["id"], "label": label}) + "\n")

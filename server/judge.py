@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from difflib import SequenceMatcher
 
@@ -571,8 +571,23 @@ def _why_not_the_same(new: Claim, old: Claim) -> str | None:
     return None
 
 
+# "Reports that ... are a hoax", "the photo was fake": a sentence that calls a report false denies it.
+_CALLS_FALSE = re.compile(
+    r"\b(?:is|are|was|were|been)\s+(?:(?:a|an|just|all|entirely|completely)\s+)*"
+    r"(?:hoax|fake|false|untrue|fabricated|made[- ]up|not true|baseless|bogus)\b",
+    re.I,
+)
+
+
+def _calling_false_denies(claim: Claim) -> Claim:
+    if claim.polarity == "asserts" and _CALLS_FALSE.search(claim.text):
+        return replace(claim, polarity="denies")
+    return claim
+
+
 def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     """How `new` stands to an earlier claim `old`, given the cosine similarity of their embeddings."""
+    new, old = _calling_false_denies(new), _calling_false_denies(old)
     if similarity < RELATED_MIN:
         restated = _restatement(new, old) if similarity >= RESTATE_MIN else None
         if restated and not _differences(new, old) and not _why_not_the_same(new, old):
@@ -640,20 +655,82 @@ ARTICLE_DISPUTE_MIN = 0.6  # the article disputes a claim through one of its cla
 ARTICLE_HEDGE_MAX = 0.2  # an article that hedges more than one in five of its claims about it reports, it does not agree
 
 
-def article_stance(claim: Claim, others: list[Claim], similarities: list[float]) -> Judgement:
+def _closest(claim: Claim, others: list[Claim], similarities: list[float]):
+    """The article's ARTICLE_CLAIMS claims closest to the claim, (similarity, claim), most similar first,
+    and the rules' judgement of each."""
+    ranked = sorted(zip(similarities, others), key=lambda pair: pair[0], reverse=True)[:ARTICLE_CLAIMS]
+    return ranked, [judge(other, claim, sim) for sim, other in ranked]
+
+
+def stance_inputs(claim: Claim, others: list[Claim], similarities: list[float]) -> tuple[list[float], Judgement]:
+    """The learned layer's features of an article against a claim and the rules' own summary, exactly as
+    `article_stance` computes them (training calls this, so the two cannot drift apart)."""
+    from server import stance_model
+
+    ranked, judgements = _closest(claim, others, similarities)
+    return stance_model.features(claim, ranked, judgements, others), _sum_up(claim, ranked, judgements)
+
+
+def stance_features(claim: Claim, others: list[Claim], similarities: list[float]) -> list[float]:
+    return stance_inputs(claim, others, similarities)[0]
+
+
+def article_stance(claim: Claim, others: list[Claim], similarities: list[float], model="default") -> Judgement:
     """How a whole article (its claims `others`) stands to one claim, e.g. another article's headline.
 
-    Built from the pair judgements of the article's closest claims. The article disputes the claim when one
-    of them does (the article being the side that denies or differs) and none supports it. It supports the
-    claim, a claim stated as fact, when one of them says the same in the article's own voice, none disputes
-    it, and the article hedges almost nothing it reports: an article that relays who says what, or hedges,
-    reports the claim, it does not take it up. Otherwise the article is related
-    (both sides, or no stance), or unrelated when no claim is close.
+    The rules judge the article's claims closest to the claim (`rules_article_stance` sums them up). When a
+    trained stance model is present (server/models/stance.json), it weighs those judgements together with
+    the article's wording (refuting words near the claim, denials, hedges, attribution) and decides whether
+    the article backs the claim, disputes it, or neither; the reason is still in words: the rules' reason
+    for the pair that carries the label, or the article's own sentence. An article of fewer than
+    `stance_model.MIN_CLAIMS` claims (a headline alone) is left to the rules. `model=None` is the rules alone.
     """
+    from server import stance_model
+
     if not others:
         return UNRELATED
-    pairs = sorted(zip(similarities, others), key=lambda pair: pair[0], reverse=True)[:ARTICLE_CLAIMS]
-    labelled = [(j, o, sim) for j, o, sim in ((judge(other, claim, sim), other, sim) for sim, other in pairs) if j.label]
+    ranked, judgements = _closest(claim, others, similarities)
+    rules = _sum_up(claim, ranked, judgements)
+    learned = stance_model.load() if model == "default" else model
+    if learned is None or rules.label is None or len(others) < stance_model.MIN_CLAIMS:
+        return rules
+    vector = stance_model.features(claim, ranked, judgements, others)
+    probabilities = learned.probabilities(vector)
+    label = learned.decide(probabilities, vector)
+    confidence = round(probabilities[label], 2)
+    if label == "neither":
+        if rules.label == "related":
+            return rules
+        return Judgement("related", round(ranked[0][0], 2), "Same topic; the article takes no clear side")
+    rule_label = [j for j in judgements if j.label == label]
+    if rule_label:
+        return Judgement(label, confidence, max(rule_label, key=lambda j: j.confidence).reason)
+    close = [c for s, c in ranked if s >= RELATED_MIN] or [ranked[0][1]]
+    if label == "disputes":
+        doubting = [c for c in close if stance_model.REFUTING.search(c.text) or c.polarity == "denies"
+                    or stance_model.NEGATION.search(c.text)]
+        quote = (doubting or close)[0]
+        who = f"{_who(quote)} says" if quote.speaker else "The article says"
+        return Judgement("disputes", confidence, f"{who} otherwise: {_quote(quote.text)}")
+    return Judgement("supports", confidence, f"The article says the same: {_quote(close[0].text)}")
+
+
+def rules_article_stance(claim: Claim, others: list[Claim], similarities: list[float]) -> Judgement:
+    """The rules alone: how the article's closest claims, judged pair by pair, sum up."""
+    if not others:
+        return UNRELATED
+    return _sum_up(claim, *_closest(claim, others, similarities))
+
+
+def _sum_up(claim: Claim, ranked: list[tuple[float, Claim]], judgements: list[Judgement]) -> Judgement:
+    """The article disputes the claim when one of its closest claims does (the article being the side that
+    denies or differs) and none supports it. It supports the claim, a claim stated as fact, when one of them
+    says the same in the article's own voice, none disputes it, and the article hedges almost nothing it
+    reports: an article that relays who says what, or hedges, reports the claim, it does not take it up.
+    Otherwise the article is related (both sides, or no stance), or unrelated when no claim is close.
+    """
+    pairs = ranked
+    labelled = [(j, o, sim) for j, (sim, o) in zip(judgements, ranked) if j.label]
     if not labelled:
         return UNRELATED
     # An article that repeats a report the claim itself denies is reporting what is denied.

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import json
 import re
+from pathlib import Path
 
 import pytest
 
 from helpers import STORY_PAGES, page_html
+from server import stance_model
 from server.claims import extract_claims, make_claim
-from server.judge import article_stance, judge
+from server.judge import article_stance, judge, rules_article_stance, stance_features
 
 PUBLISHED = "The book is set to be published on Oct. 15 by Simon & Schuster."
 SEVEN_CALLS = (
@@ -34,6 +38,9 @@ PESKOV_DENIAL = (
          "disputes", ["The city denies"]),
         ("Reports that Mayor Lin resigned are false, the city said.", "Mayor Lin quit on Friday.", 0.5,
          "related", []),
+        # ... or a hoax: a sentence that calls the report false denies it, it never backs it.
+        ("Reports that a whale swam up the river to the old mill are a hoax, the coast guard said.",
+         "A whale swam up the river to the old mill.", 0.8, "disputes", ["The coast guard denies"]),
         # ... but an assertion that itself holds a denial is too mixed to set against one.
         ("The Kremlin confirms it got the machines, denies the calls.", PESKOV_DENIAL, 0.7, "related", []),
         # Negation and its scope: a plain negative sentence disputes what its negation bears on.
@@ -173,14 +180,14 @@ def test_other_languages_are_at_most_related(language, new, old, similarity):
         ([0.9, 0.65, 0.55], "related"),  # the article reports both sides
     ],
 )
-def test_article_stance_sums_up_the_pair_judgements(similarities, label):
+def test_rules_sum_up_the_pair_judgements(similarities, label):
     headline = make_claim("The storm killed 12 people in the county", 0, True)
     body = [
         make_claim("The storm killed 12 people in the county on Sunday.", 1),
         make_claim("The mayor said the storm had not killed anyone in the county.", 2),
         make_claim("Rescue crews searched the flooded roads for survivors on Sunday.", 3),
     ]
-    stance = article_stance(headline, body, similarities)
+    stance = rules_article_stance(headline, body, similarities)
     assert stance.label == label
     # The summary is one of the pair judgements, or says why it is none of them.
     pairs = {(j.label, j.reason) for j in (judge(c, headline, s) for c, s in zip(body, similarities))}
@@ -289,3 +296,156 @@ def test_the_calls_story_raises_no_false_alarm_between_agreeing_pages(pages):
     sims = vectors[4] @ vectors[3][claims[3].index(denial)]
     labels = {judge(new, denial, float(s)).label for new, s in zip(claims[4], sims)}
     assert "disputes" not in labels
+
+
+# --------------------------------------------------------------------------------------------------
+# The learned layer of the article stance (server/stance_model.py, weights in server/models/stance.json)
+
+# Invented articles: (headline, [(sentence, its similarity to the headline)], the article's stance). Each has
+# the length of a short news story, with background sentences far from the headline.
+BACKGROUND = [
+    ("The city has about 200,000 residents and a busy harbour.", 0.22),
+    ("Local schools were closed for the holidays this week.", 0.15),
+    ("The regional council meets again next month to discuss the budget.", 0.18),
+    ("Weather forecasters expect rain for the rest of the week.", 0.12),
+    ("The local newspaper was founded in 1887 and prints six days a week.", 0.1),
+]
+ARTICLES = [
+    # Articles that call the report false, or deny it.
+    ("Giant squid found alive in the city canal",
+     [("Reports that a giant squid was found alive in the city canal are a hoax, officials said.", 0.82),
+      ("The photo that spread online was doctored, experts said.", 0.48),
+      ("No squid has ever been seen in the canal, the harbour master said.", 0.61),
+      ("The story was a fake made up by a prank website.", 0.5),
+      ("Several news sites shared the false report before it was debunked.", 0.55)] + BACKGROUND, "disputes"),
+    ("Famous chef dies in car crash",
+     [("The chef is alive and well, his agent said, calling the reports of his death false.", 0.71),
+      ("The fake story spread quickly on social media on Monday.", 0.52),
+      ("It is not the first time the chef has been the target of a death hoax.", 0.58),
+      ("His agent said the chef was not in any car crash and was cooking in his restaurant.", 0.66)]
+     + BACKGROUND, "disputes"),
+    # Articles that say the same in their own voice.
+    ("Storm kills 12 people in the county",
+     [("The storm killed 12 people in the county on Sunday.", 0.91),
+      ("Twelve people died when the storm hit the county.", 0.86),
+      ("Rescue crews searched the flooded roads for survivors.", 0.5),
+      ("The county confirmed the deaths on Monday.", 0.62),
+      ("Winds of up to 120 km per hour tore roofs from houses.", 0.45)] + BACKGROUND, "supports"),
+    # Articles that relay the report without taking a side.
+    ("Company plans to cut 500 jobs",
+     [("The company reportedly plans to cut 500 jobs, according to a person familiar with the matter.", 0.8),
+      ("The company did not respond to a request for comment.", 0.5),
+      ("The report could not be independently verified.", 0.45),
+      ("Analysts said job cuts were possible but the plan could still change.", 0.6),
+      ("The company allegedly discussed the plan with investors last week.", 0.55)] + BACKGROUND, "related"),
+    ("Singer to star in new space film",
+     [("The singer is said to be in talks to star in a new space film, a magazine claimed.", 0.78),
+      ("Neither the studio nor the singer's spokesman would confirm the report.", 0.5),
+      ("The film is reportedly set to begin shooting next year.", 0.55)] + BACKGROUND, "related"),
+]
+
+
+def _article(headline: str, sentences: list[tuple[str, float]]):
+    return (make_claim(headline, 0, True), [make_claim(text, n) for n, (text, _) in enumerate(sentences, start=1)],
+            [sim for _, sim in sentences])
+
+
+@pytest.mark.parametrize("headline, sentences, label", ARTICLES)
+def test_learned_article_stance(headline, sentences, label):
+    claim, others, sims = _article(headline, sentences)
+    stance = article_stance(claim, others, sims)
+    assert stance.label == label, stance
+    assert stance.reason and 0.0 <= stance.confidence <= 1.0
+    if label in ("supports", "disputes"):
+        # The reason quotes the article or gives the rules' reason for one of its sentences.
+        reasons = {judge(o, claim, s).reason for o, s in zip(others, sims)}
+        assert stance.reason in reasons or any(o.text[:40] in stance.reason for o in others), stance
+
+
+def test_committed_weights_load_and_match_the_features():
+    spec = json.loads(stance_model.MODEL_PATH.read_text())
+    assert tuple(spec["features"]) == stance_model.FEATURES
+    assert {"data", "date", "licence", "out_of_fold"} <= set(spec["trained"])
+    model = stance_model.load()
+    assert model is not None
+    claim, others, sims = _article(*ARTICLES[0][:2])
+    vector = stance_features(claim, others, sims)
+    assert len(vector) == len(stance_model.FEATURES)
+    probabilities = model.probabilities(vector)
+    assert set(probabilities) == set(stance_model.CLASSES)
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("features, label", [
+    ({}, "supports"),
+    ({"max_similarity": 0.8, "refuting_best_similarity": 0.6}, "supports"),  # a refuting word further off
+    ({"max_similarity": 0.8, "refuting_best_similarity": 0.8}, "disputes"),  # the closest sentence calls it false
+    ({"max_similarity": 0.8, "refuting_best_similarity": 0.8, "headline_refuting": 1.0}, "supports"),  # so does the claim
+    ({"max_similarity": 0.8, "refuting_best_similarity": 0.8, "headline_negation": 1.0}, "supports"),
+    ({"negation_mismatch": 1.0, "rule_disputes": 0.2}, "disputes"),  # the closest sentence negates it
+    ({"negation_mismatch": 1.0}, "supports"),                          # ... in a way the rules find no dispute in
+])
+def test_an_article_calling_the_report_false_never_backs_it(features, label):
+    vector = [features.get(name, 0.0) for name in stance_model.FEATURES]
+    assert stance_model.decide({"supports": 0.6, "disputes": 0.3, "neither": 0.1}, vector) == label
+
+
+def test_weights_for_other_features_are_refused():
+    spec = json.loads(stance_model.MODEL_PATH.read_text())
+    spec["features"] = list(reversed(spec["features"]))
+    with pytest.raises(ValueError, match="retrain"):
+        stance_model.StanceModel(spec)
+
+
+@pytest.mark.parametrize("headline, sentences, label", ARTICLES)
+def test_a_headline_alone_is_left_to_the_rules(headline, sentences, label):
+    claim, others, sims = _article(headline, sentences[: stance_model.MIN_CLAIMS - 1])
+    assert article_stance(claim, others, sims) == rules_article_stance(claim, others, sims)
+
+
+def test_without_weights_the_rules_decide():
+    claim, others, sims = _article(*ARTICLES[0][:2])
+    assert article_stance(claim, others, sims, model=None) == rules_article_stance(claim, others, sims)
+
+
+def _write_stance_set(folder: Path, bodies: dict[int, str], stances: list[tuple[str, int, str]]) -> None:
+    folder.mkdir()
+    with open(folder / "bodies.csv", "w", newline="", encoding="utf-8") as sink:
+        writer = csv.writer(sink)
+        writer.writerow(["Body ID", "articleBody"])
+        writer.writerows(bodies.items())
+    with open(folder / "stances.csv", "w", newline="", encoding="utf-8") as sink:
+        writer = csv.writer(sink)
+        writer.writerow(["Headline", "Body ID", "Stance"])
+        writer.writerows(stances)
+
+
+def test_training_runs_on_a_tiny_invented_set(tmp_path):
+    from bench import train
+    from server.embeddings import HashEmbedder
+
+    topics = ["the harbour bridge was closed by the city council", "the river dam burst after heavy rain",
+              "the museum sold the famous painting to a collector", "the zoo lost its oldest elephant last week",
+              "the airline cancelled all flights to the island", "the school banned phones in every classroom"]
+    bodies, stances = {}, []
+    for n, topic in enumerate(topics):
+        headline = topic[0].upper() + topic[1:]
+        bodies[3 * n] = (f"Officials said {topic}. It was confirmed that {topic} on Monday. "
+                         f"The mayor said that {topic} and thanked the staff.")
+        bodies[3 * n + 1] = (f"Reports that {topic} are false. The story is a hoax and officials denied that {topic}. "
+                             f"A spokesman said the rumour was made up.")
+        bodies[3 * n + 2] = (f"It was reportedly claimed that {topic}. The claim could not be verified. "
+                             f"Residents said they had heard that {topic}.")
+        stances += [(headline, 3 * n, "agree"), (headline, 3 * n + 1, "disagree"), (headline, 3 * n + 2, "discuss")]
+    _write_stance_set(tmp_path / "set", bodies, stances)
+    out = tmp_path / "stance.json"
+    figures = train.train(tmp_path / "set", out, folds=3, embedder=HashEmbedder(), hold_out=3)
+    assert figures["rows"] == len(stances) and figures["folds"] == 3
+    # The first body is kept out of training and scored apart; the others are scored out of fold.
+    assert figures["bodies_held_out"] == 3 and figures["held_out"]["rows"] == 3
+    assert figures["out_of_fold"]["rows"] == len(stances) - 3
+    assert set(figures["out_of_fold"]["f1"]) == {"agree", "disagree", "discuss", "unrelated"}
+    model = stance_model.StanceModel(json.loads(out.read_text()))
+    assert model.spec["trained"]["rows"] == len(stances)
+    vector = [0.0] * len(stance_model.FEATURES)
+    assert model.decide({"supports": 0.2, "disputes": 0.5, "neither": 0.3}, vector) == "disputes"
