@@ -108,6 +108,8 @@ def _task_data(root: Path, name: str, task: str, limit: int | None, scratch: Pat
     if limit is None and not subset.get("claims_limit"):
         return source, "all items"
     folder = common.make_subset(task, source, scratch / f"{name}-subset", limit or 10**9, **subset)
+    if subset.get("held_out_bodies"):
+        return folder, f"first {limit} rows of bodies the stance layer was not trained on"
     return folder, f"first {limit} items" if limit else "all items"
 
 
@@ -171,7 +173,10 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
         # Each stance and NLI row has its trivial baselines beside it, from the same items.
         from . import nli as nli_bench, stance as stance_bench
         for name, folder, limit in (("stance", "stance", plan.stance), ("stance-emergent", "stance-emergent", plan.emergent)):
-            data, note = _task_data(root, folder, "stance", limit, scratch)
+            # FNC-1 rows are scored only on bodies the learned stance layer never saw (bench/train.py).
+            from .train import HOLD_OUT
+            held_out = {"held_out_bodies": HOLD_OUT} if folder == "stance" else {}
+            data, note = _task_data(root, folder, "stance", limit, scratch, **held_out)
             cut = scratch / f"{name}-relatedness.csv"
             rows.append(_predict_row(name, "stance", data, scratch / f"{name}.csv", note, lambda d, p, cut=cut:
                                      stance_bench.predict(d, p, embedder=common.get_embedder(), relatedness_out=cut)))

@@ -148,9 +148,26 @@ def _head_lines(src: Path, dst: Path, count: int, header: bool = False) -> list[
     return kept
 
 
-def make_subset(task: str, src: Path, dst: Path, limit: int, claims_limit: int | None = None) -> Path:
+def _held_out_rows(src: Path, dst: Path, count: int, first_rows: int) -> None:
+    """The first `count` stance rows whose body is among the bodies of the first `first_rows` rows."""
+    import csv
+
+    with open(src, newline="", encoding="utf-8") as rows:
+        reader = csv.DictReader(rows)
+        fields, records = reader.fieldnames, list(reader)
+    bodies = {r["Body ID"] for r in records[:first_rows]}
+    with open(dst, "w", newline="", encoding="utf-8") as sink:
+        writer = csv.DictWriter(sink, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows([r for r in records if r["Body ID"] in bodies][:count])
+
+
+def make_subset(task: str, src: Path, dst: Path, limit: int, claims_limit: int | None = None,
+                held_out_bodies: int | None = None) -> Path:
     """A task folder holding the first `limit` items of `src` (large shared files are linked, not copied).
-    For claims, `claims_limit` also cuts the verified claims to the gold ones plus the first N others."""
+    For claims, `claims_limit` also cuts the verified claims to the gold ones plus the first N others. For
+    stance, `held_out_bodies` keeps only rows whose body is one of the first N rows' bodies: those the
+    learned stance layer was not trained on."""
     src, dst = Path(src), Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     if task == "extraction":
@@ -170,6 +187,9 @@ def make_subset(task: str, src: Path, dst: Path, limit: int, claims_limit: int |
             claims = read_jsonl(src / "claims.jsonl")
             others = [c for c in claims if c["id"] not in gold][:claims_limit]
             write_jsonl(dst / "claims.jsonl", [c for c in claims if c["id"] in gold] + others)
+    elif task == "stance" and held_out_bodies:
+        _held_out_rows(src / "stances.csv", dst / "stances.csv", limit, held_out_bodies)
+        _link(src / "bodies.csv", dst / "bodies.csv")
     elif task == "stance":
         _head_lines(src / "stances.csv", dst / "stances.csv", limit)
         _link(src / "bodies.csv", dst / "bodies.csv")

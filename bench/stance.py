@@ -5,8 +5,8 @@ each distinct headline are embedded once, in batches. `server.judge.article_stan
 the pair judge on the body's closest claims, weighed by the learned layer in server/models/stance.json)
 maps to FNC-1 labels: supports -> agree, disputes -> disagree, related -> discuss, none -> unrelated.
 The layer is trained on FNC-1 train (`python -m bench train stance`) with the bodies of the first 300 rows
-kept out, so `bench all --quick` scores held-out bodies; the first 4,000 rows of `bench all` are mostly
-bodies it was trained on: its honest figures are the out-of-fold ones the training prints.
+kept out, and `bench all` (quick and full) scores FNC-1 only on rows of those held-out bodies (the full
+run: the first 4,000 of their 14,237 rows); the training prints the out-of-fold figures of the rest.
 
 Baselines written from the same run: the relatedness cut alone (the judge's RELATED_MIN on the best
 similarity: discuss above it, unrelated below) and a constant label ("discuss").

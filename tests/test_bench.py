@@ -168,6 +168,23 @@ def test_claims_subset_keeps_gold_and_cuts_the_rest(claims_dir: Path, tmp_path: 
     assert len((subset / "qrels.tsv").read_text().split()) == 2 * queries
 
 
+@pytest.mark.parametrize("limit, first_rows, kept", [
+    (10, 2, ["h1", "h2", "h4", "h6"]),     # rows of the first two rows' bodies (7 and 9), wherever they are
+    (2, 2, ["h1", "h2"]),
+    (10, 1, ["h1", "h4"]),
+])
+def test_stance_subset_keeps_rows_of_held_out_bodies(tmp_path: Path, limit, first_rows, kept):
+    source = tmp_path / "stance"
+    source.mkdir()
+    bodies = [7, 9, 8, 7, 8, 9, 8]
+    (source / "stances.csv").write_text("Headline,Body ID,Stance\n" + "".join(
+        f"h{n},{body},discuss\n" for n, body in enumerate(bodies, start=1)), encoding="utf-8")
+    (source / "bodies.csv").write_text("Body ID,articleBody\n7,a\n8,b\n9,c\n", encoding="utf-8")
+    subset = common.make_subset("stance", source, tmp_path / "subset", limit, held_out_bodies=first_rows)
+    lines = (subset / "stances.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "Headline,Body ID,Stance" and [l.split(",")[0] for l in lines[1:]] == kept
+
+
 @pytest.mark.parametrize("flags, status", [
     ([], 2),                               # asked for benchmarks that cannot run: an error
     (["--skip-without-data"], 0),          # `make test` on a checkout without the data: a clear skip
