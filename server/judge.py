@@ -22,6 +22,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from difflib import SequenceMatcher
 
+from server.cosines import (BARE_NUMBER_MIN, CALLED_FALSE_MIN, DETAIL_CONFLICT_MIN, DISPUTE_MIN, NEAR_COPY_DETAIL_MIN,
+                            NEAR_COPY_MIN, PLAIN_NEGATION_MIN, RELATED_MIN, RESTATE_MIN, SAME_DENIAL_MIN, SAME_MIN,
+                            SAME_WITH_OVERLAP_MIN)
 from server.claims import GROUP_SPEAKERS, Claim, negated_words, number_value, reads_as_english
 from server.stopwords import ENGLISH
 
@@ -29,22 +32,12 @@ log = logging.getLogger(__name__)
 
 LABELS = ("supports", "disputes", "related")
 
-# Cosine similarity (all-MiniLM-L6-v2, L2-normalised) bands.
-RELATED_MIN = 0.45  # below: different topics, no label
-SAME_MIN = 0.70  # at or above, with a shared predicate: the same proposition, whatever the wording
-SAME_WITH_OVERLAP_MIN = 0.60  # ... or this close and sharing most content words
-SAME_OVERLAP = 0.5
-DISPUTE_MIN = 0.45  # a denial between claims less similar than this is not believed
+# The cosine bands (RELATED_MIN, SAME_MIN, ...) hold for one embedding model: they live in cosines.py with
+# the model's other levels. Shares of content words, which hold for any model:
+SAME_OVERLAP = 0.5  # with SAME_WITH_OVERLAP_MIN: most content words shared
 DISPUTE_OVERLAP = 0.3
-CALLED_FALSE_MIN = 0.6  # an explicit denial ("reports ... are false") this close needs no shared predicate
-PLAIN_NEGATION_MIN = 0.55  # a bare negative sentence disputes a claim this close whose predicate it negates
-PLAIN_NEGATION_CONTAINED = 0.65  # ... and that holds this share of its words
-DETAIL_CONFLICT_MIN = 0.70  # numbers / dates / antonyms differ: a dispute only between near-paraphrases
-NEAR_COPY_MIN, NEAR_COPY_OVERLAP = 0.6, 0.8  # ... or a little less close, sharing nearly all content words
-NEAR_COPY_DETAIL_MIN = 0.75  # a near copy with one name, number or ordinal changed
-BARE_NUMBER_MIN = 0.85  # two amounts without units are set against each other only between near-copies
-SAME_DENIAL_MIN = 0.58  # two denials this close deny the same thing
-RESTATE_MIN = 0.25  # a nested statement restated word for word can sit in a longer, less similar sentence
+PLAIN_NEGATION_CONTAINED = 0.65  # a bare negative sentence holds this share of the other's words
+NEAR_COPY_OVERLAP = 0.8  # with NEAR_COPY_MIN: nearly all content words shared
 RESTATE_CONTAINMENT = 0.9
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import vector_index
+from . import cosines, vector_index
 from .embeddings import from_blobs
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 VECTOR_CANDIDATES = 12     # nearest claims kept per new claim
 LEXICAL_CANDIDATES = 8     # BM25 hits added per new claim
 LEXICAL_POSTINGS = 2_000   # claims BM25 may score per query (rarest words first): bounded at any history size
-MIN_SIMILARITY = 0.35      # below this cosine a pair is never shown
+MIN_SIMILARITY = cosines.SHOWN_MIN   # below this cosine a pair is never shown
 # Claims held in memory and scanned exactly before they are merged into the saved graph (about 700
 # articles; the scan of 20,000 rows takes a few ms, a merge some seconds in the background).
 MERGE_ROWS = 20_000

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import cosines
 from .anchors import idf
 from .stopwords import FUNCTION_WORDS
 
@@ -41,7 +42,7 @@ class Thresholds:
 # Set on the dev stories stream for precision first (each signal alone is right about 9 times in 10 at
 # these levels); SHOWN scales the rarity-weighted overlaps by SHOWN_SCALE, so the two move together. A
 # cosine does not scale that way: meaning shows what it joins, no less.
-SAME_STORY = Thresholds(words=0.25, anchors=0.33, anchors_across=0.20, meaning=0.78)
+SAME_STORY = Thresholds(words=0.25, anchors=0.33, anchors_across=0.20, meaning=cosines.SAME_STORY_MEANING)
 SHOWN_SCALE = 0.7
 SHOWN = Thresholds(*(SHOWN_SCALE * v for v in (SAME_STORY.words, SAME_STORY.anchors, SAME_STORY.anchors_across)),
                    meaning=SAME_STORY.meaning)

@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from . import anchors as anchor_words
+from . import cosines
 
-REPRINT_SIMILARITY = 0.93      # a sentence this close to an earlier one is the same sentence, re-edited
+REPRINT_SIMILARITY = cosines.REPRINT_MIN   # a sentence this close to an earlier one is the same sentence, re-edited
 REPRINT_SHARE = 0.6            # share of an article's claims that must be reprinted
 REPRINT_MIN_CLAIMS = 3
 LOOKUP_ANCHORS = 48            # the new article's rarest anchors looked up in the history
