@@ -355,6 +355,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     i.add_argument("--articles", type=int, default=1000)
     i.add_argument("--outlets", type=int, default=20)
     i.add_argument("--floor-sample", type=int, default=100)
+    # Listed for --help only: main() hands `train` to bench/train.py, which reads its own options.
+    commands.add_parser("train", help="train the learned stance layer (python -m bench train stance --help)")
     return parser.parse_args(argv)
 
 
