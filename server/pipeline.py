@@ -223,7 +223,7 @@ class Engine:
                 anchors=matches.scores.get(other, 0.0), names=matches.names_of.get(other, set()),
                 language=relatedness.language_of(row["language"], row["text"]),
                 words=relatedness.word_vector(their_words[other], frequency, articles),
-                meaning=np.frombuffer(their_meaning[other], dtype=np.float32) if other in their_meaning else None)
+                meaning=from_blob(their_meaning[other]) if other in their_meaning else None)
             for other, row in rows.items()
         }
         new = relatedness.Article(names, matches.weight, relatedness.language_of(language, text),
@@ -243,7 +243,7 @@ class Engine:
             for l in found.links])
         store.insert_anchors(conn, article_id, found.names)
         store.put_article_vector(conn, article_id, self.embedder.model_name,
-                                 None if found.meaning is None else found.meaning.astype(np.float32).tobytes())
+                                 None if found.meaning is None else to_blob(found.meaning))
         store.count_words(conn, list(found.words))
         store.insert_pairs(conn, article_id, [
             {"other_id": p.other, "anchors": p.anchors, "words": p.words, "same_story": p.same_story,
