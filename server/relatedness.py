@@ -150,11 +150,10 @@ class Pair:
             parts.append("names " + ", ".join(self.shared_names))
         if self.same_language and self.words >= SHOWN.words:
             parts.append(f"{round(100 * self.words)}% word overlap")
+        said = ["says much the same in other words"] if self.meaning >= SHOWN.meaning else []
         if parts:
-            return "shares " + " and ".join(parts)
-        if self.meaning >= SHOWN.meaning:
-            return "says much the same in other words"
-        return "same story"
+            return "; ".join(["shares " + " and ".join(parts), *said])
+        return said[0] if said else "same story"
 
 
 @dataclass

@@ -71,7 +71,8 @@ def test_shown_is_looser_than_same_story():
     (Pair(1, 0.0, 0.3, True, []), "shares 30% word overlap"),
     (Pair(1, 0.0, 0.0, True, [], reprint=True), "the same wire copy"),
     (Pair(1, 0.0, 0.05, True, [], meaning=0.9), "says much the same in other words"),
-    (Pair(1, 0.4, 0.05, True, ["Kremlin"], meaning=0.9), "shares names Kremlin"),
+    (Pair(1, 0.4, 0.05, True, ["Kremlin"], meaning=0.9), "shares names Kremlin; says much the same in other words"),
+    (Pair(1, 0.4, 0.05, True, ["Kremlin"], meaning=0.5), "shares names Kremlin"),
 ])
 def test_reason_in_words(pair, reason):
     assert pair.reason() == reason
