@@ -72,3 +72,21 @@ def csrf_of(app) -> str:
 
     with app.test_request_context():
         return security.csrf_token()
+
+
+def database_before(path: Path, migration: str, articles: list[tuple[str, str]]) -> Path:
+    """A database as an earlier version left it: migrated up to (not including) `migration`, holding
+    `articles` as (title, text) rows written as that version wrote them."""
+    from sqlite_utils import Database
+
+    from server.migrations import migrations
+
+    old = Database(path)
+    migrations.apply(old, stop_before=migration)
+    for n, (title, text) in enumerate(articles):
+        old["articles"].insert({
+            "url": f"https://a.example/{n}", "canonical_url": f"https://a.example/{n}", "domain": "a.example",
+            "content_hash": f"h{n}", "title": title, "text": text,
+            "captured_at": "2024-01-01T00:00:00Z", "created_at": "2024-01-01T00:00:00Z"})
+    old.conn.close()
+    return path

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from helpers import STORY_PAGES, page_html
+from helpers import STORY_PAGES, database_before, page_html
 from server import relatedness
 from server.relatedness import SAME_STORY, SHOWN, Pair
 
@@ -235,20 +235,10 @@ def test_a_bridging_article_merges_two_stories_and_forgetting_it_splits_them(eng
 
 
 def test_upgrade_counts_the_words_of_stored_articles(tmp_path):
-    from sqlite_utils import Database
-
-    from server.migrations import migrations
     from server.store import Store
 
-    path = tmp_path / "old.db"
-    old = Database(path)
-    migrations.apply(old, stop_before="m004_article_pairs_and_word_counts")
-    for n in range(2):
-        old["articles"].insert({
-            "url": f"https://a.example/{n}", "canonical_url": f"https://a.example/{n}", "domain": "a.example",
-            "content_hash": f"h{n}", "title": "Ferry strikes bridge", "text": f"The ferry Valkyrie struck pillar {n}.",
-            "captured_at": "2024-01-01T00:00:00Z", "created_at": "2024-01-01T00:00:00Z"})
-    old.conn.close()
+    path = database_before(tmp_path / "old.db", "m004_article_pairs_and_word_counts",
+                           [("Ferry strikes bridge", f"The ferry Valkyrie struck pillar {n}.") for n in range(2)])
     store = Store(path)
     assert store.word_counts(["valkyrie", "ferry", "0", "the", "absent"]) == {"valkyrie": 2, "ferry": 2, "0": 1}
     assert store.pairs_of(1) == {}
@@ -262,20 +252,10 @@ def test_upgrade_counts_the_words_of_stored_articles(tmp_path):
 
 
 def test_a_database_from_before_place_anchors_asks_for_a_reindex(tmp_path):
-    from sqlite_utils import Database
-
-    from server.migrations import migrations
     from server.store import Store
 
-    path = tmp_path / "old.db"
-    old = Database(path)
-    migrations.apply(old, stop_before="m007_place_anchors_and_article_vectors")
-    old["articles"].insert({
-        "url": "https://a.example/1", "canonical_url": "https://a.example/1", "domain": "a.example",
-        "content_hash": "h1", "title": "日本首相访问德国", "text": "日本首相访问德国。",
-        "captured_at": "2024-01-01T00:00:00Z", "created_at": "2024-01-01T00:00:00Z"})
-    old.conn.close()
-    store = Store(path)
+    store = Store(database_before(tmp_path / "old.db", "m007_place_anchors_and_article_vectors",
+                                  [("日本首相访问德国", "日本首相访问德国。")]))
     assert store.needs_reindex()
     store.close()
 

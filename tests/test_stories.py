@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 
 import pytest
-from sqlite_utils import Database
 
-from server.migrations import migrations
+from helpers import database_before
+
 from server.store import Store
 from server.stories import near_copies, reprint_source
 
@@ -89,15 +89,8 @@ def test_forgetting_an_article_forgets_its_anchors(captured):
 
 
 def test_upgrade_gives_stored_articles_their_anchors(tmp_path):
-    path = tmp_path / "old.db"
-    old = Database(path)
-    migrations.apply(old, stop_before="m003_create_article_anchors")
-    for n in range(2):
-        old["articles"].insert({
-            "url": f"https://a.example/{n}", "canonical_url": f"https://a.example/{n}", "domain": "a.example",
-            "content_hash": f"h{n}", "title": "Kremlin denies calls", "text": "Peskov said Putin and Trump had not spoken.",
-            "captured_at": "2024-01-01T00:00:00Z", "created_at": "2024-01-01T00:00:00Z"})
-    old.conn.close()
+    path = database_before(tmp_path / "old.db", "m003_create_article_anchors",
+                           [("Kremlin denies calls", "Peskov said Putin and Trump had not spoken.")] * 2)
     store = Store(path)
     counts, total = store.anchor_counts(["peskov", "kremlin", "nobody"])
     assert (counts, total) == ({"peskov": 2, "kremlin": 2}, 2)
