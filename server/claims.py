@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .cjk import CJK_CHAR, latin_length, word_count
 
@@ -435,6 +436,7 @@ _HEDGE = re.compile(
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 
 
+@lru_cache(maxsize=1 << 14)
 def number_value(text: str) -> float | None:
     """The numeric value of a number string: "seven" -> 7, "$1.5 million" -> 1.5e6, "as many as 7 times" -> 7."""
     match = _NUMBER.search(text)
@@ -511,6 +513,7 @@ _OTHER_WORDS = set(
 )
 
 
+@lru_cache(maxsize=1 << 14)   # asked of the same claims for every pair a capture judges
 def reads_as_english(text: str) -> bool:
     """Whether English rules can read this sentence: mostly Latin letters (a name given in Chinese or Japanese
     in passing is fine), and more English function words than those of another language."""

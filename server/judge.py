@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from datetime import date
 from difflib import SequenceMatcher
@@ -89,6 +91,9 @@ _NEGATION_CUE = re.compile(
 )
 
 
+# The helpers below read one text at a time and are called for every pair a capture judges (a claim meets
+# dozens of earlier ones), so each keeps its recent answers.
+@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     word = word.lower().strip("'’-").replace("’", "'")
     word = re.sub(r"'s$", "", word)
@@ -98,8 +103,9 @@ def _stem(word: str) -> str:
     return word
 
 
-def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 1}
+@lru_cache(maxsize=1 << 14)
+def content_words(text: str) -> frozenset[str]:
+    return frozenset({_stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 1})
 
 
 def _title_case(words: list[str]) -> bool:
@@ -108,12 +114,13 @@ def _title_case(words: list[str]) -> bool:
     return len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) >= 0.9 * len(long_words)
 
 
-def predicate_words(text: str) -> set[str]:
+@lru_cache(maxsize=1 << 14)
+def predicate_words(text: str) -> frozenset[str]:
     """Content words that are not names: what is said about the people, not who they are."""
     words = _WORD.findall(text)
     names_unknown = _title_case(words)
-    return {_stem(w) for w in words
-            if w.lower() not in STOPWORDS and len(w) > 1 and (names_unknown or not w[:1].isupper())}
+    return frozenset({_stem(w) for w in words
+                      if w.lower() not in STOPWORDS and len(w) > 1 and (names_unknown or not w[:1].isupper())})
 
 
 def overlap(a: str, b: str) -> float:
@@ -133,14 +140,27 @@ def _who(claim: Claim) -> str:
     return claim.speaker[:1].upper() + claim.speaker[1:] if claim.speaker else "One report"
 
 
-def _words(claim: Claim) -> set[str]:
-    return {w.lower() for w in _WORD.findall(claim.text)}
+def _words(claim: Claim) -> frozenset[str]:
+    return _lower_words(claim.text)
+
+
+@lru_cache(maxsize=1 << 14)
+def _lower_words(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORD.findall(text))
+
+
+@lru_cache(maxsize=1 << 14)
+def _word_list(text: str) -> tuple[list[str], Counter]:
+    """The words of a text in order, and how often each (lower-cased) occurs."""
+    words = _WORD.findall(text)
+    return words, Counter(w.lower() for w in words)
 
 
 # --------------------------------------------------------------------------------------------------
 # Numbers
 
 
+@lru_cache(maxsize=1 << 12)
 def _unit(number: str) -> str | None:
     words = number.lower().split()
     if not words:
@@ -171,17 +191,18 @@ _RANGE = re.compile(
 )
 
 
-def _ranges(text: str) -> list[tuple[float, float]]:
+@lru_cache(maxsize=1 << 14)
+def _ranges(text: str) -> tuple[tuple[float, float], ...]:
     """"between 10 and 20", "10-20", "10 to 20": spans a single figure elsewhere may fall in."""
     spans = []
     for match in _RANGE.finditer(text):
         lo, hi = (float(match.group(g).replace(",", "")) for g in ("lo", "hi"))
         if lo < hi:
             spans.append((lo, hi))
-    return spans
+    return tuple(spans)
 
 
-def _compatible(a: str, b: str, spans: list[tuple[float, float]] = ()) -> bool:
+def _compatible(a: str, b: str, spans: tuple[tuple[float, float], ...] = ()) -> bool:
     """Whether two amounts of the same unit can both be true ("as many as 7" and "5")."""
     va, vb = number_value(a), number_value(b)
     # "one year after", "at once": the word "one" is rarely a count worth disputing.
@@ -216,7 +237,7 @@ def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
             unit = _unit(number)
             if unit:
                 target.setdefault(unit, []).append(number)
-    for unit in set(by_unit[0]) & set(by_unit[1]):
+    for unit in [u for u in by_unit[0] if u in by_unit[1]]:   # in the order the claim gives them
         a_list, b_list = by_unit[0][unit], by_unit[1][unit]
         few, many, flipped = (a_list, b_list, False) if len(a_list) <= len(b_list) else (b_list, a_list, True)
         if len(few) > 1:
@@ -252,17 +273,18 @@ def _valid(year: int | None, month: int, day: int) -> bool:
     return True
 
 
-def day_readings(text: str) -> set[tuple[int | None, int, int]] | None:
+@lru_cache(maxsize=1 << 12)
+def day_readings(text: str) -> frozenset[tuple[int | None, int, int]] | None:
     """The (year, month, day) a date can mean: "3/5/2024" is 3 May or 5 March; "Sept. 26" has no year.
     None for dates without a day ("2021", "Monday", "May 2021")."""
     match = _NUMERIC.match(text.strip())
     if match:
         if match.group("y"):
             year, month, day = int(match.group("y")), int(match.group("m")), int(match.group("d"))
-            return {(year, month, day)} if _valid(year, month, day) else None
+            return frozenset({(year, month, day)}) if _valid(year, month, day) else None
         a, b, year = int(match.group("a")), int(match.group("b")), int(match.group("yy"))
         year = year + 2000 if year < 100 else year
-        readings = {(year, m, d) for m, d in ((a, b), (b, a)) if _valid(year, m, d)}
+        readings = frozenset((year, m, d) for m, d in ((a, b), (b, a)) if _valid(year, m, d))
         return readings or None
     match = _WORD_DATE.search(text)
     if not match:
@@ -272,7 +294,7 @@ def day_readings(text: str) -> set[tuple[int | None, int, int]] | None:
     year = match.group("year") or match.group("year2")
     if month is None or not _valid(int(year) if year else None, month, day):
         return None
-    return {(int(year) if year else None, month, day)}
+    return frozenset({(int(year) if year else None, month, day)})
 
 
 def _same_day(a: set, b: set) -> bool | None:
@@ -313,19 +335,24 @@ _BOUNDED_YEAR = re.compile(
 )
 
 
-def _plain_years(claim: Claim) -> list[str]:
+def _plain_years(text: str, dates: tuple[str, ...]) -> list[str]:
     """Years stated as the time of the thing itself: not "after 1999", "since 2021", "1900 metres"."""
-    bounded = {m.group(0)[-4:] for m in re.finditer(r"(?:19|20)\d{2}", " ".join(_BOUNDED_YEAR.findall(claim.text)))}
-    return [d for d in claim.details.get("dates", []) if re.fullmatch(r"(?:19|20)\d{2}", d) and d not in bounded]
+    bounded = {m.group(0)[-4:] for m in re.finditer(r"(?:19|20)\d{2}", " ".join(_BOUNDED_YEAR.findall(text)))}
+    return [d for d in dates if re.fullmatch(r"(?:19|20)\d{2}", d) and d not in bounded]
 
 
-def _years(claim: Claim) -> set[str]:
+def _years(claim: Claim) -> frozenset[str]:
     """Plain years and the years of full dates ("2 June 2011")."""
-    years = set(_plain_years(claim))
-    for d in claim.details.get("dates", []):
+    return _years_of(claim.text, tuple(claim.details.get("dates", [])))
+
+
+@lru_cache(maxsize=1 << 14)
+def _years_of(text: str, dates: tuple[str, ...]) -> frozenset[str]:
+    years = set(_plain_years(text, dates))
+    for d in dates:
         if day_readings(d) and re.search(r"\b(?:19|20)\d{2}\b", d):
             years.add(re.search(r"\b(?:19|20)\d{2}\b", d).group(0))
-    return years
+    return frozenset(years)
 
 
 _BEFORE_AFTER = re.compile(r"\b(?P<side>before|after)\s+(?:the\s+)?(?P<year>(?:19|20)\d{2})\b", re.I)
@@ -365,24 +392,38 @@ def _year_anchor(text: str, year: str) -> str | None:
 # Words
 
 
+@lru_cache(maxsize=1 << 14)
+def _antonym_sides(text: str) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+    """For each pair of opposites the text uses a word of: (its words of the one side, of the other)."""
+    words = _lower_words(text)
+    return {number: (words & left, words & right) for number, (left, right) in enumerate(ANTONYMS)
+            if words & left or words & right}
+
+
 def antonym_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
     """A word in one claim whose opposite is in the other, each side using only one of the two."""
-    wa, wb = _words(new), _words(old)
-    for left, right in ANTONYMS:
-        for x, y in ((left, right), (right, left)):
-            if wa & x and wb & y and not wa & y and not wb & x:
-                return sorted(wa & x)[0], sorted(wb & y)[0]
+    sides_a, sides_b = _antonym_sides(new.text), _antonym_sides(old.text)
+    for number in sorted(sides_a.keys() & sides_b.keys()):
+        (a_left, a_right), (b_left, b_right) = sides_a[number], sides_b[number]
+        for xa, ya, xb, yb in ((a_left, a_right, b_left, b_right), (a_right, a_left, b_right, b_left)):
+            if xa and yb and not ya and not xb:
+                return sorted(xa)[0], sorted(yb)[0]
     return None
 
 
-def _quantifiers(claim: Claim) -> set[str]:
-    text = claim.text.lower()
-    found = _words(claim) & (UNIVERSAL | PARTIAL)
+def _quantifiers(claim: Claim) -> frozenset[str]:
+    return _quantifiers_of(claim.text)
+
+
+@lru_cache(maxsize=1 << 14)
+def _quantifiers_of(text: str) -> frozenset[str]:
+    found = set(_lower_words(text) & (UNIVERSAL | PARTIAL))
+    text = text.lower()
     if re.search(r"\bnot\s+(?:all|every)", text):
         found = (found - UNIVERSAL) | {"not all"}
     if re.search(r"\bonly\s+(?:some|a\s+few|part)\b", text):
         found.add("only some")
-    return found
+    return frozenset(found)
 
 
 def quantifier_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
@@ -419,10 +460,12 @@ def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
     """Two near copies that differ in one place: (words, other words, kind of detail or None).
     Near copy: 80% of the shorter one's words in the same order. "Elena" for "Maria" is a name,
     "southern" for "northern" a direction; "arrested" for "detained" no detail (maybe synonyms)."""
-    a = _WORD.findall(new.proposition or new.text)
-    b = _WORD.findall(old.proposition or old.text)
+    a, count_a = _word_list(new.proposition or new.text)
+    b, count_b = _word_list(old.proposition or old.text)
     if min(len(a), len(b)) < 5:
         return None
+    if sum((count_a & count_b).values()) < 0.8 * min(len(a), len(b)):
+        return None   # too few words in common for 80% of them to match in order
     matcher = SequenceMatcher(None, [w.lower() for w in a], [w.lower() for w in b], autojunk=False)
     if sum(block.size for block in matcher.get_matching_blocks()) < 0.8 * min(len(a), len(b)):
         return None
@@ -484,12 +527,15 @@ def _attributed_denial(new: Claim, old: Claim) -> bool:
     return bool(denier.speaker) and _negation_hits(new, old, contained=0.0)
 
 
+_STEMMED_STOPWORDS = frozenset(_stem(w) for w in STOPWORDS)
+
+
 def _negation_hits(new: Claim, old: Claim, contained: float = 0.0) -> bool:
     """Whether a plain negative sentence negates what the other claim states: the words the negation bears
     on ("not been arrested", "nobody was hurt") are words the other claim asserts."""
     denier, asserter = (new, old) if new.polarity == "denies" else (old, new)
     negated = {_stem(w) for w in negated_words(denier.text)}
-    if not negated & {_stem(w) for w in _WORD.findall(asserter.text)} - {_stem(w) for w in STOPWORDS}:
+    if not negated & {_stem(w) for w in _WORD.findall(asserter.text)} - _STEMMED_STOPWORDS:
         return False
     # ... and it adds nothing of its own: "did not speak at the rally" is no denial of "spoke at the summit".
     words = content_words(denier.proposition or denier.text)
