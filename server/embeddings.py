@@ -37,6 +37,15 @@ def from_blobs(blobs: list[bytes], dims: int) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dims)
 
 
+def keep_numpy_to_one_thread() -> None:
+    """numpy's OpenBLAS threads keep spinning for a while after each matrix product (matching, stories) and
+    then fight the model's own thread pool for the same few cores: on two cores the model ran at half
+    speed between captures. numpy's products here are small, so one thread loses nothing."""
+    from threadpoolctl import ThreadpoolController
+
+    ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+
+
 class Embedder:
     """all-MiniLM-L6-v2 from the packaged model, L2-normalised float32 vectors."""
 
@@ -61,6 +70,7 @@ class Embedder:
                 path = get_model_path()
                 log.info("loading embedding model from %s", path)
                 self._model = SentenceTransformer(str(path), device=self.device)
+                keep_numpy_to_one_thread()
         return self._model
 
     @property
