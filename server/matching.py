@@ -380,7 +380,9 @@ def find_candidates(index: ClaimIndex, store, texts: list[str], vectors: np.ndar
     for qi, hits in enumerate(index.search(vectors, exclude_article=exclude_article)):
         for claim_id, article_id, similarity in hits:
             candidates[(qi, claim_id)] = Candidate(qi, claim_id, article_id, similarity, 0.0)
-    lexical = [store.lexical_claim_search(text, LEXICAL_CANDIDATES, exclude_article, LEXICAL_POSTINGS) for text in texts]
+    sizes: dict[str, int] = {}
+    lexical = [store.lexical_claim_search(text, LEXICAL_CANDIDATES, exclude_article, LEXICAL_POSTINGS, sizes)
+               for text in texts]
     known = index.vectors_of({claim_id for hits in lexical for claim_id, _ in hits
                               if not any((qi, claim_id) in candidates for qi in range(len(texts)))})
     for qi, hits in enumerate(lexical):

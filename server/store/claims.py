@@ -137,14 +137,15 @@ class ClaimStore:
         return out
 
     def lexical_claim_search(self, text: str, limit: int = 20, exclude_article: int | None = None,
-                             postings: int | None = None) -> list[tuple[int, float]]:
+                             postings: int | None = None, sizes: dict[str, int] | None = None) -> list[tuple[int, float]]:
         """BM25 over every claim; returns (claim id, bm25 score, higher is better).
 
         `postings` bounds the work: only the query's rarest words are searched, as many as fit in that
-        many claims. Words that most claims contain add little to BM25 and cost the most to score."""
+        many claims. Words that most claims contain add little to BM25 and cost the most to score.
+        `sizes` keeps the words' claim counts between the searches of one page (its claims share words)."""
         words = fts_words(text)
         if postings is not None:
-            words = self._rarest_words(words, postings)
+            words = self._rarest_words(words, postings, {} if sizes is None else sizes)
         if not words:
             return []
         query = " OR ".join(f'"{w}"' for w in words)
@@ -158,12 +159,15 @@ class ClaimStore:
             rows = [r for r in rows if r[0] not in own]
         return [(r[0], r[1]) for r in rows[:limit]]
 
-    def _rarest_words(self, words: list[str], postings: int) -> list[str]:
+    def _rarest_words(self, words: list[str], postings: int, sizes: dict[str, int]) -> list[str]:
         # Counting stops at the budget, so sizing up a word that every claim contains costs no more
         # than the budget itself, at any history size.
-        docs = {w: self.reader.execute(
-            "SELECT count(*) FROM (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?)",
-            (f'"{w}"', postings + 1)).fetchone()[0] for w in words}
+        for word in words:
+            if word not in sizes:
+                sizes[word] = self.reader.execute(
+                    "SELECT count(*) FROM (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?)",
+                    (f'"{word}"', postings + 1)).fetchone()[0]
+        docs = {w: sizes[w] for w in words}
         chosen, spent = [], 0
         for word in sorted(words, key=lambda w: docs[w]):
             if docs[word] == 0:
