@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .claims import extract_claims
-from .extract import NotAnArticle, decode_html
+from .extract import Extracted, NotAnArticle, decode_html
 from .fetcher import FetchError, Fetcher
 from .pipeline import MAX_CLAIMS_PER_PAGE, CaptureError, saved_from_url
 from .urls import canonical_url
@@ -50,6 +50,7 @@ class Item:
     html: str | None = None
     path: Path | None = None        # a saved page, read when its turn comes
     fetched: Future | None = field(default=None, repr=False, compare=False)   # (url, html), fetched ahead
+    readied: Extracted | None = field(default=None, repr=False, compare=False)  # its page, extracted ahead
 
     @property
     def name(self) -> str:          # what the progress bar shows
@@ -347,6 +348,7 @@ def _recognise(data: bytes, source: Path) -> tuple[str, list[Item]]:
 # -- importing ---------------------------------------------------------------------------------------
 FETCH_WORKERS = 8       # hosts fetched at once; each host still gets one request at a time and its pause
 FETCH_AHEAD = 64        # items fetched ahead of the capture loop (their pages wait in memory)
+READY_BATCH = 8         # fetched pages readied together: the model embeds one batch of them faster than each alone
 
 
 class Prefetch:
@@ -354,9 +356,10 @@ class Prefetch:
 
     A worker takes, among the hosts whose pause is over, the one whose next item the loop needs first, and
     otherwise waits for the first pause to end, so no worker sleeps on one outlet while another could be
-    asked; a host is never asked twice at once. `ready(item, url, html)` (CPU work: embedding) runs on one
-    thread of its own, on the fetched pages in list order; the loop takes a page as soon as it is
-    fetched and skips readying it when its turn comes first (it waits only for one already under way).
+    asked; a host is never asked twice at once. `ready([(item, url, html), ...])` (CPU work: extraction and
+    embedding) runs on one thread of its own, on up to READY_BATCH fetched pages at a time in list order;
+    the loop takes a page as soon as it is fetched and skips readying it when its turn comes first (it
+    waits only for one already under way).
     Threads are daemons: an interrupted import does not wait for their requests to finish.
     """
 
@@ -446,34 +449,41 @@ class Prefetch:
                     self._turn.wait()
                 if self._closed:
                     return
-                _, key, item, page = heapq.heappop(self._fetched)
-                if key in self._taken:
-                    continue                        # the loop got there first and does it itself
-                done = self._readying[key] = threading.Event()
+                batch = []
+                while self._fetched and len(batch) < READY_BATCH:
+                    _, key, item, page = heapq.heappop(self._fetched)
+                    if key not in self._taken:          # else the loop got there first and does it itself
+                        self._readying[key] = threading.Event()
+                        batch.append((item, *page))
             try:
-                self.ready(item, *page)
+                if batch:
+                    self.ready(batch)
             except Exception:               # readying only saves time: the capture does the work itself
-                log.warning("could not ready %s ahead of its capture", item.label, exc_info=True)
+                log.warning("could not ready %s ahead of their capture", ", ".join(i.label for i, _, _ in batch),
+                            exc_info=True)
             finally:
-                done.set()
                 with self._turn:
-                    del self._readying[key]
+                    for item, _, _ in batch:
+                        self._readying.pop(id(item)).set()
 
 
-def embed_ahead(engine, item: Item, url: str, html: str) -> None:
-    """Embed a fetched page's claims into the store's vector cache (by text hash), so that its capture
-    finds them there: the capture loop's own work is then the matching and the writes. Claims are cut as
-    the capture will cut them; any difference only means the capture embeds that claim itself."""
-    try:
-        extracted = engine.extract(html, url)
+def embed_ahead(engine, pages: list[tuple[Item, str, str]]) -> None:
+    """Extract fetched pages and embed their claims into the store's vector cache (by text hash), all in one
+    batch, so that their captures find both ready: the capture loop's own work is then the matching and
+    the writes. Claims are cut as the capture will cut them; any difference only means the capture embeds
+    that claim itself."""
+    texts = []
+    for item, url, html in pages:
+        try:
+            item.readied = extracted = engine.extract(html, url)
+        except NotAnArticle:
+            continue                # the capture says why it is skipped
         heading = extracted.title or (item.title.strip() if item.title and item.title.strip() else None)
-        claims = extract_claims(heading, extracted.text)[:MAX_CLAIMS_PER_PAGE]
-        _, fresh = engine.vectors_for([c.text for c in claims])
-        if fresh:
-            with engine.store.write() as conn:
-                engine.store.put_vectors(conn, engine.embedder.model_name, fresh)
-    except NotAnArticle:
-        pass                        # the capture says why it is skipped
+        texts += [c.text for c in extract_claims(heading, extracted.text)[:MAX_CLAIMS_PER_PAGE]]
+    _, fresh = engine.vectors_for(texts)
+    if fresh:
+        with engine.store.write() as conn:
+            engine.store.put_vectors(conn, engine.embedder.model_name, fresh)
 
 
 @dataclass
@@ -497,7 +507,7 @@ class Importer:
     def add_all(self, items: Sequence[Item], shown: Iterable[Item] | None = None) -> None:
         """The import loop of the command, the window and the extension's history import. `shown` is the
         same items through a progress bar or counter, iterated in step; addresses are fetched ahead."""
-        ready = (lambda item, url, html: embed_ahead(self.engine, item, url, html)) if self.embed_ahead else None
+        ready = (lambda pages: embed_ahead(self.engine, pages)) if self.embed_ahead else None
         prefetch = self._prefetch = Prefetch(self.fetcher, self.workers, ready) if self.workers > 1 else None
         planned, queued = 0, set()
         try:
@@ -549,9 +559,11 @@ class Importer:
                 if store.article_id_for_url(listed) is not None:
                     self.duplicates += 1
                     return
+            readied = None
             if html is None:
                 url, html = self._fetch(item, url)
-            result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at)
+                readied, item.readied = item.readied, None
+            result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at, extracted=readied)
             if listed is not None:      # stored under another address (a redirect, a canonical link)?
                 store.remember_imported_url(listed, result.article_id)
         except FetchError as exc:

@@ -264,13 +264,15 @@ class Engine:
             raise
 
     def capture(self, url: str | None, html: str, title: str | None = None, captured_at: str | None = None,
-                selection: str | None = None) -> CaptureResult:
+                selection: str | None = None, extracted: Extracted | None = None) -> CaptureResult:
+        """Store a page with its claims, links, pairs and story. `extracted`: this very page already put
+        through `extract` (an import extracts pages ahead of their turn)."""
         started = time.perf_counter()
         if len(html.encode("utf-8", "surrogatepass")) > self.max_page_bytes:
             raise CaptureError(413, "too_large", f"The page is larger than {self.max_page_bytes // (1024 * 1024)} MB.")
         captured = normalise_timestamp(captured_at)
         try:
-            extracted = self.extract(html, url, selection)
+            extracted = extracted or self.extract(html, url, selection)
         except NotAnArticle as exc:
             raise CaptureError(422, "not_an_article", str(exc)) from None
         page_url = url or extracted.canonical_url

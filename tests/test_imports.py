@@ -16,7 +16,9 @@ import server.fetcher
 import server.import_job
 import server.imports
 from server.cli import cli
+from server.embeddings import HashEmbedder
 from server.fetcher import USER_AGENT, FetchError, Fetcher
+from server.pipeline import Engine
 from server.store import Store
 
 SAMPLES = Path(__file__).resolve().parent / "imports"
@@ -442,31 +444,46 @@ class InstantFetcher:
         return 0.0
 
 
-def test_the_loop_takes_a_fetched_page_without_waiting_for_other_pages_to_be_readied():
-    gate, readied, started = threading.Event(), [], threading.Event()
+def test_fetched_pages_are_readied_in_batches_and_the_loop_takes_a_page_without_waiting_for_others():
+    gate, batches, started = threading.Event(), [], threading.Event()
 
-    def ready(item, url, html):
-        if item.label == "a":
+    def ready(pages):
+        batches.append([item.label for item, _, _ in pages])
+        if len(batches) == 1:
             started.set()
             assert gate.wait(10)
-        readied.append(item.label)
 
     prefetch = server.imports.Prefetch(InstantFetcher(), workers=2, ready=ready)
-    items = [server.imports.Item(label=name, url=f"https://{name}.example/story") for name in "abc"]
+    items = [server.imports.Item(label=name, url=f"https://{name}.example/story") for name in "abcd"]
     try:
-        for position, item in enumerate(items):
-            prefetch.add(position, item)
+        prefetch.add(0, items[0])
         assert started.wait(10)                     # "a" is being readied and holds the readier
+        for position, item in enumerate(items[1:], 1):
+            prefetch.add(position, item)
+        for item in items[1:]:
+            item.fetched.result(10)
         assert prefetch.take(items[2]) == ("https://c.example/story", "<html><body><p>https://c.example/story</p></body></html>")
         gate.set()
         assert prefetch.take(items[0])[0] == "https://a.example/story"      # waits for its readying under way
-        assert "a" in readied
         deadline = time.monotonic() + 10
-        while "b" not in readied and time.monotonic() < deadline:
+        while len(batches) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert sorted(readied) == ["a", "b"]        # "c" was taken first: not readied twice
+        assert batches == [["a"], ["b", "d"]]       # together; "c" was taken first: not readied twice
     finally:
         prefetch.close()
+
+
+def test_an_import_extracts_each_fetched_page_once(tmp_path, site, monkeypatch):
+    hash_engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
+    calls = []
+    extract = hash_engine.extract
+    monkeypatch.setattr(hash_engine, "extract", lambda *args, **kwargs: calls.append(args[1]) or extract(*args, **kwargs))
+    items = [server.imports.Item(label=name, url=f"{site}/{name}") for name in ("tram-line.html", "harbour-dredging.html")]
+    importer = server.imports.Importer(hash_engine, fetcher=server.fetcher.Fetcher(delay=0))
+    importer.add_all(items)
+    hash_engine.store.close()
+    assert (importer.created, importer.skipped) == (2, [])
+    assert sorted(calls) == sorted(f"{site}/{name}" for name in ("tram-line.html", "harbour-dredging.html"))
 
 
 # -- the browser history the extension sends ---------------------------------------------------------
