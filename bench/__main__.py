@@ -4,7 +4,7 @@
     python -m bench score TASK --data DIR --pred FILE
     python -m bench all [--quick] [--data-root DIR] [--out DIR] [--skip-without-data]
     python -m bench speed [--sizes 1000,10000,100000] [--keep-history DIR] [--out DIR]
-    python -m bench imports [--articles 1000] [--outlets 20] [--floor-sample 100]
+    python -m bench imports [--articles 1000] [--outlets 50] [--floor-sample 100]
     python -m bench train stance --data DIR [--out server/models/stance.json] [--cache FILE]
 
 `--model hash` (or CROSSCURRENT_BENCH_MODEL=hash) runs without the embedding model: for tests only.
@@ -353,7 +353,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="folder for <time>-speed.json (default: bench/results)")
     i = commands.add_parser("imports", help="import rate of a generated browser history against the capture floor")
     i.add_argument("--articles", type=int, default=1000)
-    i.add_argument("--outlets", type=int, default=20)
+    i.add_argument("--outlets", type=int, default=50, help="loopback outlets the history spans (default: 50)")
     i.add_argument("--floor-sample", type=int, default=100)
     # Listed for --help only: main() hands `train` to bench/train.py, which reads its own options.
     commands.add_parser("train", help="train the learned stance layer (python -m bench train stance --help)")
