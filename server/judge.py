@@ -605,6 +605,11 @@ def _why_not_the_same(new: Claim, old: Claim) -> str | None:
         return "Same topic; one report has a negation the other lacks"
     if dates_unsure(new, old):
         return "Same topic; the dates are written in different orders and may differ"
+    years_new, years_old = _years(new), _years(old)
+    if years_new and years_old and not years_new & years_old:
+        # Not shown to be the same event's year ("created in 1963" vs "broadcast in 1964"), so no
+        # dispute; but not an agreement either.
+        return f"Same topic; the years differ: {_quote(min(years_new))} vs {_quote(min(years_old))}"
     if new.polarity == "asserts" and bool(new.details.get("hedged")) != bool(old.details.get("hedged")):
         return "Same topic; one report hedges it"
     return None

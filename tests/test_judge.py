@@ -89,6 +89,10 @@ PESKOV_DENIAL = (
          ["Different year", "1979", "1978"]),
         ("The play opened in the West End after 1979.", "The play opened in the West End in 1981.", 0.9,
          "supports", []),
+        # Years that differ with no sign they are the same event's: neither a dispute nor an agreement.
+        ("The ferry service was created by the harbour board in 1963.",
+         "The ferry service of the harbour board first sailed in 1964.", 0.85, "related",
+         ["years differ", "1963", "1964"]),
         ("The bakery opened its first shop before 1950.", "The bakery opened its first shop in 1950.", 0.95,
          "disputes", ["Different year", "before 1950"]),
         ("The village had 4,512 residents.", "The village had 4,513 residents.", 0.95, "disputes",
