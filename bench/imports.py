@@ -269,35 +269,48 @@ def floor_rate(htmls: list[str], sample: int, on_a_thread: bool = False) -> tupl
     return len(chosen) / sum(floor_seconds(embedder, html) for html in chosen), len(chosen)
 
 
+def import_seconds(engine: Engine, name: str, kind: str, items: list) -> tuple[float, dict]:
+    """Seconds the product's import job takes over `items`, and its final status."""
+    job = ImportJob()
+    started = time.perf_counter()
+    job.start_items(engine, name, kind, items)
+    shown = -1
+    while job.running:
+        job.wait(5)
+        done = job.status().get("done", 0)
+        if done // 100 != shown // 100:
+            log.info("%s: imported %d of %d", kind, done, len(items))
+            shown = done
+    return time.perf_counter() - started, job.status()
+
+
 def run(articles: int = DEFAULT_ARTICLES, outlets: int = DEFAULT_OUTLETS, floor_sample: int = FLOOR_SAMPLE) -> dict:
     pages_by_outlet, visits, htmls = build_history(articles, outlets)
-    # The floor before and after the import; the faster of the two is the one the import is held to.
+    # The floor before and after the imports; the faster of the two is the one they are held to.
     floor_before, sampled = floor_rate(htmls, floor_sample)
     embedder = get_embedder()
     with tempfile.TemporaryDirectory(prefix="crosscurrent-imports-") as folder, \
             outlets_serving(outlets, pages_by_outlet) as bases:
-        store = Store(Path(folder) / "crosscurrent.db")
+        store = Store(Path(folder) / "fetched" / "crosscurrent.db")
         engine = Engine(store, embedder)
         engine.warm()
         items = imports.history_items([{"url": bases[o] + path, "visited_at": ms} for o, path, ms in visits])
-        job = ImportJob()
-        started = time.perf_counter()
-        job.start_items(engine, "benchmark history", "browser history", items)
-        shown = -1
-        while job.running:
-            job.wait(5)
-            done = job.status().get("done", 0)
-            if done // 100 != shown // 100:
-                log.info("imported %d of %d", done, len(items))
-                shown = done
-        seconds = time.perf_counter() - started
-        status = job.status()
+        seconds, status = import_seconds(engine, "benchmark history", "browser history", items)
         stored = store.counts()["articles"]
+        store.close()
+        # The same pages from an export that carries them (as Wallabag's and Omnivore's do): nothing to fetch.
+        store = Store(Path(folder) / "carried" / "crosscurrent.db")
+        engine = Engine(store, embedder)
+        page_of = {bases[o] + path: html for (o, path, _), html in zip(visits, htmls)}
+        carried = [imports.Item(label=item.label, url=item.url, saved_at=item.saved_at, html=page_of[item.url])
+                   for item in items]
+        carried_seconds, carried_status = import_seconds(engine, "benchmark export", "export with pages", carried)
         store.close()
     floor_after, _ = floor_rate(htmls, floor_sample)
     floor = max(floor_before, floor_after)
     threaded, _ = floor_rate(htmls, floor_sample, on_a_thread=True)
     rate = status["done"] / seconds
+    carried_rate = carried_status["done"] / carried_seconds
     return {"articles": articles, "outlets": outlets, "model": embedder_name(),
             "pause_per_host_s": fetcher.DELAY, "fetch_workers": imports.FETCH_WORKERS,
             "seconds": round(seconds, 1), "created": status["created"], "duplicates": status["duplicates"],
@@ -305,19 +318,24 @@ def run(articles: int = DEFAULT_ARTICLES, outlets: int = DEFAULT_OUTLETS, floor_
             "pause_bound_articles_per_s": round(outlets / fetcher.DELAY, 1) if fetcher.DELAY else None,
             "import_articles_per_s": round(rate, 2), "floor_articles_per_s": round(floor, 2),
             "floor_before_after": [round(floor_before, 2), round(floor_after, 2)], "floor_sample": sampled, "ratio": round(rate / floor, 2),
+            "carried_articles_per_s": round(carried_rate, 2), "carried_created": carried_status["created"],
+            "carried_ratio": round(carried_rate / floor, 2),
             "floor_on_a_thread_articles_per_s": round(threaded, 2), "ratio_to_threaded_floor": round(rate / threaded, 2)}
 
 
 def report(result: dict) -> str:
+    bound = (f"the pause per host allows at most {result['pause_bound_articles_per_s']} articles/s"
+             if result["pause_bound_articles_per_s"] else "no pause between requests")
     return (f"imports ({result['articles']} generated articles over {result['outlets']} loopback outlets, "
             f"{result['pause_per_host_s']:g} s pause per host, {result['fetch_workers']} fetch workers; "
             f"model {result['model']})\n"
             f"  import {result['import_articles_per_s']} articles/s ({result['seconds']} s; {result['created']} new, "
-            f"{result['duplicates']} already stored, {result['skipped']} skipped; the pause per host allows at most "
-            f"{result['pause_bound_articles_per_s']} articles/s)\n"
+            f"{result['duplicates']} already stored, {result['skipped']} skipped; {bound})\n"
             f"  capture floor {result['floor_articles_per_s']} articles/s (extraction + claims + embedding of "
             f"{result['floor_sample']} of the same pages; the faster of before and after the import: "
             f"{' / '.join(map(str, result['floor_before_after']))})\n"
             f"  import / floor {result['ratio']}\n"
+            f"  the same pages from an export that carries them: {result['carried_articles_per_s']} articles/s "
+            f"({result['carried_created']} new; / floor {result['carried_ratio']})\n"
             f"  the floor measured on a thread of its own: {result['floor_on_a_thread_articles_per_s']} articles/s "
             f"(import / that floor {result['ratio_to_threaded_floor']})")

@@ -387,15 +387,26 @@ class Prefetch:
             self._queues.setdefault(host, []).append((position, item, item.fetched))
             self._turn.notify()
 
+    def add_page(self, position: int, item: Item) -> None:
+        """An item whose page the export carries: nothing to fetch, only to ready."""
+        if self.ready is not None:
+            with self._turn:
+                heapq.heappush(self._fetched, (position, id(item), item, (item.url, item.html)))
+                self._turn.notify_all()
+
     def take(self, item: Item) -> tuple[str, str]:
         """The page of the item the loop has reached, once fetched (FetchError when it could not be)."""
         page = item.fetched.result()
+        self.reached(item)
+        return page
+
+    def reached(self, item: Item) -> None:
+        """The loop has reached this item: it is not readied from now on, and one under way is waited for."""
         with self._turn:
             self._taken.add(id(item))
             under_way = self._readying.get(id(item))
         if under_way is not None:
             under_way.wait()
-        return page
 
     def close(self) -> None:
         with self._turn:
@@ -522,17 +533,22 @@ class Importer:
                 prefetch.close()
 
     def _plan(self, prefetch: Prefetch, position: int, item: Item, queued: set[str]) -> None:
-        """Fetch this item ahead if its turn will need the network: an address not stored nor already asked for."""
-        if item.html is not None or item.path is not None or item.url is None:
+        """Get this item's page ready ahead of its turn, unless it has an address already stored or asked
+        for: fetched when the export lists only the address, readied when it carries the page."""
+        if item.path is not None or (item.url is None and item.html is None):
             return
-        try:
-            listed = canonical_url(item.url)
-        except ValueError:
-            return                  # add() reports it
-        if listed in queued or self.engine.store.article_id_for_url(listed) is not None:
-            return
-        queued.add(listed)
-        prefetch.add(position, item)
+        if item.url is not None:
+            try:
+                listed = canonical_url(item.url)
+            except ValueError:
+                return              # add() reports it
+            if listed in queued or self.engine.store.article_id_for_url(listed) is not None:
+                return
+            queued.add(listed)
+        if item.html is not None:
+            prefetch.add_page(position, item)
+        else:
+            prefetch.add(position, item)
 
     def _fetch(self, item: Item, url: str) -> tuple[str, str]:
         if item.fetched is not None and self._prefetch is not None:
@@ -545,6 +561,8 @@ class Importer:
     def add(self, item: Item) -> None:
         store = self.engine.store
         html, url = item.html, item.url
+        if html is not None and self._prefetch is not None:
+            self._prefetch.reached(item)
         try:
             if item.path is not None:
                 html = decode_html(item.path.read_bytes())
@@ -559,11 +577,10 @@ class Importer:
                 if store.article_id_for_url(listed) is not None:
                     self.duplicates += 1
                     return
-            readied = None
             if html is None:
                 url, html = self._fetch(item, url)
-                readied, item.readied = item.readied, None
-            result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at, extracted=readied)
+            result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at,
+                                         extracted=item.readied)
             if listed is not None:      # stored under another address (a redirect, a canonical link)?
                 store.remember_imported_url(listed, result.article_id)
         except FetchError as exc:
@@ -575,6 +592,8 @@ class Importer:
         except OSError as exc:
             self.skipped.append((item.label, exc.strerror or str(exc)))
             return
+        finally:
+            item.readied = None         # the extraction leaves memory with its capture
         if result.created:
             self.created += 1
             if item.tags:

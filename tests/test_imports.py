@@ -473,17 +473,21 @@ def test_fetched_pages_are_readied_in_batches_and_the_loop_takes_a_page_without_
         prefetch.close()
 
 
-def test_an_import_extracts_each_fetched_page_once(tmp_path, site, monkeypatch):
+def test_an_import_extracts_each_page_once_fetched_or_carried(tmp_path, site, monkeypatch):
     hash_engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
     calls = []
     extract = hash_engine.extract
     monkeypatch.setattr(hash_engine, "extract", lambda *args, **kwargs: calls.append(args[1]) or extract(*args, **kwargs))
-    items = [server.imports.Item(label=name, url=f"{site}/{name}") for name in ("tram-line.html", "harbour-dredging.html")]
+    fetched = [f"{site}/{name}" for name in ("tram-line.html", "harbour-dredging.html")]
+    carried = "https://carried.example/library"
+    items = [server.imports.Item(label=url, url=url) for url in fetched] + [server.imports.Item(
+        label=carried, url=carried, html=(Path(__file__).parent / "pages" / "library-reopens.html").read_text(encoding="utf-8"))]
     importer = server.imports.Importer(hash_engine, fetcher=server.fetcher.Fetcher(delay=0))
     importer.add_all(items)
     hash_engine.store.close()
-    assert (importer.created, importer.skipped) == (2, [])
-    assert sorted(calls) == sorted(f"{site}/{name}" for name in ("tram-line.html", "harbour-dredging.html"))
+    assert (importer.created, importer.skipped) == (3, [])
+    assert sorted(calls) == sorted(fetched + [carried])
+    assert all(item.readied is None for item in items)        # nothing extracted stays in memory
 
 
 # -- the browser history the extension sends ---------------------------------------------------------
@@ -577,5 +581,7 @@ def test_the_import_benchmark_imports_every_generated_article_from_its_outlets(m
     assert bench_cli.main(["imports", "--articles", "24", "--outlets", "4", "--floor-sample", "4"]) == 0
     report = capsys.readouterr().out
     assert "24 generated articles over 4 loopback outlets" in report
-    assert "; 24 new, 0 already stored, 0 skipped)" in report      # no two generated pages are one article
+    # No two generated pages are one article.
+    assert "; 24 new, 0 already stored, 0 skipped; no pause between requests)" in report
     assert re.search(r"import / floor \d+\.\d+", report)
+    assert re.search(r"an export that carries them: \d+\.\d+ articles/s \(24 new; / floor \d+\.\d+\)", report)
