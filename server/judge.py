@@ -629,6 +629,17 @@ def _calling_false_denies(claim: Claim) -> Claim:
     return claim
 
 
+def may_dispute(new: Claim, old: Claim, similarity: float) -> bool:
+    """False only when `judge` cannot say "disputes": a cheap test, so that a capture can leave unjudged
+    the pairs it would not keep anyway. Disputes need one side denying what the other asserts, or claims
+    close enough for a differing detail to count."""
+    if similarity < min(RELATED_MIN, DISPUTE_MIN):
+        return False
+    if similarity >= min(DETAIL_CONFLICT_MIN, NEAR_COPY_MIN, NEAR_COPY_DETAIL_MIN, BARE_NUMBER_MIN):
+        return True
+    return {_calling_false_denies(new).polarity, _calling_false_denies(old).polarity} == {"asserts", "denies"}
+
+
 def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     """How `new` stands to an earlier claim `old`, given the cosine similarity of their embeddings."""
     new, old = _calling_false_denies(new), _calling_false_denies(old)

@@ -22,7 +22,7 @@ from .anchors import anchors
 from .claims import Claim, extract_claims
 from .embeddings import from_blob, text_hash, to_blob
 from .extract import Extracted, NotAnArticle, extract_article
-from .judge import Judgement, article_stance, judge
+from .judge import Judgement, article_stance, judge, may_dispute
 from .matching import ClaimIndex, find_candidates
 from .urls import canonical_url, domain_of
 
@@ -159,14 +159,18 @@ class Engine:
             return []
         candidates = find_candidates(self.index, self.store, [c.text for c in claims], vectors, exclude_article)
         others = self.store.claims_by_ids([c.claim_id for c in candidates])
-        links, per_claim = [], {}
-        for cand in candidates:
+        links, per_claim, found = [], {}, Counter()
+        for cand in candidates:          # each claim's candidates, best fused score first
             row = others.get(cand.claim_id)
             if row is None:
                 continue
-            verdict = judge(claims[cand.query], claim_from_row(row), cand.similarity)
+            other = claim_from_row(row)
+            if found[cand.query] >= MAX_LINKS_PER_CLAIM and not may_dispute(claims[cand.query], other, cand.similarity):
+                continue                 # below as many better links as are kept, and no dispute to jump them
+            verdict = judge(claims[cand.query], other, cand.similarity)
             if verdict.label is None:
                 continue
+            found[cand.query] += 1
             links.append({
                 "query": cand.query, "other_claim_id": cand.claim_id, "other_article_id": row["article_id"],
                 "label": verdict.label, "confidence": float(verdict.confidence), "reason": verdict.reason,
