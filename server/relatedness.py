@@ -182,19 +182,23 @@ class Article:
 
 def compare(new: Article, others: dict[int, Other], reprint_of: int | None) -> list[Pair]:
     """A Pair for every compared earlier article, strongest first."""
-    pairs = []
+    pairs, written = [], {}             # written: {anchor: as the article writes it}, for the reasons
     for other_id, other in others.items():
         same_language = other.language == new.language
         word_score = cosine(new.words, other.words) if same_language else 0.0
         shared = [a for a in new.names if a in other.names]     # most frequent first, then the rarest
         shared.sort(key=lambda a: -round(new.name_weight.get(a, 0.0), 6))
-        names = [original_case(a, new.text) for a in shared if not any(ch.isdigit() for ch in a)]
+        quoted = [a for a in shared if not any(ch.isdigit() for ch in a)][:REASON_NAMES]
+        for anchor in quoted:
+            if anchor not in written:
+                written[anchor] = original_case(anchor, new.text)
+        names = [written[a] for a in quoted]
         meaning = 0.0
         if (same_language and new.language == MEANING_LANGUAGE
                 and new.meaning is not None and other.meaning is not None):
             meaning = float(new.meaning @ other.meaning)
         pairs.append(Pair(other_id, round(other.anchors, 4), round(word_score, 4), same_language,
-                          names[:REASON_NAMES], reprint=other_id == reprint_of, meaning=round(meaning, 4)))
+                          names, reprint=other_id == reprint_of, meaning=round(meaning, 4)))
     return sorted(pairs, key=lambda p: (-p.strength, p.other))
 
 
