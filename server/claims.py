@@ -542,6 +542,11 @@ def make_claim(sentence: str, position: int = 0, is_headline: bool = False) -> C
 
 def extract_claims(title: str | None, text: str) -> list[Claim]:
     """The headline (position 0) and the body sentences that assert something checkable."""
+    return list(_claims_of(title, text))
+
+
+@lru_cache(maxsize=32)   # an import cuts a page's claims ahead of its capture, which then asks again
+def _claims_of(title: str | None, text: str) -> tuple[Claim, ...]:
     claims: list[Claim] = []
     if title and word_count(title) >= 3:
         claims.append(make_claim(title.strip(), 0, True))
@@ -570,4 +575,4 @@ def extract_claims(title: str | None, text: str) -> list[Claim]:
             last_named = claim.speaker
         claims.append(claim)
     log.debug("%d claims from %d characters", len(claims), len(text or ""))
-    return claims
+    return tuple(claims)

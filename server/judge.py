@@ -150,10 +150,10 @@ def _lower_words(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1 << 14)
-def _word_list(text: str) -> tuple[list[str], Counter]:
-    """The words of a text in order, and how often each (lower-cased) occurs."""
+def _word_list(text: str) -> tuple[list[str], Counter, bool]:
+    """The words of a text in order, how often each (lower-cased) occurs, and whether it is in Title Case."""
     words = _WORD.findall(text)
-    return words, Counter(w.lower() for w in words)
+    return words, Counter(w.lower() for w in words), _title_case(words)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,6 +177,7 @@ def _unit(number: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 12)
 def _is_round(number: str) -> bool:
     """ "2,000" or "300 million" but not "2,084" or "924 million": a figure written as rounded."""
     digits = re.search(r"\d[\d,]*(?:\.\d+)?", number)
@@ -460,8 +461,8 @@ def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
     """Two near copies that differ in one place: (words, other words, kind of detail or None).
     Near copy: 80% of the shorter one's words in the same order. "Elena" for "Maria" is a name,
     "southern" for "northern" a direction; "arrested" for "detained" no detail (maybe synonyms)."""
-    a, count_a = _word_list(new.proposition or new.text)
-    b, count_b = _word_list(old.proposition or old.text)
+    a, count_a, title_a = _word_list(new.proposition or new.text)
+    b, count_b, title_b = _word_list(old.proposition or old.text)
     if min(len(a), len(b)) < 5:
         return None
     if sum((count_a & count_b).values()) < 0.8 * min(len(a), len(b)):
@@ -469,7 +470,7 @@ def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
     matcher = SequenceMatcher(None, [w.lower() for w in a], [w.lower() for w in b], autojunk=False)
     if sum(block.size for block in matcher.get_matching_blocks()) < 0.8 * min(len(a), len(b)):
         return None
-    title_case = _title_case(a) or _title_case(b)
+    title_case = title_a or title_b
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "replace" or i2 - i1 > 2 or j2 - j1 > 2:
             continue
