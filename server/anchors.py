@@ -38,6 +38,7 @@ _SCALES = {"thousand": 1e3, "ribu": 1e3, "million": 1e6, "juta": 1e6, "billion":
 _SCALED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(" + "|".join(_SCALES) + r")(?![A-Za-z])",
                      re.IGNORECASE)
 MAX_ANCHORS = 400          # a very long page: its most repeated anchors are enough
+READ_CHARS = 200_000       # ... read from its first 200,000 characters (a long news article has 50,000)
 
 
 def anchors(text: str) -> list[str]:
@@ -45,12 +46,13 @@ def anchors(text: str) -> list[str]:
     word as plain numbers and the places it names in any language under their English names (places.py),
     so that reports in two languages can share them."""
     counts: dict[str, int] = {}
-    for match in _ANCHOR.findall(text or ""):
+    text = (text or "")[:READ_CHARS]
+    for match in _ANCHOR.findall(text):
         token = match.lower().replace(",", "")
         if token in _COMMON and not match.isupper():   # "Who" opens a question, "WHO" is a name
             continue
         counts[token] = counts.get(token, 0) + 1
-    for whole, decimals, scale in _SCALED.findall(text or ""):
+    for whole, decimals, scale in _SCALED.findall(text):
         figure = str(round(float(whole.replace(",", "") + decimals) * _SCALES[scale.lower()]))
         counts[figure] = counts.get(figure, 0) + 1
     for place, times in places(text).items():

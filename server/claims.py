@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -118,7 +119,10 @@ def _split_paragraph(paragraph: str) -> list[str]:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of news prose; a line break is always a boundary."""
-    sentences: list[str] = []
+    return list(_sentences(text))
+
+
+def _sentences(text: str) -> Iterator[str]:
     for paragraph in (text or "").split("\n"):
         paragraph = re.sub(r"\s+", " ", paragraph).strip()
         if not paragraph:
@@ -126,8 +130,7 @@ def split_sentences(text: str) -> list[str]:
         pieces = _CJK_SENTENCE.findall(paragraph) if CJK_CHAR.search(paragraph) else [paragraph]
         for piece in pieces:
             if piece.strip():
-                sentences.extend(_split_paragraph(piece.strip()))
-    return sentences
+                yield from _split_paragraph(piece.strip())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -540,19 +543,22 @@ def make_claim(sentence: str, position: int = 0, is_headline: bool = False) -> C
     return Claim(sentence, position, is_headline, speaker, polarity, proposition, details)
 
 
-def extract_claims(title: str | None, text: str) -> list[Claim]:
-    """The headline (position 0) and the body sentences that assert something checkable."""
-    return list(_claims_of(title, text))
+def extract_claims(title: str | None, text: str, limit: int | None = None) -> list[Claim]:
+    """The headline (position 0) and the body sentences that assert something checkable; the first
+    `limit` of them (a very long page is read no further)."""
+    return list(_claims_of(title, text, limit))
 
 
 @lru_cache(maxsize=32)   # an import cuts a page's claims ahead of its capture, which then asks again
-def _claims_of(title: str | None, text: str) -> tuple[Claim, ...]:
+def _claims_of(title: str | None, text: str, limit: int | None) -> tuple[Claim, ...]:
     claims: list[Claim] = []
     if title and word_count(title) >= 3:
         claims.append(make_claim(title.strip(), 0, True))
     last_named: str | None = None
     position = 0
-    for sentence in split_sentences(text):
+    for sentence in _sentences(text):
+        if limit is not None and len(claims) >= limit:
+            break
         position += 1
         if not _is_claim_sentence(sentence):
             continue

@@ -490,7 +490,7 @@ def embed_ahead(engine, pages: list[tuple[Item, str, str]]) -> None:
         except NotAnArticle:
             continue                # the capture says why it is skipped
         heading = extracted.title or (item.title.strip() if item.title and item.title.strip() else None)
-        texts += [c.text for c in extract_claims(heading, extracted.text)[:MAX_CLAIMS_PER_PAGE]]
+        texts += [c.text for c in extract_claims(heading, extracted.text, MAX_CLAIMS_PER_PAGE)]
     _, fresh = engine.vectors_for(texts)
     if fresh:
         with engine.store.write() as conn:

@@ -189,7 +189,7 @@ class Engine:
     # -- one path for a click, an import and a reindex: analyse, then store ----------------------------
     def analyse(self, title: str | None, text: str, language: str | None, exclude_article: int | None = None) -> Analysis:
         """Claims, vectors, claim links, names and the article's pairs with earlier articles. Reads only."""
-        claims = extract_claims(title, text)[:MAX_CLAIMS_PER_PAGE]
+        claims = extract_claims(title, text, MAX_CLAIMS_PER_PAGE)
         hashes = [text_hash(c.text) for c in claims]
         vectors, fresh = self.vectors_for([c.text for c in claims])
         links = self.judge_claims(claims, vectors, exclude_article)

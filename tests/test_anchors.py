@@ -100,3 +100,11 @@ def test_idf_falls_with_how_many_articles_name_it(df, articles, rarer_than):
 def test_similarity(mine, theirs, expected):
     weight = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0, "rare": 3.0, "common": 1.0, "x": 3.0}
     assert similarity(mine, theirs, weight) == expected
+
+
+def test_a_very_long_page_is_read_for_names_only_up_to_a_bound(monkeypatch):
+    import server.anchors
+
+    monkeypatch.setattr(server.anchors, "READ_CHARS", 60)
+    found = anchors("Ostrand met Vale in Porthaven on Tuesday. " + "The rest of the page goes on. " * 5 + "Late Kestrel")
+    assert {"ostrand", "vale", "porthaven"} <= set(found) and "kestrel" not in found

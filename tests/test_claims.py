@@ -329,3 +329,10 @@ def test_chinese_body_sentences_become_claims():
         "卫生部周五表示，过去一周全国新增病例比前一周下降了百分之二十。",
         "南洋理工大学的研究人员说，疫苗接种率已经达到百分之九十三。",
     ]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 50])
+def test_a_limit_keeps_the_first_claims_and_reads_no_further(limit):
+    text = "\n".join(f"The council of district {n} approved {n + 3} new bus routes on Tuesday." for n in range(20))
+    every = extract_claims("Bus routes approved across the city", text)
+    assert extract_claims("Bus routes approved across the city", text, limit) == every[:limit]

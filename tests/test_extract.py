@@ -356,3 +356,16 @@ def test_structured_metadata(html, url, field, expected):
 def test_authors_look_like_people(author, expected):
     html = page_with(f'<meta name="author" content="{author}">')
     assert extract_article(html).author == expected
+
+
+def test_a_page_of_too_many_elements_is_extracted_from_its_beginning(monkeypatch):
+    import server.extract
+
+    monkeypatch.setattr(server.extract, "MAX_ELEMENTS", 400)
+    paragraphs = "".join(f"<p>The council of district {n} approved {n + 3} new bus routes on Tuesday, the office "
+                         f"said.</p>" for n in range(1000))
+    page = (f"<html><head><title>Bus routes</title></head><body><article><h1>Bus routes</h1>{paragraphs}"
+            f"</article></body></html>")
+    text = extract_article(page, "https://long.example/a").text
+    assert "district 0 approved" in text and "district 300 approved" in text
+    assert "district 999 approved" not in text
