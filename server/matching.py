@@ -81,7 +81,8 @@ class ClaimIndex:
         self._saved: vector_index.Saved | None = None
         self._graph_max_id = 0                 # claims up to this id are in the graph (or being added to it)
         self._building = False                 # the graph is in memory, growing: searched under the lock
-        self._prune = False                    # the graph holds claims forgotten since: drop them at the next merge
+        self._prune: bool | None = False       # the graph holds claims forgotten since: drop them at the next
+                                               # merge (None: not known yet, the merge counts them)
         self._retry_rows = 0                   # after a failed merge: wait for twice the claims before the next
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
@@ -142,9 +143,10 @@ class ClaimIndex:
         if opened is not None:
             self._graph, self._saved = opened
             self._graph_max_id = self._saved.max_claim_id
-            # Fewer claims up to its newest than it holds: articles were forgotten since it was saved.
-            # Their hits are dropped when scored (they are no longer in the database) until the next merge.
-            self._prune = store.claims_upto(self._graph_max_id) != self._saved.count
+            # Articles may have been forgotten since it was saved: the next merge counts the claims up to
+            # its newest (seconds at millions of claims, so not on the way to the first answer). Their hits
+            # are dropped when scored meanwhile (they are no longer in the database).
+            self._prune = None
             return
         vector_index.discard(self.folder, self._model)
         if store.claims_after(0) < self.merge_rows:
@@ -251,6 +253,8 @@ class ClaimIndex:
             keys, vectors = self._claim_ids[:size][live].copy(), self._matrix[:size][live].copy()
             self._prune = False
         graph = vector_index.load_for_update(self.folder, saved) if saved else vector_index.new_graph(self.dims)
+        if saved and prune is None:
+            prune = self._store.claims_upto(saved.max_claim_id) != saved.count
         if saved and prune:
             held = vector_index.keys_of(graph)
             stored = np.concatenate([np.asarray(ids, dtype=np.int64).ravel()
