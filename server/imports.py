@@ -348,7 +348,7 @@ def _recognise(data: bytes, source: Path) -> tuple[str, list[Item]]:
 # -- importing ---------------------------------------------------------------------------------------
 FETCH_WORKERS = 8       # hosts fetched at once; each host still gets one request at a time and its pause
 FETCH_AHEAD = 64        # items fetched ahead of the capture loop (their pages wait in memory)
-READY_BATCH = 8         # fetched pages readied together: the model embeds one batch of them faster than each alone
+READY_BATCH = 32        # fetched pages readied together: the model embeds a batch of them faster than each alone
 
 
 class Prefetch:
