@@ -14,7 +14,7 @@ background, as after an upgrade) and its build time; latency p50/p95 of POST /ap
 pages (fresh URL and varied text each time, so neither the duplicate check nor the embedding cache
 short-cuts it), the floor (extraction + claim splitting + embedding of the same page, no store), the
 vector search alone against a float32 scan of every stored vector (time and recall@12), a bulk-import
-rate (Engine.capture in a loop, the `crosscurrent import` path), a cProfile of one capture, and the
+rate (`crosscurrent import`'s Importer over pages an export carries), a cProfile of one capture, and the
 graph's size on disk. Then the server is closed (saving the graph) and started again as a user starts
 it: `crosscurrent serve` on the same folder, timed from launch to the first 201 of a capture, with its
 resident memory (VmRSS) at that moment. The same start-up on an empty folder, once per run.
@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from server import vector_index
+from server import imports, vector_index
 from server.anchors import anchors
 from server.claims import extract_claims
 from server.embeddings import from_blobs, text_hash, to_blob
@@ -64,7 +64,7 @@ SYNTHETIC_NAMES = 15           # Zipf-distributed names per synthetic article...
 NAME_VOCABULARY = 200_000      # ...out of this many
 NAME_ZIPF = 1.2
 CAPTURES_PER_PAGE = 5
-IMPORT_ARTICLES = 12
+IMPORT_ARTICLES = 40
 DEFAULT_SIZES = (1000, 10000, 100000)
 
 
@@ -299,12 +299,16 @@ def measure_size(size: int, keep: Path | None = None, pool: Path | None = None) 
                                   "p95": round(1000 * percentile(floor_all, 0.95))}
             result["capture_over_floor"] = round(statistics.median(every) / statistics.median(floor_all), 2)
 
-            # Bulk import: Engine.capture in a loop, as `crosscurrent import` does.
+            # Bulk import through `crosscurrent import`'s own path, of an export that carries its pages.
             names = list(pages)
+            items = [imports.Item(label=f"page {i}", url=f"https://import.bench/{RUN}/{i}",
+                                  html=vary(pages[names[i % len(names)]], 20_000 + i)) for i in range(IMPORT_ARTICLES)]
             started = time.perf_counter()
-            for i in range(IMPORT_ARTICLES):
-                engine.capture(f"https://import.bench/{RUN}/{i}", vary(pages[names[i % len(names)]], 20_000 + i))
+            importer = imports.Importer(engine)
+            importer.add_all(items)
             import_s = time.perf_counter() - started
+            if importer.created != IMPORT_ARTICLES:
+                raise RuntimeError(f"the import stored {importer.tally()}")
             floor_s = sum(floor_seconds(embedder, vary(pages[names[i % len(names)]], 30_000 + i))
                           for i in range(IMPORT_ARTICLES))
             result["import_articles_per_s"] = round(IMPORT_ARTICLES / import_s, 2)
