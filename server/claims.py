@@ -516,7 +516,7 @@ _OTHER_WORDS = set(
 )
 
 
-@lru_cache(maxsize=1 << 14)   # asked of the same claims for every pair a capture judges
+@lru_cache(maxsize=4096)   # asked of the same claims for every pair a capture judges
 def reads_as_english(text: str) -> bool:
     """Whether English rules can read this sentence: mostly Latin letters (a name given in Chinese or Japanese
     in passing is fine), and more English function words than those of another language."""
@@ -543,13 +543,17 @@ def make_claim(sentence: str, position: int = 0, is_headline: bool = False) -> C
     return Claim(sentence, position, is_headline, speaker, polarity, proposition, details)
 
 
+CACHED_TEXT_CHARS = 200_000   # the claims of texts up to this long are kept for the next caller
+
+
 def extract_claims(title: str | None, text: str, limit: int | None = None) -> list[Claim]:
     """The headline (position 0) and the body sentences that assert something checkable; the first
     `limit` of them (a very long page is read no further)."""
-    return list(_claims_of(title, text, limit))
+    if len(text or "") > CACHED_TEXT_CHARS:
+        return list(_claims_of(title, text, limit))
+    return list(_recent_claims(title, text, limit))
 
 
-@lru_cache(maxsize=32)   # an import cuts a page's claims ahead of its capture, which then asks again
 def _claims_of(title: str | None, text: str, limit: int | None) -> tuple[Claim, ...]:
     claims: list[Claim] = []
     if title and word_count(title) >= 3:
@@ -582,3 +586,7 @@ def _claims_of(title: str | None, text: str, limit: int | None) -> tuple[Claim, 
         claims.append(claim)
     log.debug("%d claims from %d characters", len(claims), len(text or ""))
     return tuple(claims)
+
+
+# An import cuts a page's claims ahead of its capture, which then asks again.
+_recent_claims = lru_cache(maxsize=32)(_claims_of)

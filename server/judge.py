@@ -92,8 +92,11 @@ _NEGATION_CUE = re.compile(
 
 
 # The helpers below read one text at a time and are called for every pair a capture judges (a claim meets
-# dozens of earlier ones), so each keeps its recent answers.
-@lru_cache(maxsize=1 << 16)
+# dozens of earlier ones), so each keeps its answers for the claims of the last few captures.
+CLAIM_CACHE = 4096
+
+
+@lru_cache(maxsize=1 << 15)
 def _stem(word: str) -> str:
     word = word.lower().strip("'’-").replace("’", "'")
     word = re.sub(r"'s$", "", word)
@@ -103,7 +106,7 @@ def _stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=CLAIM_CACHE)
 def content_words(text: str) -> frozenset[str]:
     return frozenset({_stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 1})
 
@@ -114,7 +117,7 @@ def _title_case(words: list[str]) -> bool:
     return len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) >= 0.9 * len(long_words)
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=CLAIM_CACHE)
 def predicate_words(text: str) -> frozenset[str]:
     """Content words that are not names: what is said about the people, not who they are."""
     words = _WORD.findall(text)
@@ -144,12 +147,12 @@ def _words(claim: Claim) -> frozenset[str]:
     return _lower_words(claim.text)
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=CLAIM_CACHE)
 def _lower_words(text: str) -> frozenset[str]:
     return frozenset(w.lower() for w in _WORD.findall(text))
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=CLAIM_CACHE)
 def _word_list(text: str) -> tuple[list[str], Counter, bool]:
     """The words of a text in order, how often each (lower-cased) occurs, and whether it is in Title Case."""
     words = _WORD.findall(text)
@@ -160,7 +163,7 @@ def _word_list(text: str) -> tuple[list[str], Counter, bool]:
 # Numbers
 
 
-@lru_cache(maxsize=1 << 12)
+@lru_cache(maxsize=CLAIM_CACHE)
 def _unit(number: str) -> str | None:
     words = number.lower().split()
     if not words:
@@ -177,7 +180,7 @@ def _unit(number: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1 << 12)
+@lru_cache(maxsize=CLAIM_CACHE)
 def _is_round(number: str) -> bool:
     """ "2,000" or "300 million" but not "2,084" or "924 million": a figure written as rounded."""
     digits = re.search(r"\d[\d,]*(?:\.\d+)?", number)
@@ -192,7 +195,7 @@ _RANGE = re.compile(
 )
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=CLAIM_CACHE)
 def _ranges(text: str) -> tuple[tuple[float, float], ...]:
     """"between 10 and 20", "10-20", "10 to 20": spans a single figure elsewhere may fall in."""
     spans = []
@@ -274,7 +277,7 @@ def _valid(year: int | None, month: int, day: int) -> bool:
     return True
 
 
-@lru_cache(maxsize=1 << 12)
+@lru_cache(maxsize=CLAIM_CACHE)
 def day_readings(text: str) -> frozenset[tuple[int | None, int, int]] | None:
     """The (year, month, day) a date can mean: "3/5/2024" is 3 May or 5 March; "Sept. 26" has no year.
     None for dates without a day ("2021", "Monday", "May 2021")."""
@@ -347,7 +350,7 @@ def _years(claim: Claim) -> frozenset[str]:
     return _years_of(claim.text, tuple(claim.details.get("dates", [])))
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=CLAIM_CACHE)
 def _years_of(text: str, dates: tuple[str, ...]) -> frozenset[str]:
     years = set(_plain_years(text, dates))
     for d in dates:
@@ -393,7 +396,7 @@ def _year_anchor(text: str, year: str) -> str | None:
 # Words
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=CLAIM_CACHE)
 def _antonym_sides(text: str) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
     """For each pair of opposites the text uses a word of: (its words of the one side, of the other)."""
     words = _lower_words(text)
@@ -416,7 +419,7 @@ def _quantifiers(claim: Claim) -> frozenset[str]:
     return _quantifiers_of(claim.text)
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=CLAIM_CACHE)
 def _quantifiers_of(text: str) -> frozenset[str]:
     found = set(_lower_words(text) & (UNIVERSAL | PARTIAL))
     text = text.lower()

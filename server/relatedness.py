@@ -60,13 +60,16 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
-@lru_cache(maxsize=512)    # the same earlier articles are compared with capture after capture
 def words(title: str | None, text: str) -> Counter:
     """The article's word counts: lower-cased words of two or more characters that are not function words,
     numbers, and overlapping character pairs of Chinese and Japanese runs (which have no spaces). Shared
     between callers: read it, never change it."""
+    return _words_of(f"{title or ''}\n{text[:TEXT_CHARS]}")
+
+
+@lru_cache(maxsize=512)    # the same earlier articles are compared with capture after capture
+def _words_of(body: str) -> Counter:
     counts: Counter = Counter()
-    body = f"{title or ''}\n{text[:TEXT_CHARS]}"
     for run in _CJK_RUN.findall(body):
         counts.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
     for token in _TOKEN.findall(_CJK_RUN.sub(" ", body)):
