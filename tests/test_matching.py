@@ -250,6 +250,7 @@ def test_forgotten_articles_leave_results_and_then_the_graph(tmp_path, store, wh
 def test_a_graph_built_in_the_background_answers_while_it_grows(tmp_path, store, monkeypatch):
     monkeypatch.setattr(matching, "BUILD_BATCH", 500)
     monkeypatch.setattr(matching, "SAVE_AT_CLOSE_ROWS", 10)
+    monkeypatch.setattr(matching, "CLOSE_MERGE_SHARE", 0)
     rng = np.random.default_rng(12)
     vectors = unit(rng, 3000, 16)
     claim_ids = add_claims(store, vectors, per_article=30)
@@ -357,3 +358,15 @@ def test_a_save_killed_before_its_description_leaves_the_old_graph_in_use(tmp_pa
     more = unit(rng, 600, 16)
     again.add(add_claims(store, more, per_article=20, first=600), [0] * 600, more)
     assert sorted(p.name for p in tmp_path.glob("claims.*.usearch")) == [again._saved.graph] != [saved.graph]
+
+
+@pytest.mark.parametrize("in_graph, merge_rows, rows", [
+    (0, 20_000, 1_000),                 # no graph yet: a thousand claims are worth saving at close
+    (10_000, 20_000, 1_000),
+    (300_000, 20_000, 15_000),          # 5 % of the graph
+    (3_000_000, 20_000, 20_000),        # never more than a merge while running would wait for
+])
+def test_a_close_rewrites_the_graph_only_for_enough_newer_claims(monkeypatch, in_graph, merge_rows, rows):
+    index = ClaimIndex(16, merge_rows=merge_rows)
+    monkeypatch.setattr(ClaimIndex, "in_graph", in_graph)
+    assert index.close_merge_rows == rows
