@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from functools import lru_cache
 from dataclasses import dataclass, replace
 from datetime import date
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from server.cosines import (BARE_NUMBER_MIN, CALLED_FALSE_MIN, DETAIL_CONFLICT_MIN, DISPUTE_MIN, NEAR_COPY_DETAIL_MIN,
                             NEAR_COPY_MIN, PLAIN_NEGATION_MIN, RELATED_MIN, RESTATE_MIN, SAME_DENIAL_MIN, SAME_MIN,

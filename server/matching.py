@@ -37,7 +37,8 @@ MIN_SIMILARITY = cosines.SHOWN_MIN   # below this cosine a pair is never shown
 MERGE_ROWS = 20_000
 SAVE_AT_CLOSE_ROWS = 1_000  # at close, fewer newer claims than this are left to be read again at the next start
 # ... and fewer than this share of the graph: a merge rewrites the whole graph (at 3 million claims, 15 s
-# and twice its size in memory), so a big graph waits for MERGE_ROWS newer claims, read at a start in 0.3 s.
+# and twice its size in memory), so a big graph waits for MERGE_ROWS newer claims (a start reads 20,000 in
+# 0.4-0.8 s).
 CLOSE_MERGE_SHARE = 0.05
 GRAPH_FETCH = 4            # graph candidates per result wanted, scored exactly (int8 ranks near-ties loosely)
 MIN_GRAPH_FETCH = 48
