@@ -583,8 +583,8 @@ def _differences(new: Claim, old: Claim) -> list[tuple[str, str, str, float | No
         conflict = check(new, old)
         if conflict:
             found.append((kind, conflict[0], conflict[1], DETAIL_CONFLICT_MIN))
-    swapped = substitution(new, old)
-    if swapped and not found:
+    swapped = substitution(new, old) if not found else None
+    if swapped:
         kind = {"number": "Different number", "name": "Different name", None: "One detail differs"}.get(
             swapped[2], "Different detail")
         found.append((kind, swapped[0], swapped[1], NEAR_COPY_DETAIL_MIN if swapped[2] else None))
