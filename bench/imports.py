@@ -8,8 +8,10 @@ articles (invented sentences about invented towns, people and figures), no sente
 that neither the duplicate check nor the embedding cache short-cuts a capture. Visits interleave the
 outlets at random, as a reader's history does. The pause alone allows at most one article per outlet
 per second (`outlets / pause`, printed): 50 outlets keep that bound above the floor of a two-core
-machine, so the figure is the import's own, not the pause's; with fewer outlets the pause decides it. The floor is `bench.speed.floor_seconds` (extraction,
-claim splitting and embedding of a page, no store) over a sample of the same pages, in the same run.
+machine, so the figure is the import's own, not the pause's; with fewer outlets the pause decides it.
+The same pages are then imported from an export that carries them (nothing to fetch). The floor is
+`bench.speed.floor_seconds` (extraction, claim splitting and embedding of a page, no store) over a
+sample of the same pages, in the same run.
 
     python -m bench imports [--articles 1000] [--outlets 50] [--floor-sample 100]
 """
