@@ -36,8 +36,12 @@ def history_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+# The benchmark data and scorer: beside the repository unless CROSSCURRENT_SHARED names another folder.
+DEFAULT_SHARED = REPO.parent / "shared"
+
+
 def shared_dir() -> Path:
-    return Path(os.environ.get("CROSSCURRENT_SHARED") or REPO.parent / "shared")
+    return Path(os.environ.get("CROSSCURRENT_SHARED") or DEFAULT_SHARED)
 
 
 def data_root() -> Path:

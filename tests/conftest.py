@@ -9,9 +9,11 @@ from helpers import issue_token
 
 @pytest.fixture(autouse=True)
 def isolated_data(tmp_path, monkeypatch):
-    """No test ever touches the reader's real data folder."""
+    """No test ever touches the reader's real data folder, nor the benchmark data beside the repository
+    (a test that needs a scorer or data writes its own and points CROSSCURRENT_SHARED at it)."""
     data = tmp_path / "data"
     monkeypatch.setenv("CROSSCURRENT_DATA", str(data))
+    monkeypatch.setenv("CROSSCURRENT_SHARED", str(tmp_path / "no-benchmark-data"))
     monkeypatch.delenv("CROSSCURRENT_PORT", raising=False)
     monkeypatch.delenv("CROSSCURRENT_MODEL", raising=False)
     return data

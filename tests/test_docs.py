@@ -7,14 +7,16 @@ from pathlib import Path
 import click
 import pytest
 
+from bench.common import DEFAULT_SHARED
 from server import __version__
 from server.cli import cli
 from server.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
-# Where `python -m bench` looks for its data and scorer by default, beside the repository.
-# Where, outside the repository, the docs may say the benchmark data lies: names only, nothing is read.
-BENCHMARK_FOLDERS = ("../shared/data", "../shared/bench")
+# Where, outside the repository, the docs may say the benchmark data and scorer lie: the folder `python -m
+# bench` reads by default, as a path relative to the repository (worked out from names: nothing is read).
+BENCHMARK_HOME = Path(os.path.relpath(DEFAULT_SHARED, ROOT)).as_posix()
+BENCHMARK_FOLDERS = (f"{BENCHMARK_HOME}/data", f"{BENCHMARK_HOME}/bench")
 README = (ROOT / "README.md").read_text()
 
 
