@@ -352,9 +352,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     v.add_argument("--out", type=Path, default=Path(__file__).with_name("results"), metavar="DIR",
                    help="folder for <time>-speed.json (default: bench/results)")
     i = commands.add_parser("imports", help="import rate of a generated browser history against the capture floor")
-    i.add_argument("--articles", type=int, default=1000)
-    i.add_argument("--outlets", type=int, default=50, help="loopback outlets the history spans (default: 50)")
-    i.add_argument("--floor-sample", type=int, default=100)
+    i.add_argument("--articles", type=common.count_between(1, 100_000), default=1000)
+    i.add_argument("--outlets", type=common.count_between(1, 250), default=50,
+                   help="loopback outlets the history spans, 127.0.0.2 onwards (1 to 250; default: 50)")
+    i.add_argument("--floor-sample", type=common.count_between(1, 10_000), default=100)
     # Listed for --help only: main() hands `train` to bench/train.py, which reads its own options.
     commands.add_parser("train", help="train the learned stance layer (python -m bench train stance --help)")
     return parser.parse_args(argv)

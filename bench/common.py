@@ -36,6 +36,19 @@ def history_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def count_between(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high`."""
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} to {high}, got {value}")
+        return value
+    return count
+
+
 # The benchmark data and scorer: beside the repository unless CROSSCURRENT_SHARED names another folder.
 DEFAULT_SHARED = REPO.parent / "shared"
 

@@ -276,3 +276,15 @@ def test_history_sizes_are_positive_article_counts(text, sizes):
             common.history_sizes(text)
     else:
         assert common.history_sizes(text) == sizes
+
+
+@pytest.mark.parametrize("argv, refused", [
+    (["imports", "--outlets", "0"], "--outlets: expected 1 to 250, got 0"),
+    (["imports", "--outlets", "251"], "--outlets: expected 1 to 250, got 251"),
+    (["imports", "--articles", "many"], "--articles: expected a whole number, got 'many'"),
+    (["imports", "--floor-sample", "-1"], "--floor-sample: expected 1 to 10000, got -1"),
+])
+def test_the_import_benchmark_refuses_counts_it_cannot_run(argv, refused, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        bench_cli.main(argv)
+    assert exit_.value.code == 2 and refused in capsys.readouterr().err
