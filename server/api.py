@@ -96,6 +96,8 @@ def health():
         "version": __version__,
         "model": state.engine.embedder.model_name,
         "model_loaded": bool(state.engine.embedder.loaded),
+        # "onnx" normally; "torch" when the model could not be prepared for ONNX Runtime on this machine.
+        "model_runtime": state.engine.embedder.runtime,
         "counts": {k: v for k, v in state.store.counts().items() if k in ("articles", "claims", "stories")},
         # Whether a capture would be stored now; the message says why not (full disk, read-only folder).
         "storage": {"writable": problem is None, "error": problem and problem.code,

@@ -73,7 +73,7 @@ def create_app(test_config: dict | None = None, embedder=None) -> Flask:
     app.json.sort_keys = False
 
     store = Store(data_dir / DB_NAME)
-    engine = Engine(store, embedder or make_embedder(settings["model"]), max_page_bytes=max_page)
+    engine = Engine(store, embedder or make_embedder(settings["model"], settings["cache_dir"]), max_page_bytes=max_page)
     app.extensions["crosscurrent"] = State(settings, store, engine, security.UiKey(data_dir))
 
     from .api import bp as api_bp

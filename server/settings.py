@@ -30,6 +30,16 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "crosscurrent"
 
 
+def default_cache_dir() -> Path:
+    """The platform's usual place for files an application can always make again."""
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "Crosscurrent"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local")) / "Crosscurrent" / "Cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "crosscurrent"
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "CROSSCURRENT_DATA", None,
             "Folder holding the database and keys (default: the platform's data folder, e.g. "
@@ -38,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Port of the local server; it always listens on 127.0.0.1 only.", int),
     Setting("model", "CROSSCURRENT_MODEL", "all-MiniLM-L6-v2",
             "Embedding model: all-MiniLM-L6-v2 (bundled, offline) or 'hash' (no model; tests and dry runs).", str),
+    Setting("cache_dir", "CROSSCURRENT_CACHE", None,
+            "Folder for files made again when missing: the embedding model prepared for ONNX Runtime "
+            "(default: the platform's cache folder, e.g. ~/.cache/crosscurrent on Linux).", Path),
     Setting("max_page_mb", "CROSSCURRENT_MAX_PAGE_MB", 15,
             "Largest page HTML accepted by a capture, in megabytes.", int),
     Setting("log_level", "CROSSCURRENT_LOG_LEVEL", "INFO",
@@ -68,4 +81,7 @@ def load_settings(overrides: dict | None = None, environ=None) -> dict:
     if values["data_dir"] is None:
         values["data_dir"] = default_data_dir()
     values["data_dir"] = Path(values["data_dir"]).expanduser()
+    if values["cache_dir"] is None:
+        values["cache_dir"] = default_cache_dir()
+    values["cache_dir"] = Path(values["cache_dir"]).expanduser()
     return values

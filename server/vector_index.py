@@ -20,7 +20,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from usearch.index import Index
+
+from .embeddings import load_model_runtime
+
+# usearch's extension carries its own copy of the C++ standard library and publishes that copy's locale
+# symbols to every library loaded after it; ONNX Runtime, loaded later, then crashes the process on import.
+# Loaded first, it keeps the system's copy.
+load_model_runtime()
+from usearch.index import Index  # noqa: E402
 
 log = logging.getLogger(__name__)
 

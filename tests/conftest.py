@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from helpers import issue_token
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory):
+    """The model prepared for ONNX Runtime once per test session (servers started by tests inherit it),
+    never in the reader's own cache folder."""
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("CROSSCURRENT_CACHE")
+    os.environ["CROSSCURRENT_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("CROSSCURRENT_CACHE", None)
+    else:
+        os.environ["CROSSCURRENT_CACHE"] = previous
 
 
 @pytest.fixture(autouse=True)

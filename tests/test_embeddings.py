@@ -3,11 +3,17 @@ numpy's threads leave the cores to the model."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from server.embeddings import DIMS, HashEmbedder, from_blob, from_blobs, to_blob
+from server.embeddings import DIMS, Embedder, HashEmbedder, from_blob, from_blobs, to_blob
 
 
 @pytest.mark.model
@@ -36,3 +42,107 @@ def test_vectors_round_trip_through_their_stored_form(texts):
     blobs = [to_blob(v) for v in vectors]
     assert all(np.array_equal(from_blob(b), v) for b, v in zip(blobs, vectors))
     assert np.array_equal(from_blobs(blobs, DIMS), vectors.reshape(len(texts), DIMS))
+
+
+# The model as ONNX Runtime runs it: the vectors sentence-transformers gives, made once per cache folder.
+
+SAME_VECTOR_TEXTS = [
+    "The council approved the budget on Tuesday.",
+    "Nobody was hurt when the crane fell, the fire service said.",
+    "El gobierno negó que el puente vaya a cerrar.",
+    "政府否认桥梁将关闭。",
+    "Kerajaan menafikan jambatan itu akan ditutup.",
+    "A",
+    "",
+    "a very long claim that keeps going " * 60,  # past the model's 256 tokens
+]
+
+
+@pytest.fixture(scope="module")
+def torch_vectors():
+    from server.embeddings import TorchEncoder, packaged_model_path
+
+    return TorchEncoder(packaged_model_path()).encode(SAME_VECTOR_TEXTS, 4)
+
+
+@pytest.mark.model
+def test_onnx_runtime_gives_the_vectors_sentence_transformers_gives(real_embedder, torch_vectors):
+    assert real_embedder.runtime == "onnx"
+    vectors = real_embedder.embed(SAME_VECTOR_TEXTS)
+    assert np.min(np.sum(vectors * torch_vectors, axis=1)) > 0.9999
+    one_at_a_time = np.vstack([real_embedder.embed([text]) for text in SAME_VECTOR_TEXTS])
+    assert np.min(np.sum(one_at_a_time * torch_vectors, axis=1)) > 0.9999
+
+
+def _break_nothing(folder):
+    pass
+
+
+def _damage_the_model(folder):
+    (folder / "model.onnx").write_bytes(b"not a model")
+
+
+def _stale_description(folder):
+    description = json.loads((folder / "export.json").read_text())
+    (folder / "export.json").write_text(json.dumps({**description, "package": "0.0.0-older"}))
+
+
+def _lose_the_description(folder):
+    (folder / "export.json").unlink()
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("spoil, exports_again", [
+    (_break_nothing, False),
+    (_damage_the_model, True),
+    (_stale_description, True),
+    (_lose_the_description, True),
+])
+def test_a_prepared_model_is_reused_and_made_again_when_damaged_or_stale(
+        shared_model_cache, tmp_path, monkeypatch, torch_vectors, spoil, exports_again):
+    from server import embeddings
+
+    prepared = shared_model_cache / "onnx" / embeddings.MODEL_NAME
+    Embedder(shared_model_cache).warm()  # the session's own export exists
+    cache = tmp_path / "cache"
+    shutil.copytree(prepared, cache / "onnx" / embeddings.MODEL_NAME)
+    spoil(cache / "onnx" / embeddings.MODEL_NAME)
+    exports = []
+    real_export = embeddings.export_onnx
+    monkeypatch.setattr(embeddings, "export_onnx", lambda *a: (exports.append(a), real_export(*a)))
+    embedder = Embedder(cache)
+    vectors = embedder.embed(SAME_VECTOR_TEXTS)
+    assert (len(exports) == 1) is exports_again and embedder.runtime == "onnx"
+    assert np.min(np.sum(vectors * torch_vectors, axis=1)) > 0.9999
+    assert not [p.name for p in (cache / "onnx" / embeddings.MODEL_NAME).iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.model
+def test_when_no_export_can_be_made_the_model_runs_through_torch(tmp_path, monkeypatch, torch_vectors):
+    from server import embeddings
+
+    def failing_export(source, folder):
+        raise RuntimeError("the exporter is broken on this machine")
+
+    monkeypatch.setattr(embeddings, "export_onnx", failing_export)
+    embedder = Embedder(tmp_path / "cache")
+    vectors = embedder.embed(SAME_VECTOR_TEXTS)
+    assert embedder.runtime == "torch"
+    assert np.min(np.sum(vectors * torch_vectors, axis=1)) > 0.9999
+
+
+@pytest.mark.model
+def test_a_start_with_the_model_prepared_imports_no_torch(real_embedder, shared_model_cache, tmp_path):
+    """What makes a start fast: the server answers without importing torch or sentence-transformers."""
+    script = (
+        "import sys\n"
+        "from server.app import create_app\n"
+        f"app = create_app({{'data_dir': {str(tmp_path / 'data')!r}, 'cache_dir': {str(shared_model_cache)!r}}})\n"
+        "app.extensions['crosscurrent'].engine.embedder.warm()\n"
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'scipy', 'sklearn') if m in sys.modules]\n"
+        "print(app.extensions['crosscurrent'].engine.embedder.runtime, heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "onnx []"
