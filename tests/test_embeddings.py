@@ -74,6 +74,17 @@ def test_onnx_runtime_gives_the_vectors_sentence_transformers_gives(real_embedde
     assert np.min(np.sum(one_at_a_time * torch_vectors, axis=1)) > 0.9999
 
 
+@pytest.mark.model
+@pytest.mark.parametrize("workers, batch_size", [(1, 64), (3, 64), (4, 2)])
+def test_runs_split_across_threads_give_the_same_vectors(real_embedder, torch_vectors, workers, batch_size):
+    from server.embeddings import MODEL_NAME, OnnxEncoder, packaged_model_path
+
+    encoder = OnnxEncoder(real_embedder.cache_dir / "onnx" / MODEL_NAME / "model.onnx",
+                          packaged_model_path() / "tokenizer.json", 256, workers=workers)
+    vectors = encoder.encode(SAME_VECTOR_TEXTS, batch_size)
+    assert np.min(np.sum(vectors * torch_vectors, axis=1)) > 0.9999
+
+
 def _break_nothing(folder):
     pass
 
