@@ -157,3 +157,13 @@ def test_a_start_with_the_model_prepared_imports_no_torch(real_embedder, shared_
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "onnx []"
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("use_real_model, runtime", [(False, "hash"), (True, "onnx")])
+def test_health_says_how_the_model_runs(request, use_real_model, runtime):
+    app = request.getfixturevalue("real_app" if use_real_model else "hash_app")
+    if use_real_model:
+        app.extensions["crosscurrent"].engine.embedder.warm()
+    health = app.test_client().get("/api/health").json
+    assert health["model_loaded"] is True and health["model_runtime"] == runtime
