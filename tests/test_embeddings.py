@@ -167,3 +167,19 @@ def test_health_says_how_the_model_runs(request, use_real_model, runtime):
         app.extensions["crosscurrent"].engine.embedder.warm()
     health = app.test_client().get("/api/health").json
     assert health["model_loaded"] is True and health["model_runtime"] == runtime
+
+
+@pytest.mark.parametrize("lengths, batch_size, workers, expected", [
+    ([10, 30, 20], 64, 1, [[1, 2, 0]]),                       # longest first, one run
+    ([10, 30, 20, 5], 64, 2, [[1, 2], [0, 3]]),              # one run per worker
+    ([256, 256, 3], 64, 1, [[0], [1], [2]]),                  # a claim of 256 tokens runs alone
+    ([100, 90, 80, 70], 64, 1, [[0, 1], [2, 3]]),             # 2 x 100 tokens fit in 256, 3 x 100 do not
+    ([5] * 5, 2, 1, [[0, 1], [2, 3], [4]]),                   # never more rows than the batch size
+    ([], 64, 2, []),
+])
+def test_runs_group_neighbouring_lengths_within_the_token_bound(lengths, batch_size, workers, expected):
+    from server.embeddings import OnnxEncoder
+
+    encoder = OnnxEncoder.__new__(OnnxEncoder)
+    encoder.workers = workers
+    assert encoder._runs(lengths, batch_size) == expected
