@@ -4,6 +4,7 @@ numpy's threads leave the cores to the model."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -183,3 +184,39 @@ def test_runs_group_neighbouring_lengths_within_the_token_bound(lengths, batch_s
     encoder = OnnxEncoder.__new__(OnnxEncoder)
     encoder.workers = workers
     assert encoder._runs(lengths, batch_size) == expected
+
+
+def _touched(path):
+    os.utime(path, ns=(1, 1))
+
+
+def _first_byte_changed(path):
+    data = bytearray(path.read_bytes())
+    data[0] ^= 1
+    path.write_bytes(bytes(data))
+
+
+def _last_byte_changed(path):
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+
+
+def _grown(path):
+    path.write_bytes(path.read_bytes() + b"\0")
+
+
+@pytest.mark.parametrize("change, same", [
+    (_touched, True),                 # another install of the same package: its file time differs
+    (_first_byte_changed, False),
+    (_last_byte_changed, False),
+    (_grown, False),
+])
+def test_an_export_is_known_by_the_weights_it_was_made_from(tmp_path, change, same):
+    from server.embeddings import _source_stamp
+
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(bytes(range(256)) * 20_000)      # 5 MB: beginning and end are read, not the middle
+    before = _source_stamp(tmp_path)
+    change(weights)
+    assert (_source_stamp(tmp_path) == before) is same
