@@ -4,6 +4,7 @@ what it forgets, and how a saved graph that is stale, corrupt or made for anothe
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -370,3 +371,32 @@ def test_a_close_rewrites_the_graph_only_for_enough_newer_claims(monkeypatch, in
     index = ClaimIndex(16, merge_rows=merge_rows)
     monkeypatch.setattr(ClaimIndex, "in_graph", in_graph)
     assert index.close_merge_rows == rows
+
+
+class _OneAfterTheOther:
+    """An executor that runs each search at once on the calling thread."""
+
+    def submit(self, function, *args):
+        future = Future()
+        future.set_result(function(*args))
+        return future
+
+
+@pytest.mark.model
+def test_bm25_searches_on_their_own_threads_link_what_searches_one_after_the_other_link(
+        tmp_path, monkeypatch, real_embedder):
+    from server.app import create_app
+    from tests.helpers import STORY_PAGES, page_html
+
+    links = {}
+    for way in ("threads", "one after the other"):
+        if way != "threads":
+            monkeypatch.setattr(matching, "_lexical_pool", _OneAfterTheOther)
+        app = create_app({"data_dir": tmp_path / way}, embedder=real_embedder)
+        engine = app.extensions["crosscurrent"].engine
+        for name, url in STORY_PAGES:
+            engine.capture(url, page_html(name))
+        links[way] = [tuple(r) for r in engine.store.reader.execute(
+            "SELECT claim_id, other_claim_id, label, round(similarity, 5) FROM links ORDER BY 1, 2")]
+        app.extensions["crosscurrent"].store.close()
+    assert links["threads"] == links["one after the other"] and links["threads"]
