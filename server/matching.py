@@ -17,15 +17,13 @@ which BM25 weighs least.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import cosines, vector_index
+from . import cosines, readers, vector_index
 from .embeddings import from_blobs
 
 log = logging.getLogger(__name__)
@@ -388,27 +386,13 @@ class ClaimIndex:
                  if score >= min_similarity] for hits in found]
 
 
-def _lexical_pool() -> ThreadPoolExecutor:
-    global _LEXICAL_POOL
-    with _LEXICAL_POOL_LOCK:
-        if _LEXICAL_POOL is None:
-            _LEXICAL_POOL = ThreadPoolExecutor(max(1, min(os.cpu_count() or 1, 4)), thread_name_prefix="bm25")
-        return _LEXICAL_POOL
-
-
-_LEXICAL_POOL: ThreadPoolExecutor | None = None
-_LEXICAL_POOL_LOCK = threading.Lock()
-
-
 def find_candidates(index: ClaimIndex, store, texts: list[str], vectors: np.ndarray,
                     exclude_article: int | None = None) -> list[Candidate]:
     """Hybrid candidates for every new claim: nearest vectors, plus BM25 hits scored by cosine.
 
-    The BM25 searches run on threads of their own (each with its own database connection) while the
-    vector search runs here: SQLite lets go of Python's lock while it searches, so on a machine whose
-    cores sit idle once the claims are embedded they take little of the capture's time."""
+    The BM25 searches run on the reading threads (server/readers.py) while the vector search runs here."""
     sizes: dict[str, int] = {}           # shared by the page's searches: the same value whoever fills it
-    searches = [_lexical_pool().submit(store.lexical_claim_search, text, LEXICAL_CANDIDATES, exclude_article,
+    searches = [readers.pool().submit(store.lexical_claim_search, text, LEXICAL_CANDIDATES, exclude_article,
                                        LEXICAL_POSTINGS, sizes) for text in texts]
     candidates: dict[tuple[int, int], Candidate] = {}
     for qi, hits in enumerate(index.search(vectors, exclude_article=exclude_article)):

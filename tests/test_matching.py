@@ -9,7 +9,7 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from server import matching, vector_index
+from server import matching, readers, vector_index
 from server.embeddings import to_blob
 from server.matching import ClaimIndex
 from server.store import Store
@@ -383,7 +383,7 @@ class _OneAfterTheOther:
 
 
 @pytest.mark.model
-def test_bm25_searches_on_their_own_threads_link_what_searches_one_after_the_other_link(
+def test_bm25_searches_on_their_own_threads_link_and_pair_what_searches_one_after_the_other_do(
         tmp_path, monkeypatch, real_embedder):
     from server.app import create_app
     from tests.helpers import STORY_PAGES, page_html
@@ -391,12 +391,14 @@ def test_bm25_searches_on_their_own_threads_link_what_searches_one_after_the_oth
     links = {}
     for way in ("threads", "one after the other"):
         if way != "threads":
-            monkeypatch.setattr(matching, "_lexical_pool", _OneAfterTheOther)
+            monkeypatch.setattr(readers, "pool", _OneAfterTheOther)
         app = create_app({"data_dir": tmp_path / way}, embedder=real_embedder)
         engine = app.extensions["crosscurrent"].engine
         for name, url in STORY_PAGES:
             engine.capture(url, page_html(name))
-        links[way] = [tuple(r) for r in engine.store.reader.execute(
-            "SELECT claim_id, other_claim_id, label, round(similarity, 5) FROM links ORDER BY 1, 2")]
+        links[way] = [tuple(r) for query in (
+            "SELECT claim_id, other_claim_id, label, round(similarity, 5) FROM links ORDER BY 1, 2",
+            "SELECT article_id, other_id, round(anchors, 5), round(words, 5), same_story FROM article_pairs ORDER BY 1, 2",
+            "SELECT id, story_id FROM articles ORDER BY 1") for r in engine.store.reader.execute(query)]
         app.extensions["crosscurrent"].store.close()
     assert links["threads"] == links["one after the other"] and links["threads"]
