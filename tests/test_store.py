@@ -152,3 +152,36 @@ def test_lexical_search_within_a_postings_budget(tmp_path, query, postings, expe
     text_of = dict(store.reader.execute("SELECT id, text FROM claims"))
     assert {text_of[c] for c, _ in found} == expected
     store.close()
+
+
+def _plan(store, sql, params):
+    return [row[3] for row in store.reader.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+@pytest.mark.parametrize("query", ["article claims", "article contradictions"])
+def test_the_links_of_one_article_are_read_through_indexes_not_by_reading_every_link(hash_app, query):
+    """A popup answer reads the new article's links; at a few million links a scan took seconds."""
+    from server.store.base import LINK_SELECT, LINKS_OF_ARTICLE
+
+    store = hash_app.extensions["crosscurrent"].store
+    filters = {"article claims": LINKS_OF_ARTICLE,
+               "article contradictions": f"l.label = 'disputes' AND l.dismissed_at IS NULL AND {LINKS_OF_ARTICLE}"}
+    plan = _plan(store, f"{LINK_SELECT} WHERE {filters[query]}", (1, 1))
+    assert not [step for step in plan if step.startswith("SCAN")], plan
+
+
+def test_an_article_shows_its_links_both_ways(hash_app):
+    engine = hash_app.extensions["crosscurrent"].engine
+    store = hash_app.extensions["crosscurrent"].store
+    ids = [engine.capture(url, page_html(name)).article_id for name, url in STORY_PAGES]
+    links = store.reader.execute(
+        "SELECT c.article_id, o.article_id FROM links l JOIN claims c ON c.id = l.claim_id "
+        "JOIN claims o ON o.id = l.other_claim_id").fetchall()
+    assert links
+    for article_id in ids:
+        matches = [m for claim in store.article_claims(article_id) for m in claim["matches"]]
+        expected = sum(1 for mine, theirs in links if article_id in (mine, theirs))
+        assert len(matches) == expected
+        assert {m["direction"] for m in matches} <= {"earlier", "later"}
+        shown = store.list_contradictions(article_id=article_id, per_page=200)["items"]
+        assert len(shown) == sum(1 for m in matches if m["label"] == "disputes" and not m["dismissed"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from .base import day_range, _link_view, _page, ARTICLE_COLUMNS, fts_all_terms, LINK_SELECT, utcnow
+from .base import day_range, _link_view, _page, ARTICLE_COLUMNS, fts_all_terms, LINK_SELECT, LINKS_OF_ARTICLE, utcnow
 
 
 class ArticleStore:
@@ -127,8 +127,8 @@ class ArticleStore:
         if not by_id:
             return claims
         # Links in both directions: earlier claims this one matched, and later claims that matched it.
-        for link in self._rows(LINK_SELECT + " WHERE c.article_id = ? OR o.article_id = ?"
-                               " ORDER BY l.confidence DESC", (article_id, article_id)):
+        for link in self._rows(LINK_SELECT + f" WHERE {LINKS_OF_ARTICLE} ORDER BY l.confidence DESC",
+                               (article_id, article_id)):
             if link["c_article_id"] == article_id:
                 by_id[link["c_id"]]["matches"].append(_link_view(link))
             elif link["o_id"] in by_id:

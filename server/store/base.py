@@ -41,6 +41,11 @@ LINK_SELECT = """
       JOIN claims o ON o.id = l.other_claim_id
       JOIN articles oa ON oa.id = o.article_id
 """
+# The links of one article, either way (two `?` for its id). Written as two indexed look-ups: a filter on
+# `c.article_id = ? OR o.article_id = ?` read every link in the database for each popup answer.
+LINKS_OF_ARTICLE = """l.id IN (
+    SELECT id FROM links WHERE claim_id IN (SELECT id FROM claims WHERE article_id = ?)
+    UNION SELECT id FROM links WHERE other_claim_id IN (SELECT id FROM claims WHERE article_id = ?))"""
 
 
 def utcnow() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
-from .base import _link_view, _page, fts_words, LINK_SELECT, utcnow
+from .base import _link_view, _page, fts_words, LINK_SELECT, LINKS_OF_ARTICLE, utcnow
 
 
 class ClaimStore:
@@ -215,7 +215,7 @@ class ClaimStore:
         if not include_dismissed:
             where.append("l.dismissed_at IS NULL")
         if article_id is not None:
-            where.append("(c.article_id = ? OR o.article_id = ?)")
+            where.append(LINKS_OF_ARTICLE)
             params += [article_id, article_id]
         rows = self._rows(
             LINK_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY l.confidence DESC, l.id DESC LIMIT ? OFFSET ?",
