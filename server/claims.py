@@ -588,5 +588,7 @@ def _claims_of(title: str | None, text: str, limit: int | None) -> tuple[Claim, 
     return tuple(claims)
 
 
-# An import cuts a page's claims ahead of its capture, which then asks again.
-_recent_claims = lru_cache(maxsize=32)(_claims_of)
+# An import cuts a page's claims ahead of its capture, which then asks again: as many pages as an import
+# readies ahead of its captures (server/imports.py: FETCH_AHEAD + READY_BATCH, 96), and more.
+RECENT_PAGES = 128
+_recent_claims = lru_cache(maxsize=RECENT_PAGES)(_claims_of)

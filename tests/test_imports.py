@@ -585,3 +585,24 @@ def test_the_import_benchmark_imports_every_generated_article_from_its_outlets(m
     assert "; 24 new, 0 already stored, 0 skipped; no pause between requests)" in report
     assert re.search(r"import / floor \d+\.\d+", report)
     assert re.search(r"an export that carries them: \d+\.\d+ articles/s \(24 new; / floor \d+\.\d+\)", report)
+
+
+def test_an_import_cuts_each_page_into_claims_once_however_far_ahead_it_readies(tmp_path):
+    """The capture takes the claims readying cut, even for an export of more pages than are readied at once."""
+    from server import claims
+
+    template = (Path(__file__).parent / "pages" / "library-reopens.html").read_text(encoding="utf-8")
+    count = server.imports.FETCH_AHEAD + 2 * server.imports.READY_BATCH
+    assert claims.RECENT_PAGES >= server.imports.FETCH_AHEAD + server.imports.READY_BATCH
+    items = [server.imports.Item(
+        label=f"page {n}", url=f"https://carried.example/{n}",
+        html=template.replace("millbrook-library-reopens", f"millbrook-library-reopens-{n}").replace(
+            "</article>", f"<p>The council counted {n} new readers on the {n}th day of the month.</p></article>"))
+        for n in range(count)]
+    engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
+    claims._recent_claims.cache_clear()
+    importer = server.imports.Importer(engine, fetcher=server.fetcher.Fetcher(delay=0))
+    importer.add_all(items)
+    engine.store.close()
+    assert (importer.created, importer.skipped) == (count, [])
+    assert claims._recent_claims.cache_info().misses == count
