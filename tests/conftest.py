@@ -10,7 +10,7 @@ from helpers import issue_token
 
 
 @pytest.fixture(scope="session", autouse=True)
-def shared_model_cache(tmp_path_factory):
+def session_model_cache(tmp_path_factory):
     """The model prepared for ONNX Runtime once per test session (servers started by tests inherit it),
     never in the reader's own cache folder."""
     folder = tmp_path_factory.mktemp("cache")

@@ -1,4 +1,4 @@
-"""The benchmark command on tiny datasets in the shared formats, with the hash embedder (fast)."""
+"""The benchmark command on tiny datasets written here in the benchmark formats, with the hash embedder (fast)."""
 
 from __future__ import annotations
 

@@ -111,11 +111,11 @@ def _lose_the_description(folder):
     (_lose_the_description, True),
 ])
 def test_a_prepared_model_is_reused_and_made_again_when_damaged_or_stale(
-        shared_model_cache, tmp_path, monkeypatch, torch_vectors, spoil, exports_again):
+        session_model_cache, tmp_path, monkeypatch, torch_vectors, spoil, exports_again):
     from server import embeddings
 
-    prepared = shared_model_cache / "onnx" / embeddings.MODEL_NAME
-    Embedder(shared_model_cache).warm()  # the session's own export exists
+    prepared = session_model_cache / "onnx" / embeddings.MODEL_NAME
+    Embedder(session_model_cache).warm()  # the session's own export exists
     cache = tmp_path / "cache"
     shutil.copytree(prepared, cache / "onnx" / embeddings.MODEL_NAME)
     spoil(cache / "onnx" / embeddings.MODEL_NAME)
@@ -144,12 +144,12 @@ def test_when_no_export_can_be_made_the_model_runs_through_torch(tmp_path, monke
 
 
 @pytest.mark.model
-def test_a_start_with_the_model_prepared_imports_no_torch(real_embedder, shared_model_cache, tmp_path):
+def test_a_start_with_the_model_prepared_imports_no_torch(real_embedder, session_model_cache, tmp_path):
     """What makes a start fast: the server answers without importing torch or sentence-transformers."""
     script = (
         "import sys\n"
         "from server.app import create_app\n"
-        f"app = create_app({{'data_dir': {str(tmp_path / 'data')!r}, 'cache_dir': {str(shared_model_cache)!r}}})\n"
+        f"app = create_app({{'data_dir': {str(tmp_path / 'data')!r}, 'cache_dir': {str(session_model_cache)!r}}})\n"
         "app.extensions['crosscurrent'].engine.embedder.warm()\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'scipy', 'sklearn') if m in sys.modules]\n"
         "print(app.extensions['crosscurrent'].engine.embedder.runtime, heavy)\n"
