@@ -151,7 +151,8 @@ def test_a_start_with_the_model_prepared_imports_no_torch(real_embedder, session
         "from server.app import create_app\n"
         f"app = create_app({{'data_dir': {str(tmp_path / 'data')!r}, 'cache_dir': {str(session_model_cache)!r}}})\n"
         "app.extensions['crosscurrent'].engine.embedder.warm()\n"
-        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'scipy', 'sklearn') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'scipy', 'sklearn')\n"
+        "         if m in sys.modules]\n"
         "print(app.extensions['crosscurrent'].engine.embedder.runtime, heavy)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
