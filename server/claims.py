@@ -412,9 +412,13 @@ _UNIT = (
     r"|machines|devices|calls|[a-z]+s)\b"
 )
 _CURRENCY = r"[$€£¥]"
+# "older than 30", "longer than 80 km": a bound on an amount, read like "more than" / "less than".
+GREATER_THAN = r"greater|larger|bigger|higher|longer|taller|older|heavier|wider|deeper|farther|further"
+SMALLER_THAN = r"smaller|lower|shorter|younger|lighter|narrower|shallower"
+COMPARATIVES = f"{GREATER_THAN}|{SMALLER_THAN}"
 _NUMBER = re.compile(
-    rf"(?P<qual>(?:as many as|as few as|at least|at most|more than|less than|fewer than|up to|about|around"
-    rf"|nearly|almost|roughly|approximately|over|under)\s+)?"
+    rf"(?P<qual>(?:as (?:many|much|high|long|large|few|little|low) as|at least|at most|more than|less than|fewer than|up to|about|around"
+    rf"|nearly|almost|roughly|approximately|over|under|(?:{COMPARATIVES}) than|above|below|exceeding)\s+)?"
     rf"(?<![\w.-])(?P<num>{_CURRENCY}?\d[\d,]*(?:\.\d+)?(?![\d,]*(?:st|nd|rd|th|s)\b)|\b(?:{'|'.join(NUMBER_WORDS)})\b)"
     rf"(?:\s*(?P<mag>{_MAGNITUDE}))?(?:[\s-]*(?P<unit>{_UNIT}))?",
     re.I,

@@ -27,7 +27,8 @@ from functools import lru_cache
 from server.cosines import (BARE_NUMBER_MIN, CALLED_FALSE_MIN, DETAIL_CONFLICT_MIN, DISPUTE_MIN, NEAR_COPY_DETAIL_MIN,
                             NEAR_COPY_MIN, PLAIN_NEGATION_MIN, RELATED_MIN, RESTATE_MIN, SAME_DENIAL_MIN, SAME_MIN,
                             SAME_WITH_OVERLAP_MIN)
-from server.claims import GROUP_SPEAKERS, Claim, negated_words, number_value, reads_as_english
+from server.claims import (GREATER_THAN, GROUP_SPEAKERS, MONTHS, SMALLER_THAN, WEEKDAYS, Claim, negated_words,
+                           number_value, reads_as_english)
 from server.stopwords import ENGLISH
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,11 @@ def _ranges(text: str) -> tuple[tuple[float, float], ...]:
     return tuple(spans)
 
 
+AMOUNT_WINDOW = 6  # words before an amount without a unit that say what it is the amount of
+_AT_MOST = re.compile(rf"(?:as (?:many|much|high|long|large) as|up to|at most|less than|fewer than|under|below|(?:{SMALLER_THAN}) than)\b")
+_AT_LEAST = re.compile(rf"(?:as (?:few|little|low) as|at least|more than|over|above|exceeding|(?:{GREATER_THAN}) than)\b")
+
+
 def _compatible(a: str, b: str, spans: tuple[tuple[float, float], ...] = ()) -> bool:
     """Whether two amounts of the same unit can both be true ("as many as 7" and "5")."""
     va, vb = number_value(a), number_value(b)
@@ -216,12 +222,11 @@ def _compatible(a: str, b: str, spans: tuple[tuple[float, float], ...] = ()) -> 
         return True
     if any(lo <= v <= hi for lo, hi in spans for v in (va, vb)):
         return True
+    bounds = [(x, vx, vy) for x, vx, vy in ((a, va, vb), (b, vb, va)) if _AT_MOST.match(x.lower()) or _AT_LEAST.match(x.lower())]
+    if bounds:  # a bound is exact: "longer than 900 metres" allows no 850, however round
+        return any(vy <= vx if _AT_MOST.match(x.lower()) else vy >= vx for x, vx, vy in bounds)
     for x, vx, vy in ((a, va, vb), (b, vb, va)):
         low = x.lower()
-        if re.match(r"(as many as|up to|at most|less than|fewer than|under)\b", low) and vy <= vx:
-            return True
-        if re.match(r"(at least|more than|over)\b", low) and vy >= vx:
-            return True
         if re.match(r"(about|around|nearly|almost|roughly|approximately)\b", low) and abs(vx - vy) <= 0.15 * vx:
             return True
         if _is_round(x) and abs(vx - vy) <= 0.1 * vx:  # "$2,000" for "$2,084": a rounded figure
@@ -229,11 +234,43 @@ def _compatible(a: str, b: str, spans: tuple[tuple[float, float], ...] = ()) -> 
     return False
 
 
-def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
-    """(amount, other amount, has_unit) for two amounts that cannot both be true, or None.
+@lru_cache(maxsize=CLAIM_CACHE)
+def _amount_of(text: str, number: str) -> tuple[str | None, frozenset[str]]:
+    """What an amount without a unit measures: the nearest word before it that is not a name, and all such
+    words up to any punctuation ("had a population of 1,713" -> "population"; "the population of the town
+    was 4,500" -> "town", with "population" among the words before it)."""
+    at = text.find(number)
+    if at < 0:
+        return None, frozenset()
+    words = []
+    for word in reversed(re.findall(r"[A-Za-z][A-Za-z'’-]*|[^\sA-Za-z]+", text[:at])[-AMOUNT_WINDOW:]):
+        if not word[:1].isalpha():
+            break
+        if word.lower() not in STOPWORDS and word[:1].islower():
+            words.append(_stem(word))
+    return (words[0] if words else None), frozenset(words)
 
-    A claim with one amount of a unit is checked against the other's amounts of that unit: it must agree
-    with one of them. Amounts without a unit are compared only one against one."""
+
+def _same_amount(a: tuple[str | None, frozenset[str]], b: tuple[str | None, frozenset[str]]) -> bool:
+    """Two amounts of the same thing: each one's nearest word is among the words before the other."""
+    return a[0] is not None and b[0] is not None and a[0] in b[1] and b[0] in a[1]
+
+
+_NOW = re.compile(r"\b(?:now|today|tonight|yesterday|currently|at present|this (?:morning|afternoon|evening|week|month|year)"
+                  r"|last (?:night|week|month|year))\b", re.I)
+
+
+def _times(claim: Claim) -> frozenset[str]:
+    """When a claim says its thing holds: its dates and words such as "now" or "last week"."""
+    return frozenset(claim.details.get("dates", [])) | {m.group(0).lower() for m in _NOW.finditer(claim.text)}
+
+
+def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
+    """(amount, other amount, measures_the_same) for two amounts that cannot both be true, or None.
+
+    A claim with one amount of a unit ("12 people") is checked against the other's amounts of that unit:
+    it must agree with one of them. So is an amount without a unit against the other's amounts of the same
+    thing (the words before them: "a population of"). Other amounts are compared only one against one."""
     spans = _ranges(new.text) + _ranges(old.text)
     by_unit: list[dict[str, list[str]]] = [{}, {}]
     for claim, target in ((new, by_unit[0]), (old, by_unit[1])):
@@ -251,6 +288,19 @@ def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
                 pair = (many[0], number) if flipped else (number, many[0])
                 return pair[0], pair[1], True
     a_all, b_all = new.details.get("numbers", []), old.details.get("numbers", [])
+    # ... told of the same time: "408 on Sunday" and "218 right now" can both be true.
+    times = _times(new), _times(old)
+    same_time = not all(times) or bool(times[0] & times[1])
+    sides = [(new, [n for n in a_all if not _unit(n)] if same_time else []),
+             (old, [n for n in b_all if not _unit(n)] if same_time else [])]
+    flipped = len(sides[0][1]) > len(sides[1][1])
+    (few_claim, few), (many_claim, many) = sides[::-1] if flipped else sides
+    for number in few:
+        measures = _amount_of(few_claim.text, number)
+        same_thing = [other for other in many if _same_amount(measures, _amount_of(many_claim.text, other))]
+        if same_thing and not any(_compatible(number, other, spans) for other in same_thing):
+            pair = (same_thing[0], number) if flipped else (number, same_thing[0])
+            return pair[0], pair[1], True
     if len(a_all) == 1 and len(b_all) == 1 and {_unit(a_all[0]), _unit(b_all[0])} == {None}:
         if not _compatible(a_all[0], b_all[0], spans):
             return a_all[0], b_all[0], False
@@ -312,14 +362,32 @@ def _same_day(a: set, b: set) -> bool | None:
     return True if len(a) == len(b) == 1 else None
 
 
+_DATE_SPAN = re.compile(r"\b(?:between|from)\s+(?P<start>.+?)\s+(?:and|to|until|till|through)\s+(?P<end>[^,;]+)", re.I)
+
+
+def _within_a_span(day: frozenset, text: str) -> bool:
+    """Whether the text gives a span of days ("between May 1 and June 30, 1945") that the day falls in."""
+    for match in _DATE_SPAN.finditer(text):
+        end = day_readings(match.group("end"))
+        start = day_readings(match.group("start"))
+        if not (start and end and len(start) == len(end) == 1):
+            continue
+        (y1, m1, d1), (y2, m2, d2) = next(iter(start)), next(iter(end))
+        for year, month, dom in day:
+            if (m1, d1) <= (month, dom) <= (m2, d2) and (year is None or (y1 or y2 or year) <= year <= (y2 or year)):
+                return True
+    return False
+
+
 def date_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
-    """One day date on the side with fewer, matching none of the other's: (date, other date)."""
+    """One day date on the side with fewer, matching none of the other's nor falling within a span the
+    other gives: (date, other date)."""
     a = [(d, r) for d in new.details.get("dates", []) if (r := day_readings(d))]
     b = [(d, r) for d in old.details.get("dates", []) if (r := day_readings(d))]
     if not a or not b:
         return None
     few, many, flipped = (a, b, False) if len(a) <= len(b) else (b, a, True)
-    if len(few) != 1:
+    if len(few) != 1 or _within_a_span(few[0][1], (new if flipped else old).text):
         return None
     if all(_same_day(few[0][1], other) is False for _, other in many):
         return (many[0][0], few[0][0]) if flipped else (few[0][0], many[0][0])
@@ -341,7 +409,8 @@ _BOUNDED_YEAR = re.compile(
 
 def _plain_years(text: str, dates: tuple[str, ...]) -> list[str]:
     """Years stated as the time of the thing itself: not "after 1999", "since 2021", "1900 metres"."""
-    bounded = {m.group(0)[-4:] for m in re.finditer(r"(?:19|20)\d{2}", " ".join(_BOUNDED_YEAR.findall(text)))}
+    bounded = {m.group(0)[-4:] for m in re.finditer(r"(?:19|20)\d{2}", " ".join(
+        found for found in _BOUNDED_YEAR.findall(text) if found.split()[-1] not in STOPWORDS))}  # not "1970 as"
     return [d for d in dates if re.fullmatch(r"(?:19|20)\d{2}", d) and d not in bounded]
 
 
@@ -359,6 +428,7 @@ def _years_of(text: str, dates: tuple[str, ...]) -> frozenset[str]:
     return frozenset(years)
 
 
+_MONTH_WORD = re.compile(rf"(?:{MONTHS}|{WEEKDAYS})\.?|(?:st|nd|rd|th|of)")
 _BEFORE_AFTER = re.compile(r"\b(?P<side>before|after)\s+(?:the\s+)?(?P<year>(?:19|20)\d{2})\b", re.I)
 
 
@@ -384,7 +454,9 @@ def _year_anchor(text: str, year: str) -> str | None:
     match = re.search(rf"\b{year}\b", text)
     if not match:
         return None
-    before = [w for w in _WORD.findall(text[: match.start()]) if w.lower() not in STOPWORDS and not w[0].isdigit()]
+    # "formed on 18 December 1969": the date's own words are not what it is the time of.
+    before = [w for w in _WORD.findall(text[: match.start()])
+              if w.lower() not in STOPWORDS and not w[0].isdigit() and not _MONTH_WORD.fullmatch(w)]
     after = [w for w in _WORD.findall(text[match.end():])[:3] if w.lower() not in STOPWORDS and w[:1].islower()]
     preceding = text[: match.start()].rstrip().lower()
     if re.search(r"\b(?:a|an|the|its|his|her|their)$", preceding) and after:
@@ -460,6 +532,47 @@ def _detail_kind(words: list[str], title_case: bool) -> str | None:
     return None
 
 
+_MONTH_SPELLINGS = {m.lower() for m in re.findall(r"[A-Z][a-z]+", MONTHS)} | set(_MONTH_NUMBER) | {"sept"}
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _spelling(letters: str) -> str:
+    """A word with the usual spelling variants undone: "neighbours", "epicentre", "organise", "barrelled",
+    "Zelenskyy" -> "neighbors", "epicenter", "organize", "bareled", "zelensky"."""
+    letters = re.sub(r"our", "or", letters)
+    letters = re.sub(r"([^aeiou])re$", r"\1er", letters)
+    letters = re.sub(r"is(e|ed|es|ing|ation)$", r"iz\1", letters)
+    return re.sub(r"(.)\1", r"\1", letters)
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w.lower() not in STOPWORDS).lower()
+
+
+def same_thing_written_differently(a: list[str], b: list[str]) -> bool:
+    """Two spellings of one thing, which a reader would not call a different detail: "U.S." and "US",
+    "Sang-mok" and "Sang Mok", "UN" and "United Nations", "Aug" and "August", "epicentre" and "epicenter",
+    "eight" and "8"."""
+    x, y = _letters(" ".join(a)), _letters(" ".join(b))
+    if not x or not y or x == y:
+        return True
+    short, long_ = sorted((x, y), key=len)
+    if len(a) + len(b) > 2 and short in (_initials(a), _initials(b)) and len(short) >= 2:
+        return True  # an acronym
+    if len(a) == len(b) == 1 and long_.startswith(short) and not short.isdigit() and (
+            (len(short) >= 3 and len(long_) >= len(short) + 3)
+            or (len(short) == 1 and a[0][0].isupper() and b[0][0].isupper())
+            or {short, long_} <= _MONTH_SPELLINGS):
+        return True  # an abbreviation: "Aug" and "August", "Gov" and "Governor", "Sep" and "Sept", "S" and "South"
+    if _spelling(x) == _spelling(y):
+        return True  # British and American spelling, a doubled letter
+    values = number_value(" ".join(a)), number_value(" ".join(b))
+    return values[0] is not None and values[0] == values[1]
+
+
 def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
     """Two near copies that differ in one place: (words, other words, kind of detail or None).
     Near copy: 80% of the shorter one's words in the same order. "Elena" for "Maria" is a name,
@@ -483,6 +596,8 @@ def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
             continue
         if {w.lower() for w in wa + wb} & _VAGUE_WORDS:
             continue  # "several" for "seven": both can be true
+        if same_thing_written_differently(a[i1:i2], b[j1:j2]):
+            continue
         if _compatible(" ".join(a[i1:i2]), " ".join(b[j1:j2]), _ranges(new.text) + _ranges(old.text)) and \
                 _detail_kind(wa, False) == "number":
             continue  # "about 200" for "210"

@@ -5,15 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import sys
-
 import pytest
 
-# `bench` is a folder of the repository, not part of the installed package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import __main__ as bench_cli  # noqa: E402
-from bench import common  # noqa: E402
+from bench import __main__ as bench_cli
+from bench import common
 
 # A scorer with the command line of the real one (task --data --pred --json; exit 2 on a malformed
 # prediction), so `bench score` is tested without files from outside the repository.
