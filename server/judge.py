@@ -262,7 +262,12 @@ _NOW = re.compile(r"\b(?:now|today|tonight|yesterday|currently|at present|this (
 
 def _times(claim: Claim) -> frozenset[str]:
     """When a claim says its thing holds: its dates and words such as "now" or "last week"."""
-    return frozenset(claim.details.get("dates", [])) | {m.group(0).lower() for m in _NOW.finditer(claim.text)}
+    return _times_of(claim.text, tuple(claim.details.get("dates", [])))
+
+
+@lru_cache(maxsize=CLAIM_CACHE)
+def _times_of(text: str, dates: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(dates) | {m.group(0).lower() for m in _NOW.finditer(text)}
 
 
 def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
@@ -271,6 +276,9 @@ def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
     A claim with one amount of a unit ("12 people") is checked against the other's amounts of that unit:
     it must agree with one of them. So is an amount without a unit against the other's amounts of the same
     thing (the words before them: "a population of"). Other amounts are compared only one against one."""
+    a_all, b_all = new.details.get("numbers", []), old.details.get("numbers", [])
+    if not (a_all and b_all):
+        return None
     spans = _ranges(new.text) + _ranges(old.text)
     by_unit: list[dict[str, list[str]]] = [{}, {}]
     for claim, target in ((new, by_unit[0]), (old, by_unit[1])):
@@ -287,7 +295,6 @@ def number_conflict(new: Claim, old: Claim) -> tuple[str, str, bool] | None:
             if not any(_compatible(number, other, spans) for other in many):
                 pair = (many[0], number) if flipped else (number, many[0])
                 return pair[0], pair[1], True
-    a_all, b_all = new.details.get("numbers", []), old.details.get("numbers", [])
     # ... told of the same time: "408 on Sunday" and "218 right now" can both be true.
     times = _times(new), _times(old)
     same_time = not all(times) or bool(times[0] & times[1])
@@ -685,25 +692,23 @@ def _denial_reason(new: Claim, old: Claim) -> str:
     return f"{who} {verb} this: {_quote(words)}"
 
 
-def _differences(new: Claim, old: Claim) -> list[tuple[str, str, str, float | None]]:
-    """Details that differ: (kind, this claim's, the other's, the similarity from which it is a dispute, or
-    None when it never is). Every difference rules out "supports"."""
-    found = []
+def _difference(new: Claim, old: Claim) -> tuple[str, str, str, float | None] | None:
+    """The first detail that differs, or None: (kind, this claim's, the other's, the similarity from which
+    it is a dispute, or None when it never is). Any difference rules out "supports"."""
     numbers = number_conflict(new, old)
     if numbers:
-        found.append(("Different number", numbers[0], numbers[1],
-                      DETAIL_CONFLICT_MIN if numbers[2] else BARE_NUMBER_MIN))
+        return "Different number", numbers[0], numbers[1], DETAIL_CONFLICT_MIN if numbers[2] else BARE_NUMBER_MIN
     for kind, check in (("Different date", date_conflict), ("Different year", year_conflict),
                         ("Different quantity", quantifier_conflict), ("Opposite outcome", antonym_conflict)):
         conflict = check(new, old)
         if conflict:
-            found.append((kind, conflict[0], conflict[1], DETAIL_CONFLICT_MIN))
-    swapped = substitution(new, old) if not found else None
+            return kind, conflict[0], conflict[1], DETAIL_CONFLICT_MIN
+    swapped = substitution(new, old)
     if swapped:
         kind = {"number": "Different number", "name": "Different name", None: "One detail differs"}.get(
             swapped[2], "Different detail")
-        found.append((kind, swapped[0], swapped[1], NEAR_COPY_DETAIL_MIN if swapped[2] else None))
-    return found
+        return kind, swapped[0], swapped[1], NEAR_COPY_DETAIL_MIN if swapped[2] else None
+    return None
 
 
 def _difference_reason(kind: str, a: str, b: str) -> str:
@@ -764,7 +769,7 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
     new, old = _calling_false_denies(new), _calling_false_denies(old)
     if similarity < RELATED_MIN:
         restated = _restatement(new, old) if similarity >= RESTATE_MIN else None
-        if restated and not _differences(new, old) and not _why_not_the_same(new, old):
+        if restated and not _difference(new, old) and not _why_not_the_same(new, old):
             return Judgement("supports", 0.6, f"Same claim: {_quote(restated)}")
         return UNRELATED
     if not (reads_as_english(new.text) and reads_as_english(old.text)):
@@ -793,9 +798,9 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
             confidence = min(0.95, 0.3 + 0.5 * similarity + 0.2 * shared - (0 if attributed else 0.1))
             return Judgement("disputes", round(confidence, 2), _denial_reason(new, old))
 
-    differences = _differences(new, old)
-    if differences and new.polarity == old.polarity != "questions":
-        kind, a, b, dispute_min = differences[0]
+    difference = _difference(new, old)
+    if difference and new.polarity == old.polarity != "questions":
+        kind, a, b, dispute_min = difference
         close = similarity >= dispute_min if dispute_min is not None else False
         # A near copy whose subject is a pronoun ("It was released on ...") sits lower in similarity.
         close = close or (dispute_min == DETAIL_CONFLICT_MIN and similarity >= NEAR_COPY_MIN and shared >= NEAR_COPY_OVERLAP)
@@ -803,12 +808,12 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
             confidence = min(0.9, 0.3 + 0.6 * similarity)
             return Judgement("disputes", round(confidence, 2), _difference_reason(kind, a, b))
     if not same:
-        if differences:  # the reader sees what differs even between claims that are not the same statement
-            kind, a, b, _ = differences[0]
+        if difference:  # the reader sees what differs even between claims that are not the same statement
+            kind, a, b, _ = difference
             return Judgement("related", round(similarity, 2), f"Same topic; {_difference_reason(kind.lower(), a, b)}")
         return Judgement("related", round(similarity, 2), "Same topic")
-    if differences:
-        kind, a, b, _ = differences[0]
+    if difference:
+        kind, a, b, _ = difference
         return Judgement("related", round(similarity * 0.8, 2), f"Same topic; {_difference_reason(kind.lower(), a, b)}")
     why_not = _why_not_the_same(new, old)
     if why_not:

@@ -219,19 +219,18 @@ class Engine:
         rows = self.store.comparison_rows(list(dict.fromkeys(chosen)))
         their_words = {other: relatedness.words(row["title"], row["text"]) for other, row in rows.items()}
         vocabulary = set(words).union(*their_words.values())
-        frequency = self.store.word_counts(list(vocabulary))
-        articles = self.store.article_count()
+        rarity = relatedness.rarities(vocabulary, self.store.word_counts(list(vocabulary)), self.store.article_count())
         their_meaning = self.store.article_vectors(list(rows), self.embedder.model_name)
         others = {
             other: relatedness.Other(
                 anchors=matches.scores.get(other, 0.0), names=matches.names_of.get(other, set()),
                 language=relatedness.language_of(row["language"], row["text"]),
-                words=relatedness.word_vector(their_words[other], frequency, articles),
+                words=relatedness.word_vector(their_words[other], rarity),
                 meaning=from_blob(their_meaning[other]) if other in their_meaning else None)
             for other, row in rows.items()
         }
         new = relatedness.Article(names, matches.weight, relatedness.language_of(language, text),
-                                  relatedness.word_vector(words, frequency, articles), text, meaning)
+                                  relatedness.word_vector(words, rarity), text, meaning)
         return relatedness.compare(new, others, source)
 
     def _store_analysis(self, conn, article_id: int, found: Analysis) -> list[int]:

@@ -60,6 +60,9 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
+_LOG = [0.0] + [math.log(c) for c in range(1, 64)]
+
+
 def words(title: str | None, text: str) -> Counter:
     """The article's word counts: lower-cased words of two or more characters that are not function words,
     numbers, and overlapping character pairs of Chinese and Japanese runs (which have no spaces). Shared
@@ -90,9 +93,14 @@ def language_of(language: str | None, text: str) -> str:
     return "cjk" if len(_CJK.findall(sample)) / letters > 0.3 else "latin"
 
 
-def word_vector(counts: Counter, frequency: dict[str, int], articles: int) -> dict[str, float]:
-    """Unit TF-IDF vector (log-scaled counts) with the rarities of the moment."""
-    weights = {w: (1 + math.log(c)) * idf(frequency.get(w, 0), articles) for w, c in counts.items()}
+def rarities(vocabulary, frequency: dict[str, int], articles: int) -> dict[str, float]:
+    """Each word's rarity (IDF) at the moment, worked out once for all the articles compared in a capture."""
+    return {w: idf(frequency.get(w, 0), articles) for w in vocabulary}
+
+
+def word_vector(counts: Counter, rarity: dict[str, float]) -> dict[str, float]:
+    """Unit TF-IDF vector (log-scaled counts) with the rarities of the moment (`rarities`)."""
+    weights = {w: (1 + _LOG[c] if c < len(_LOG) else 1 + math.log(c)) * rarity[w] for w, c in counts.items()}
     norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
     return {w: v / norm for w, v in weights.items()}
 

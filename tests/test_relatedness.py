@@ -121,7 +121,8 @@ def test_meaning_vector_is_the_unit_mean_of_claim_vectors(vectors, expected):
 
 def test_word_vectors_weigh_rare_words():
     frequency = {"the": 99, "minister": 50, "peskov": 1}
-    vector = relatedness.word_vector(relatedness.Counter({"the": 5, "peskov": 1}), frequency, 100)
+    counts = relatedness.Counter({"the": 5, "peskov": 1})
+    vector = relatedness.word_vector(counts, relatedness.rarities(counts, frequency, 100))
     assert vector["peskov"] > vector["the"]
     assert abs(sum(v * v for v in vector.values()) - 1) < 1e-9
 
