@@ -427,7 +427,7 @@ _VAGUE = re.compile(rf"\b(?P<vague>{VAGUE_AMOUNTS})\s+(?P<unit>times|occasions|c
 _NUMERIC_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})(?![\d/.]\d)"
 _DATE = re.compile(
     rf"\b(?:{_NUMERIC_DATE}|(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})(?:,?\s+\d{{4}})?"
-    rf"|(?:{MONTHS})(?:\s+\d{{4}})?|{WEEKDAYS}|(?:19|20)\d{{2}})\b",
+    rf"|(?:{MONTHS})(?:\s+\d{{4}})?|{WEEKDAYS}|(?:19|20)\d{{2}}(?!['’]s\b))\b",  # "the 1990's" is no year
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][a-z’'.-]+|[A-Z]{2,})(?:\s+(?:of\s+)?(?:[A-Z][a-z’'.-]+|[A-Z]{2,}))*")
 _HEDGE = re.compile(

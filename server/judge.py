@@ -52,6 +52,7 @@ class Judgement:
 
 
 UNRELATED = Judgement(None, 0.0, "")
+PERSON_DETAILS = {"Different age", "Different date of birth"}  # details of one person, tied by name
 PLURAL_SPEAKERS = set(GROUP_SPEAKERS.split("|"))
 
 STOPWORDS = ENGLISH          # words that carry no proposition
@@ -436,6 +437,7 @@ def _years_of(text: str, dates: tuple[str, ...]) -> frozenset[str]:
 
 
 _MONTH_WORD = re.compile(rf"(?:{MONTHS}|{WEEKDAYS})\.?|(?:st|nd|rd|th|of)")
+_DECADE = re.compile(r"\b((?:1[5-9]|20)\d0)['’]?s\b")  # "the 1930s", "the 1930's"
 _BEFORE_AFTER = re.compile(r"\b(?P<side>before|after)\s+(?:the\s+)?(?P<year>(?:19|20)\d{2})\b", re.I)
 
 
@@ -469,6 +471,98 @@ def _year_anchor(text: str, year: str) -> str | None:
     if re.search(r"\b(?:a|an|the|its|his|her|their)$", preceding) and after:
         return _stem(after[0])  # "a 2015 report"
     return _stem(before[-1]) if before else None
+
+
+_LIFESPAN = re.compile(r"\((?:[^()]*?;\s*)?(?P<born>[^()–—;]*?\b\d{4})\s*[–—-]\s*(?P<died>[^()–—;]*?\b\d{4})\s*\)")
+_AGE_AT_DEATH = re.compile(
+    r"\b(?:died|dead)\s+(?:at\s+(?:the\s+age\s+of\s+)?|aged\s+|at\s+age\s+)(?P<a>\d{1,3})\b"
+    r"|\bwas\s+(?P<b>\d{1,3})\s+(?:years\s+old\s+)?when\s+(?:he|she|they)\s+died\b"
+    r"|\blived\s+to\s+(?:be\s+|the\s+age\s+of\s+)(?P<c>\d{1,3})\b", re.I)
+
+
+def _possible_ages(born: str, died: str) -> set[int]:
+    """Ages at death a life span allows: one with both full dates, two with years alone."""
+    first, last = day_readings(born), day_readings(died)
+    year_born, year_died = int(re.findall(r"\d{4}", born)[-1]), int(re.findall(r"\d{4}", died)[-1])
+    if first and last and len(first) == len(last) == 1:
+        (_, m1, d1), (_, m2, d2) = next(iter(first)), next(iter(last))
+        return {year_died - year_born - ((m2, d2) < (m1, d1))}
+    return {year_died - year_born - 1, year_died - year_born}
+
+
+def age_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
+    """An age at death ("died at 79") that the other report's life span ("(June 13, 1911 – September 1,
+    1988)") rules out: (age, span)."""
+    for claim, other, flipped in ((new, old, False), (old, new, True)):
+        stated = _AGE_AT_DEATH.search(claim.text)
+        span = _LIFESPAN.search(other.text) if stated else None
+        # The span is the life of the person named just before it, who must be the one said to have died.
+        if not span or not _same_person(_named_near(other.text, span.start(), span.end()), _names(claim.text)):
+            continue
+        age = int(next(g for g in stated.groups() if g))
+        possible = sorted(_possible_ages(span.group("born"), span.group("died")))
+        if age not in possible:
+            lived = f"{span.group('born').strip()} – {span.group('died').strip()}: {' or '.join(map(str, possible))}"
+            pair = stated.group(0), lived
+            return (pair[1], pair[0]) if flipped else pair
+    return None
+
+
+_NAME_WORD = re.compile(r"\b[A-Z][\w'’.-]{2,}")
+_BOUNDED_TIME = re.compile(r"\b(?:after|before|since|until|by|around|circa|decade|century|between)\b", re.I)
+
+
+def _names(text: str) -> list[str]:
+    return [n for n in _NAME_WORD.findall(text) if not _MONTH_WORD.fullmatch(n)]
+
+
+def _named_near(text: str, start: int, end: int) -> list[str]:
+    """The names written just before a position ("Ada Lund (1911 – 1988)", back to the previous bracket),
+    or else just after it ("Born on May 5, 1950, Ada Lund ..."): whose life a date is."""
+    for before in reversed(re.split(r"[()]", text[max(0, start - 60): start])[-2:]):   # "Ada Lund (born ..."
+        if _names(before):
+            return _names(before)[-4:]
+    return _names(text[end: end + 60])[:3]
+
+
+def _same_person(named: list[str], other: list[str]) -> bool:
+    """Whether two lists of names name one person: two names in common, or all of the shorter list."""
+    mine, theirs = {n.lower() for n in named}, {n.lower() for n in other}
+    shared = mine & theirs
+    return len(shared) >= 2 or (bool(shared) and shared in (mine, theirs))
+
+
+def _births(claim: Claim) -> list[tuple[str, list[str]]]:
+    """The dates of birth the claim gives, each with the names of whose it is: from life spans
+    ("(June 13, 1911 – September 1, 1988)") and from "born" followed by a date."""
+    found = [(span.group("born").strip(), _named_near(claim.text, span.start(), span.end()))
+             for span in _LIFESPAN.finditer(claim.text)]
+    for born in re.finditer(r"\bborn\b", claim.text, re.I):
+        for date_text in claim.details.get("dates", []):
+            at = claim.text.find(date_text, born.end())
+            if 0 <= at <= born.end() + 40 and re.search(r"\d{4}", date_text):
+                # "born the year after 1921", "born in the decade after": not the date itself.
+                if not _BOUNDED_TIME.search(claim.text[born.end(): at]):
+                    found.append((date_text, _named_near(claim.text, born.start(), at + len(date_text))))
+                break
+    return found
+
+
+def birth_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
+    """Two dates of birth of one person (the same names near both) that cannot be the same day: (date,
+    other date)."""
+    pairs = [(a, b) for a, names_a in _births(new) for b, names_b in _births(old) if _same_person(names_a, names_b)]
+    differing = []
+    for a, b in pairs:
+        days_a, days_b = day_readings(a), day_readings(b)
+        if days_a and days_b:
+            differ = _same_day(days_a, days_b) is False
+        else:
+            differ = re.findall(r"\d{4}", a)[-1] != re.findall(r"\d{4}", b)[-1]
+        if not differ:
+            return None
+        differing.append((a, b))
+    return differing[0] if differing else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -698,6 +792,11 @@ def _difference(new: Claim, old: Claim) -> tuple[str, str, str, float | None] | 
     numbers = number_conflict(new, old)
     if numbers:
         return "Different number", numbers[0], numbers[1], DETAIL_CONFLICT_MIN if numbers[2] else BARE_NUMBER_MIN
+    # Tied to one person by name, these need no closer wording than "the same topic".
+    for kind, check in (("Different age", age_conflict), ("Different date of birth", birth_conflict)):
+        conflict = check(new, old)
+        if conflict:
+            return kind, conflict[0], conflict[1], RELATED_MIN
     for kind, check in (("Different date", date_conflict), ("Different year", year_conflict),
                         ("Different quantity", quantifier_conflict), ("Opposite outcome", antonym_conflict)):
         conflict = check(new, old)
@@ -730,6 +829,10 @@ def _why_not_the_same(new: Claim, old: Claim) -> str | None:
     if dates_unsure(new, old):
         return "Same topic; the dates are written in different orders and may differ"
     years_new, years_old = _years(new), _years(old)
+    for claim, years in ((new, years_old), (old, years_new)):
+        decades = _DECADE.findall(claim.text)
+        if decades and years and not any(int(d) <= int(y) < int(d) + 10 for d in decades for y in years):
+            return f"Same topic; the years differ: {_quote(decades[0] + 's')} vs {_quote(min(years))}"
     if years_new and years_old and not years_new & years_old:
         # Not shown to be the same event's year ("created in 1963" vs "broadcast in 1964"), so no
         # dispute; but not an agreement either.
@@ -755,11 +858,13 @@ def _calling_false_denies(claim: Claim) -> Claim:
 
 def may_dispute(new: Claim, old: Claim, similarity: float) -> bool:
     """False only when `judge` cannot say "disputes": a cheap test, so that a capture can leave unjudged
-    the pairs it would not keep anyway. Disputes need one side denying what the other asserts, or claims
-    close enough for a differing detail to count."""
+    the pairs it would not keep anyway. Disputes need one side denying what the other asserts, claims
+    close enough for a differing detail to count, or a person's age or date of birth given otherwise."""
     if similarity < min(RELATED_MIN, DISPUTE_MIN):
         return False
     if similarity >= min(DETAIL_CONFLICT_MIN, NEAR_COPY_MIN, NEAR_COPY_DETAIL_MIN, BARE_NUMBER_MIN):
+        return True
+    if age_conflict(new, old) or birth_conflict(new, old):
         return True
     return {_calling_false_denies(new).polarity, _calling_false_denies(old).polarity} == {"asserts", "denies"}
 
@@ -804,7 +909,9 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
         close = similarity >= dispute_min if dispute_min is not None else False
         # A near copy whose subject is a pronoun ("It was released on ...") sits lower in similarity.
         close = close or (dispute_min == DETAIL_CONFLICT_MIN and similarity >= NEAR_COPY_MIN and shared >= NEAR_COPY_OVERLAP)
-        if close and shared >= SAME_OVERLAP and shares_predicate:
+        # An age or a date of birth of one person is checked by the person's name, not by shared words
+        # ("died at 79" / "(1911 – 1988)").
+        if close and (kind in PERSON_DETAILS or shared >= SAME_OVERLAP and shares_predicate):
             confidence = min(0.9, 0.3 + 0.6 * similarity)
             return Judgement("disputes", round(confidence, 2), _difference_reason(kind, a, b))
     if not same:
@@ -914,7 +1021,9 @@ def _sum_up(claim: Claim, ranked: list[tuple[float, Claim]], judgements: list[Ju
         return UNRELATED
     # An article that repeats a report the claim itself denies is reporting what is denied.
     # ... and a dispute from a claim far from this one is a passing remark, not the article's stance.
-    disputes = [j for j, o, sim in labelled if j.label == "disputes" and sim >= ARTICLE_DISPUTE_MIN
+    # ... unless it is about one person, by name: an age, a date of birth.
+    disputes = [j for j, o, sim in labelled if j.label == "disputes"
+                and (sim >= ARTICLE_DISPUTE_MIN or j.reason.startswith(tuple(PERSON_DETAILS)))
                 and (o.polarity == "denies" or o.polarity == claim.polarity)]
     supports = [(j, o) for j, o, _ in labelled if j.label == "supports"]
     if disputes and not supports:
