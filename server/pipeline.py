@@ -124,8 +124,11 @@ class Engine:
         return self._index
 
     def warm(self) -> None:
-        """Load the model and the index now rather than on the first capture."""
+        """Load the model, the index and the stance layer now rather than on the first capture."""
+        from server import stance_model
+
         self.embedder.warm()
+        stance_model.load()
         _ = self.index
 
     def close(self) -> None:
