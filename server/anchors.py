@@ -65,17 +65,21 @@ def anchors(text: str) -> list[str]:
 # common as "the". Rarity is measured as if the history held PRIOR_ARTICLES more articles naming none of
 # them, so two reports of one event look alike from the first day, and the prior fades as reading grows.
 PRIOR_ARTICLES = 20
+IDF_FLOOR = 0.1   # however common, a name or word weighs a little
 
 
 def idf(document_frequency: int, articles: int) -> float:
-    """Rarity of a name or word among `articles` earlier articles (smoothed, never negative)."""
-    return math.log((articles + PRIOR_ARTICLES + 1) / (document_frequency + 1)) + 0.1
+    """Rarity of a name or word among `articles` earlier articles (smoothed, never negative). The store
+    sums the same rarity in SQL over many articles' anchors (`anchor_overlaps`)."""
+    return math.log((articles + PRIOR_ARTICLES + 1) / (document_frequency + 1)) + IDF_FLOOR
 
 
 def similarity(mine: set[str], theirs: set[str], weight: dict[str, float]) -> float:
     """IDF-weighted overlap of two anchor sets, normalised like a cosine (0..1)."""
-    shared = mine & theirs
-    if not shared:
-        return 0.0
-    norm = math.sqrt(sum(weight.get(a, 0.0) for a in mine) * sum(weight.get(a, 0.0) for a in theirs))
-    return sum(weight.get(a, 0.0) for a in shared) / norm if norm else 0.0
+    return overlap_score(sum(weight.get(a, 0.0) for a in mine & theirs),
+                         sum(weight.get(a, 0.0) for a in mine), sum(weight.get(a, 0.0) for a in theirs))
+
+
+def overlap_score(shared: float, mine: float, theirs: float) -> float:
+    """The weight two anchor sets share over the geometric mean of their weights."""
+    return shared / math.sqrt(mine * theirs) if shared > 0 and mine > 0 and theirs > 0 else 0.0

@@ -215,18 +215,21 @@ class Engine:
         figures or its claims: a bounded set, whatever the size of the history."""
         matches = stories.anchor_neighbours(self.store, names)
         linked = Counter(l["other_article_id"] for l in links)
-        chosen = sorted(matches.scores, key=lambda a: -matches.scores[a])[:relatedness.WORD_CANDIDATES]
+        # Equal scores (articles sharing the same few names) go newest first, whatever the float sums' last bits.
+        by_anchors = sorted(matches.scores, key=lambda a: (-round(matches.scores[a], 9), -a))
+        chosen = by_anchors[:relatedness.WORD_CANDIDATES]
         chosen += [a for a, _ in linked.most_common(relatedness.LINKED_CANDIDATES)]
         if source is not None:
             chosen.append(source)
         rows = self.store.comparison_rows(list(dict.fromkeys(chosen)))
+        names_of = stories.anchor_names(self.store, [other for other in rows if other in matches.scores])
         their_words = {other: relatedness.words(row["title"], row["text"]) for other, row in rows.items()}
         vocabulary = set(words).union(*their_words.values())
         rarity = relatedness.rarities(vocabulary, self.store.word_counts(list(vocabulary)), self.store.article_count())
         their_meaning = self.store.article_vectors(list(rows), self.embedder.model_name)
         others = {
             other: relatedness.Other(
-                anchors=matches.scores.get(other, 0.0), names=matches.names_of.get(other, set()),
+                anchors=matches.scores.get(other, 0.0), names=names_of.get(other, set()),
                 language=relatedness.language_of(row["language"], row["text"]),
                 words=relatedness.word_vector(their_words[other], rarity),
                 meaning=from_blob(their_meaning[other]) if other in their_meaning else None)

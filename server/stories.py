@@ -51,38 +51,35 @@ class AnchorMatches:
     """Earlier articles sharing an article's rarer names and figures."""
     scores: dict[int, float] = field(default_factory=dict)        # {article: anchor similarity}
     weight: dict[str, float] = field(default_factory=dict)        # {anchor: rarity}
-    names_of: dict[int, set[str]] = field(default_factory=dict)   # {article: its anchors}
 
 
-def anchor_neighbours(store, names: list[str], article_id: int | None = None, conn=None) -> AnchorMatches:
-    """The articles that share the rarer of `names`, with their anchor similarity.
-
-    `article_id` is the article's own id once it is stored (its own anchors are then not counted as
-    the history's); None while it is being captured."""
+def anchor_neighbours(store, names: list[str], conn=None) -> AnchorMatches:
+    """The earlier articles that share the rarer of an arriving article's `names`, with their anchor
+    similarity. The rarest names find the candidates; the SCORED_CANDIDATES best are scored over all
+    their names, summed by the store (a few hundred rows, not every name of every candidate)."""
     if not names:
         return AnchorMatches()
-    counts, total = store.anchor_counts(names, conn)
-    own = 1 if article_id is not None else 0
-    history = max(total - own, 0)
-    weight = {a: anchor_words.idf(counts.get(a, own) - own, history) for a in names}
+    counts, history = store.anchor_counts(names, conn)
+    weight = {a: anchor_words.idf(counts.get(a, 0), history) for a in names}
     too_common = max(20, COMMON_ANCHOR_SHARE * history)
-    lookup = sorted((a for a in names if 0 < counts.get(a, 0) - own <= too_common), key=lambda a: -weight[a])
+    lookup = sorted((a for a in names if 0 < counts.get(a, 0) <= too_common), key=lambda a: -weight[a])
     partial: dict[int, float] = defaultdict(float)
-    for other, anchor in store.articles_naming(lookup[:LOOKUP_ANCHORS], exclude=article_id, conn=conn):
+    for other, anchor in store.articles_naming(lookup[:LOOKUP_ANCHORS], conn=conn):
         partial[other] += weight[anchor]
     best = sorted(partial, key=lambda a: -partial[a])[:SCORED_CANDIDATES]
-    mine = set(names)
-    found = AnchorMatches(weight=dict(weight))
-    for other, named in store.anchors_of(best, conn).items():
-        for anchor, count in named:
-            if anchor not in weight:
-                weight[anchor] = anchor_words.idf(count, history)
-        theirs = {a for a, _ in named}
-        score = anchor_words.similarity(mine, theirs, weight)
+    mine = sorted(weight)
+    found = AnchorMatches(weight=weight)
+    mine_weight = sum(weight.values())
+    for other, (theirs, shared) in store.anchor_overlaps(best, mine, history, conn).items():
+        score = anchor_words.overlap_score(shared, mine_weight, theirs)
         if score > 0:
             found.scores[other] = score
-            found.names_of[other] = theirs
     return found
+
+
+def anchor_names(store, article_ids: list[int], conn=None) -> dict[int, set[str]]:
+    """{article: its names and figures}."""
+    return {other: {a for a, _ in named} for other, named in store.anchors_of(article_ids, conn).items()}
 
 
 def assign(store, conn, article_id: int, pairs: list, source: int | None) -> tuple[int, int]:

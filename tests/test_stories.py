@@ -8,6 +8,7 @@ import pytest
 
 from helpers import database_before
 
+from server.anchors import idf
 from server.store import Store
 from server.stories import near_copies, reprint_source
 
@@ -86,6 +87,32 @@ def test_forgetting_an_article_forgets_its_anchors(captured):
     assert engine.store.reader.execute(count).fetchone()[0] == 1
     assert engine.store.anchors_of([ids["zh"]]) == {ids["zh"]: []}
     assert engine.related_articles(ids["en"]) == []
+
+
+def test_the_stores_anchor_sums_equal_the_rarity_worked_out_name_by_name(tmp_path):
+    store = Store(tmp_path / "sums.db")
+    texts = {"a": ["Peskov", "Kremlin", "Putin"], "b": ["Peskov", "Woodward"], "c": ["Kremlin", "Asheville", "Helene"],
+             "d": ["Asheville"]}
+    ids = {}
+    with store.write() as conn:
+        for key, names in texts.items():
+            ids[key] = store.insert_article(conn, {"url": f"https://example.org/{key}", "canonical_url":
+                                                   f"https://example.org/{key}", "domain": "example.org",
+                                                   "content_hash": key, "title": key, "site": "example.org",
+                                                   "author": None, "published": None, "language": "en",
+                                                   "text": " ".join(names), "word_count": len(names),
+                                                   "captured_at": "2026-01-01T00:00:00Z"}, "<p></p>", "test")
+            store.insert_anchors(conn, ids[key], [n.lower() for n in names])
+    mine = ["peskov", "kremlin", "nobody"]
+    counts, history = store.anchor_counts(mine)
+    sums = store.anchor_overlaps([ids["a"], ids["b"], ids["c"], ids["d"]], mine, history)
+    for key, names in texts.items():
+        theirs = {n.lower() for n in names}
+        rarity = {a: idf(counts.get(a) or store.anchor_counts([a])[0][a], history) for a in theirs}
+        assert sums[ids[key]][0] == pytest.approx(sum(rarity.values()))
+        assert sums[ids[key]][1] == pytest.approx(sum(rarity[a] for a in theirs & set(mine)))
+    assert store.anchor_overlaps([], mine, history) == {}
+    store.close()
 
 
 def test_upgrade_gives_stored_articles_their_anchors(tmp_path):

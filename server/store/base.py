@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -114,6 +115,10 @@ class Connections:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        try:
+            conn.execute("SELECT ln(1)")
+        except sqlite3.OperationalError:   # an SQLite built without its math functions
+            conn.create_function("ln", 1, math.log, deterministic=True)
         return conn
 
     @property

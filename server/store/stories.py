@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..anchors import IDF_FLOOR, PRIOR_ARTICLES
 from .base import _link_view, _page, ARTICLE_COLUMNS, connected_groups, LINK_SELECT, utcnow
 
 
@@ -83,6 +84,22 @@ class StoryStore:
         return [tuple(r) for r in conn.execute(
             f"SELECT article_id, anchor FROM article_anchors WHERE anchor IN ({','.join('?' * len(anchors))})"
             " AND article_id != ?", (*anchors, -1 if exclude is None else exclude))]
+
+    def anchor_overlaps(self, article_ids: list[int], mine: list[str], history: int,
+                        conn=None) -> dict[int, tuple[float, float]]:
+        """{article id: (the rarity of all its anchors, of those among `mine`)}, each anchor's rarity
+        being `anchors.idf` of the articles naming it among `history` articles, summed in one statement."""
+        conn = conn or self.reader
+        if not article_ids:
+            return {}
+        rarity = f"(ln((:history + {PRIOR_ARTICLES} + 1.0) / (c.articles + 1.0)) + {IDF_FLOOR})"
+        return {article_id: (theirs, shared) for article_id, theirs, shared in conn.execute(
+            f"""SELECT a.article_id, sum({rarity}),
+                       sum(CASE WHEN a.anchor IN (SELECT value FROM json_each(:mine)) THEN {rarity} ELSE 0 END)
+                  FROM article_anchors a JOIN anchor_counts c ON c.anchor = a.anchor
+                 WHERE a.article_id IN (SELECT value FROM json_each(:ids))
+                 GROUP BY a.article_id""",
+            {"history": history, "mine": json.dumps(mine, ensure_ascii=False), "ids": json.dumps(list(article_ids))})}
 
     def anchors_of(self, article_ids: list[int], conn=None) -> dict[int, list[tuple[str, int]]]:
         """{article id: [(anchor, articles naming it), ...]}."""
