@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 VECTOR_CANDIDATES = 12     # nearest claims kept per new claim
 LEXICAL_CANDIDATES = 8     # BM25 hits added per new claim
-LEXICAL_POSTINGS = 2_000   # claims BM25 may score per query (rarest words first): bounded at any history size
+# Claims BM25 may score per query (rarest words first), bounded at any history size. 2,000 gave the same
+# claims MAP@5 (0.8713 against 0.8730) and kept a 40-claim page waiting 20 ms longer at 1k articles.
+LEXICAL_POSTINGS = 500
 MIN_SIMILARITY = cosines.SHOWN_MIN   # below this cosine a pair is never shown
 # Claims held in memory and scanned exactly before they are merged into the saved graph (about 700
 # articles; the scan of 20,000 rows takes a few ms, a merge some seconds in the background).
