@@ -438,6 +438,11 @@ def _years_of(text: str, dates: tuple[str, ...]) -> frozenset[str]:
 
 _MONTH_WORD = re.compile(rf"(?:{MONTHS}|{WEEKDAYS})\.?|(?:st|nd|rd|th|of)")
 _DECADE = re.compile(r"\b((?:1[5-9]|20)\d0)['’]?s\b")  # "the 1930s", "the 1930's"
+
+
+@lru_cache(maxsize=CLAIM_CACHE)
+def _decades(text: str) -> tuple[str, ...]:
+    return tuple(_DECADE.findall(text))
 _BEFORE_AFTER = re.compile(r"\b(?P<side>before|after)\s+(?:the\s+)?(?P<year>(?:19|20)\d{2})\b", re.I)
 
 
@@ -480,6 +485,11 @@ _AGE_AT_DEATH = re.compile(
     r"|\blived\s+to\s+(?:be\s+|the\s+age\s+of\s+)(?P<c>\d{1,3})\b", re.I)
 
 
+@lru_cache(maxsize=CLAIM_CACHE)
+def _age_at_death(text: str) -> re.Match | None:
+    return _AGE_AT_DEATH.search(text)
+
+
 def _possible_ages(born: str, died: str) -> set[int]:
     """Ages at death a life span allows: one with both full dates, two with years alone."""
     first, last = day_readings(born), day_readings(died)
@@ -494,7 +504,7 @@ def age_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
     """An age at death ("died at 79") that the other report's life span ("(June 13, 1911 – September 1,
     1988)") rules out: (age, span)."""
     for claim, other, flipped in ((new, old, False), (old, new, True)):
-        stated = _AGE_AT_DEATH.search(claim.text)
+        stated = _age_at_death(claim.text)
         span = _LIFESPAN.search(other.text) if stated else None
         # The span is the life of the person named just before it, who must be the one said to have died.
         if not span or not _same_person(_named_near(other.text, span.start(), span.end()), _names(claim.text)):
@@ -532,20 +542,25 @@ def _same_person(named: list[str], other: list[str]) -> bool:
     return len(shared) >= 2 or (bool(shared) and shared in (mine, theirs))
 
 
-def _births(claim: Claim) -> list[tuple[str, list[str]]]:
+def _births(claim: Claim) -> tuple[tuple[str, list[str]], ...]:
     """The dates of birth the claim gives, each with the names of whose it is: from life spans
     ("(June 13, 1911 – September 1, 1988)") and from "born" followed by a date."""
-    found = [(span.group("born").strip(), _named_near(claim.text, span.start(), span.end()))
-             for span in _LIFESPAN.finditer(claim.text)]
-    for born in re.finditer(r"\bborn\b", claim.text, re.I):
-        for date_text in claim.details.get("dates", []):
-            at = claim.text.find(date_text, born.end())
+    return _births_in(claim.text, tuple(claim.details.get("dates", [])))
+
+
+@lru_cache(maxsize=CLAIM_CACHE)
+def _births_in(text: str, dates: tuple[str, ...]) -> tuple[tuple[str, list[str]], ...]:
+    found = [(span.group("born").strip(), _named_near(text, span.start(), span.end()))
+             for span in _LIFESPAN.finditer(text)]
+    for born in re.finditer(r"\bborn\b", text, re.I):
+        for date_text in dates:
+            at = text.find(date_text, born.end())
             if 0 <= at <= born.end() + 40 and re.search(r"\d{4}", date_text):
                 # "born the year after 1921", "born in the decade after": not the date itself.
-                if not _BOUNDED_TIME.search(claim.text[born.end(): at]):
-                    found.append((date_text, _named_near(claim.text, born.start(), at + len(date_text))))
+                if not _BOUNDED_TIME.search(text[born.end(): at]):
+                    found.append((date_text, _named_near(text, born.start(), at + len(date_text))))
                 break
-    return found
+    return tuple(found)
 
 
 def birth_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
@@ -709,7 +724,12 @@ def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
 
 
 def _negation_cues(claim: Claim) -> int:
-    return len(_NEGATION_CUE.findall(claim.text))
+    return _negation_cues_in(claim.text)
+
+
+@lru_cache(maxsize=CLAIM_CACHE)
+def _negation_cues_in(text: str) -> int:
+    return len(_NEGATION_CUE.findall(text))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -830,7 +850,7 @@ def _why_not_the_same(new: Claim, old: Claim) -> str | None:
         return "Same topic; the dates are written in different orders and may differ"
     years_new, years_old = _years(new), _years(old)
     for claim, years in ((new, years_old), (old, years_new)):
-        decades = _DECADE.findall(claim.text)
+        decades = _decades(claim.text)
         if decades and years and not any(int(d) <= int(y) < int(d) + 10 for d in decades for y in years):
             return f"Same topic; the years differ: {_quote(decades[0] + 's')} vs {_quote(min(years))}"
     if years_new and years_old and not years_new & years_old:
@@ -850,8 +870,13 @@ _CALLS_FALSE = re.compile(
 )
 
 
+@lru_cache(maxsize=CLAIM_CACHE)
+def _calls_false(text: str) -> bool:
+    return bool(_CALLS_FALSE.search(text))
+
+
 def _calling_false_denies(claim: Claim) -> Claim:
-    if claim.polarity == "asserts" and _CALLS_FALSE.search(claim.text):
+    if claim.polarity == "asserts" and _calls_false(claim.text):
         return replace(claim, polarity="denies")
     return claim
 
