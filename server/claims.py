@@ -417,8 +417,9 @@ GREATER_THAN = r"greater|larger|bigger|higher|longer|taller|older|heavier|wider|
 SMALLER_THAN = r"smaller|lower|shorter|younger|lighter|narrower|shallower"
 COMPARATIVES = f"{GREATER_THAN}|{SMALLER_THAN}"
 _NUMBER = re.compile(
-    rf"(?P<qual>(?:as (?:many|much|high|long|large|few|little|low) as|at least|at most|more than|less than|fewer than|up to|about|around"
-    rf"|nearly|almost|roughly|approximately|over|under|(?:{COMPARATIVES}) than|above|below|exceeding)\s+)?"
+    rf"(?P<qual>(?:as (?:many|much|high|long|large|few|little|low) as|at least|at most|more than|less than"
+    rf"|fewer than|up to|about|around|nearly|almost|roughly|approximately|over|under|(?:{COMPARATIVES}) than"
+    rf"|above|below|exceeding)\s+)?"
     rf"(?<![\w.-])(?P<num>{_CURRENCY}?\d[\d,]*(?:\.\d+)?(?![\d,]*(?:st|nd|rd|th|s)\b)|\b(?:{'|'.join(NUMBER_WORDS)})\b)"
     rf"(?:\s*(?P<mag>{_MAGNITUDE}))?(?:[\s-]*(?P<unit>{_UNIT}))?",
     re.I,

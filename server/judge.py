@@ -209,8 +209,11 @@ def _ranges(text: str) -> tuple[tuple[float, float], ...]:
 
 
 AMOUNT_WINDOW = 6  # words before an amount without a unit that say what it is the amount of
-_AT_MOST = re.compile(rf"(?:as (?:many|much|high|long|large) as|up to|at most|less than|fewer than|under|below|(?:{SMALLER_THAN}) than)\b")
-_AT_LEAST = re.compile(rf"(?:as (?:few|little|low) as|at least|more than|over|above|exceeding|(?:{GREATER_THAN}) than)\b")
+_AT_MOST = re.compile(
+    rf"(?:as (?:many|much|high|long|large) as|up to|at most|less than|fewer than|under|below"
+    rf"|(?:{SMALLER_THAN}) than)\b")
+_AT_LEAST = re.compile(
+    rf"(?:as (?:few|little|low) as|at least|more than|over|above|exceeding|(?:{GREATER_THAN}) than)\b")
 
 
 def _compatible(a: str, b: str, spans: tuple[tuple[float, float], ...] = ()) -> bool:
@@ -223,7 +226,8 @@ def _compatible(a: str, b: str, spans: tuple[tuple[float, float], ...] = ()) -> 
         return True
     if any(lo <= v <= hi for lo, hi in spans for v in (va, vb)):
         return True
-    bounds = [(x, vx, vy) for x, vx, vy in ((a, va, vb), (b, vb, va)) if _AT_MOST.match(x.lower()) or _AT_LEAST.match(x.lower())]
+    bounds = [(x, vx, vy) for x, vx, vy in ((a, va, vb), (b, vb, va))
+              if _AT_MOST.match(x.lower()) or _AT_LEAST.match(x.lower())]
     if bounds:  # a bound is exact: "longer than 900 metres" allows no 850, however round
         return any(vy <= vx if _AT_MOST.match(x.lower()) else vy >= vx for x, vx, vy in bounds)
     for x, vx, vy in ((a, va, vb), (b, vb, va)):
@@ -257,8 +261,8 @@ def _same_amount(a: tuple[str | None, frozenset[str]], b: tuple[str | None, froz
     return a[0] is not None and b[0] is not None and a[0] in b[1] and b[0] in a[1]
 
 
-_NOW = re.compile(r"\b(?:now|today|tonight|yesterday|currently|at present|this (?:morning|afternoon|evening|week|month|year)"
-                  r"|last (?:night|week|month|year))\b", re.I)
+_NOW = re.compile(r"\b(?:now|today|tonight|yesterday|currently|at present"
+                  r"|this (?:morning|afternoon|evening|week|month|year)|last (?:night|week|month|year))\b", re.I)
 
 
 def _times(claim: Claim) -> frozenset[str]:
@@ -443,6 +447,8 @@ _DECADE = re.compile(r"\b((?:1[5-9]|20)\d0)['’]?s\b")  # "the 1930s", "the 193
 @lru_cache(maxsize=CLAIM_CACHE)
 def _decades(text: str) -> tuple[str, ...]:
     return tuple(_DECADE.findall(text))
+
+
 _BEFORE_AFTER = re.compile(r"\b(?P<side>before|after)\s+(?:the\s+)?(?P<year>(?:19|20)\d{2})\b", re.I)
 
 
@@ -478,7 +484,9 @@ def _year_anchor(text: str, year: str) -> str | None:
     return _stem(before[-1]) if before else None
 
 
-_LIFESPAN = re.compile(r"\((?:[^()]*?;\s*)?(?P<born>[^()–—;]*?\b\d{4})\s*[–—-]\s*(?P<died>[^()–—;]*?\b\d{4})\s*\)")
+# "(June 13, 1911 – September 1, 1988)", "(Ada Maria Lund; 1911–1988)": a person's life.
+_LIFESPAN = re.compile(
+    r"\((?:[^()]*?;\s*)?(?P<born>[^()–—;]*?\b\d{4})\s*[–—-]\s*(?P<died>[^()–—;]*?\b\d{4})\s*\)")
 _AGE_AT_DEATH = re.compile(
     r"\b(?:died|dead)\s+(?:at\s+(?:the\s+age\s+of\s+)?|aged\s+|at\s+age\s+)(?P<a>\d{1,3})\b"
     r"|\bwas\s+(?P<b>\d{1,3})\s+(?:years\s+old\s+)?when\s+(?:he|she|they)\s+died\b"
