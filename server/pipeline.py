@@ -222,7 +222,7 @@ class Engine:
         if source is not None:
             chosen.append(source)
         rows = self.store.comparison_rows(list(dict.fromkeys(chosen)))
-        names_of = stories.anchor_names(self.store, [other for other in rows if other in matches.scores])
+        names_of = stories.anchor_names(self.store, [other for other in rows if other in matches.scores], names)
         their_words = {other: relatedness.words(row["title"], row["text"]) for other, row in rows.items()}
         vocabulary = set(words).union(*their_words.values())
         rarity = relatedness.rarities(vocabulary, self.store.word_counts(list(vocabulary)), self.store.article_count())

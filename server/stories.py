@@ -77,9 +77,9 @@ def anchor_neighbours(store, names: list[str], conn=None) -> AnchorMatches:
     return found
 
 
-def anchor_names(store, article_ids: list[int], conn=None) -> dict[int, set[str]]:
-    """{article: its names and figures}."""
-    return {other: {a for a, _ in named} for other, named in store.anchors_of(article_ids, conn).items()}
+def anchor_names(store, article_ids: list[int], names: list[str], conn=None) -> dict[int, set[str]]:
+    """{article: which of `names` (an arriving article's) it names too}."""
+    return store.shared_anchors(article_ids, sorted(set(names)), conn)
 
 
 def assign(store, conn, article_id: int, pairs: list, source: int | None) -> tuple[int, int]:

@@ -89,7 +89,7 @@ def test_forgetting_an_article_forgets_its_anchors(captured):
     assert engine.related_articles(ids["en"]) == []
 
 
-def test_the_stores_anchor_sums_equal_the_rarity_worked_out_name_by_name(tmp_path):
+def test_the_stores_anchor_sums_and_shared_names_equal_those_worked_out_name_by_name(tmp_path):
     store = Store(tmp_path / "sums.db")
     texts = {"a": ["Peskov", "Kremlin", "Putin"], "b": ["Peskov", "Woodward"], "c": ["Kremlin", "Asheville", "Helene"],
              "d": ["Asheville"]}
@@ -112,6 +112,8 @@ def test_the_stores_anchor_sums_equal_the_rarity_worked_out_name_by_name(tmp_pat
         assert sums[ids[key]][0] == pytest.approx(sum(rarity.values()))
         assert sums[ids[key]][1] == pytest.approx(sum(rarity[a] for a in theirs & set(mine)))
     assert store.anchor_overlaps([], mine, history) == {}
+    assert store.shared_anchors([ids["a"], ids["b"], ids["d"]], mine) == {
+        ids["a"]: {"peskov", "kremlin"}, ids["b"]: {"peskov"}, ids["d"]: set()}
     store.close()
 
 

@@ -101,6 +101,20 @@ class StoryStore:
                  GROUP BY a.article_id""",
             {"history": history, "mine": json.dumps(mine, ensure_ascii=False), "ids": json.dumps(list(article_ids))})}
 
+    def shared_anchors(self, article_ids: list[int], mine: list[str], conn=None) -> dict[int, set[str]]:
+        """{article id: those of `mine` it names}, for each of the articles."""
+        conn = conn or self.reader
+        out: dict[int, set[str]] = {a: set() for a in article_ids}
+        if not article_ids or not mine:
+            return out
+        for article_id, anchor in conn.execute(
+                """SELECT article_id, anchor FROM article_anchors
+                    WHERE anchor IN (SELECT value FROM json_each(:mine))
+                      AND article_id IN (SELECT value FROM json_each(:ids))""",
+                {"mine": json.dumps(list(mine), ensure_ascii=False), "ids": json.dumps(list(article_ids))}):
+            out[article_id].add(anchor)
+        return out
+
     def anchors_of(self, article_ids: list[int], conn=None) -> dict[int, list[tuple[str, int]]]:
         """{article id: [(anchor, articles naming it), ...]}."""
         conn = conn or self.reader
