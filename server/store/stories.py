@@ -115,19 +115,6 @@ class StoryStore:
             out[article_id].add(anchor)
         return out
 
-    def anchors_of(self, article_ids: list[int], conn=None) -> dict[int, list[tuple[str, int]]]:
-        """{article id: [(anchor, articles naming it), ...]}."""
-        conn = conn or self.reader
-        out: dict[int, list[tuple[str, int]]] = {a: [] for a in article_ids}
-        if not article_ids:
-            return out
-        for article_id, anchor, count in conn.execute(
-                f"""SELECT a.article_id, a.anchor, c.articles FROM article_anchors a
-                      JOIN anchor_counts c ON c.anchor = a.anchor
-                     WHERE a.article_id IN ({','.join('?' * len(article_ids))})""", list(article_ids)):
-            out[article_id].append((anchor, count))
-        return out
-
     # -- relatedness: word rarity and article pairs -----------------------------------------------
     def word_counts(self, words: list[str], conn=None) -> dict[str, int]:
         """{word: articles using it} for the given words (absent: none), in one statement."""
