@@ -174,7 +174,7 @@ class Pair:
 class Other:
     """What is known of one earlier article when a new one is compared with it."""
     anchors: float                      # anchor similarity to the new article
-    names: set[str]                     # its anchors (at least those the new article names)
+    names: set[str]                     # those of its anchors the new article names too
     language: str
     words: dict[str, float]             # its unit TF-IDF vector (empty when not read)
     meaning: np.ndarray | None = None   # its meaning vector, when it has one under this model
