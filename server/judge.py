@@ -49,6 +49,7 @@ class Judgement:
     label: str | None  # one of LABELS, or None = unrelated (not shown)
     confidence: float  # 0..1
     reason: str
+    detail: str = ""   # the kind of detail that differs, for a dispute over one ("Different age")
 
 
 UNRELATED = Judgement(None, 0.0, "")
@@ -946,7 +947,7 @@ def judge(new: Claim, old: Claim, similarity: float) -> Judgement:
         # ("died at 79" / "(1911 – 1988)").
         if close and (kind in PERSON_DETAILS or shared >= SAME_OVERLAP and shares_predicate):
             confidence = min(0.9, 0.3 + 0.6 * similarity)
-            return Judgement("disputes", round(confidence, 2), _difference_reason(kind, a, b))
+            return Judgement("disputes", round(confidence, 2), _difference_reason(kind, a, b), kind)
     if not same:
         if difference:  # the reader sees what differs even between claims that are not the same statement
             kind, a, b, _ = difference
@@ -1056,7 +1057,7 @@ def _sum_up(claim: Claim, ranked: list[tuple[float, Claim]], judgements: list[Ju
     # ... and a dispute from a claim far from this one is a passing remark, not the article's stance.
     # ... unless it is about one person, by name: an age, a date of birth.
     disputes = [j for j, o, sim in labelled if j.label == "disputes"
-                and (sim >= ARTICLE_DISPUTE_MIN or j.reason.startswith(tuple(PERSON_DETAILS)))
+                and (sim >= ARTICLE_DISPUTE_MIN or j.detail in PERSON_DETAILS)
                 and (o.polarity == "denies" or o.polarity == claim.polarity)]
     supports = [(j, o) for j, o, _ in labelled if j.label == "supports"]
     if disputes and not supports:
