@@ -64,7 +64,7 @@ SYNTHETIC_NAMES = 15           # Zipf-distributed names per synthetic article...
 NAME_VOCABULARY = 200_000      # ...out of this many
 NAME_ZIPF = 1.2
 CAPTURES_PER_PAGE = 10       # per test page: a p95 of 40 captures (of 20 it was the slowest but one)
-IMPORT_ARTICLES = 40
+IMPORT_ARTICLES = 120          # an import long enough to be readied in a process of its own (server/readying.py)
 DEFAULT_SIZES = (1000, 10000, 100000)
 
 

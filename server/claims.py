@@ -548,18 +548,14 @@ def make_claim(sentence: str, position: int = 0, is_headline: bool = False) -> C
     return Claim(sentence, position, is_headline, speaker, polarity, proposition, details)
 
 
-CACHED_TEXT_CHARS = 200_000   # the claims of texts up to this long are kept for the next caller
+# Work per page is bounded: a page's first claims (news puts what matters first) are embedded, matched and
+# stored, the rest of a very long page is kept as text only. 300 claims is some 12,000 words.
+MAX_CLAIMS_PER_PAGE = 300
 
 
 def extract_claims(title: str | None, text: str, limit: int | None = None) -> list[Claim]:
     """The headline (position 0) and the body sentences that assert something checkable; the first
     `limit` of them (a very long page is read no further)."""
-    if len(text or "") > CACHED_TEXT_CHARS:
-        return list(_claims_of(title, text, limit))
-    return list(_recent_claims(title, text, limit))
-
-
-def _claims_of(title: str | None, text: str, limit: int | None) -> tuple[Claim, ...]:
     claims: list[Claim] = []
     if title and word_count(title) >= 3:
         claims.append(make_claim(title.strip(), 0, True))
@@ -590,10 +586,4 @@ def _claims_of(title: str | None, text: str, limit: int | None) -> tuple[Claim, 
             last_named = claim.speaker
         claims.append(claim)
     log.debug("%d claims from %d characters", len(claims), len(text or ""))
-    return tuple(claims)
-
-
-# An import cuts a page's claims ahead of its capture, which then asks again: as many pages as an import
-# readies ahead of its captures (server/imports.py: FETCH_AHEAD + READY_BATCH, 96), and more.
-RECENT_PAGES = 128
-_recent_claims = lru_cache(maxsize=RECENT_PAGES)(_claims_of)
+    return claims

@@ -315,6 +315,11 @@ class Embedder:
         return self._encoder is not None
 
     @property
+    def setting(self) -> tuple[str, str]:
+        """What `make_embedder` makes this embedder again from (in another process)."""
+        return self.model_name, str(self.cache_dir)
+
+    @property
     def runtime(self) -> str:
         """"onnx" or "torch" once loaded (what /api/health reports), "" before."""
         return {OnnxEncoder: "onnx", TorchEncoder: "torch"}.get(type(self._encoder), "")
@@ -339,6 +344,7 @@ class HashEmbedder:
     dims = DIMS
     loaded = True
     runtime = "hash"
+    setting = ("hash", None)
 
     def warm(self) -> None:
         pass

@@ -27,10 +27,11 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .claims import extract_claims
-from .extract import Extracted, NotAnArticle, decode_html
+from .embeddings import text_hash, to_blob
+from .extract import decode_html
 from .fetcher import FetchError, Fetcher
-from .pipeline import MAX_CLAIMS_PER_PAGE, CaptureError, saved_from_url
+from .pipeline import CaptureError, saved_from_url
+from .readying import PROCESS_MIN_PAGES, Readied, ReadyingFailed, ReadyingProcess, ready_page
 from .urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class Item:
     html: str | None = None
     path: Path | None = None        # a saved page, read when its turn comes
     fetched: Future | None = field(default=None, repr=False, compare=False)   # (url, html), fetched ahead
-    readied: Extracted | None = field(default=None, repr=False, compare=False)  # its page, extracted ahead
+    readied: Readied | None = field(default=None, repr=False, compare=False)  # its page, readied ahead
 
     @property
     def name(self) -> str:          # what the progress bar shows
@@ -478,23 +479,29 @@ class Prefetch:
                         self._readying.pop(id(item)).set()
 
 
-def embed_ahead(engine, pages: list[tuple[Item, str, str]]) -> None:
-    """Extract fetched pages and embed their claims into the store's vector cache (by text hash), all in one
-    batch, so that their captures find both ready: the capture loop's own work is then the matching and
-    the writes. Claims are cut as the capture will cut them; any difference only means the capture embeds
-    that claim itself."""
-    texts = []
-    for item, url, html in pages:
+def embed_ahead(engine, pages: list[tuple[Item, str, str]], helper: ReadyingProcess | None = None) -> None:
+    """Extract fetched pages, cut them into claims and embed those, all pages in one batch, so that their
+    captures find them ready (`item.readied`): the capture loop's own work is then the matching and the
+    writes. With `helper`, the work is done in that process, on the other core; here when it fails."""
+    if helper is not None and helper.usable:
         try:
-            item.readied = extracted = engine.extract(html, url)
-        except NotAnArticle:
-            continue                # the capture says why it is skipped
-        heading = extracted.title or (item.title.strip() if item.title and item.title.strip() else None)
-        texts += [c.text for c in extract_claims(heading, extracted.text, MAX_CLAIMS_PER_PAGE)]
-    _, fresh = engine.vectors_for(texts)
-    if fresh:
-        with engine.store.write() as conn:
-            engine.store.put_vectors(conn, engine.embedder.model_name, fresh)
+            readied = helper.ready([(html, url, item.title) for item, url, html in pages])
+        except ReadyingFailed as exc:
+            if helper.closed:
+                return              # the import is over
+            log.warning("readying %d pages on a thread: %s", len(pages), exc)
+        else:
+            for (item, _, _), page in zip(pages, readied):
+                item.readied = page
+            return
+    readied = [ready_page(html, url, item.title) for item, url, html in pages]
+    texts = [c.text for page in readied if page for c in page.claims]
+    vectors = engine.vectors_for(texts)[0]
+    blobs = {text_hash(text): to_blob(vector) for text, vector in zip(texts, vectors)}
+    for (item, _, _), page in zip(pages, readied):
+        if page is not None:
+            page.vectors = {h: blobs[h] for h in (text_hash(c.text) for c in page.claims)}
+        item.readied = page
 
 
 @dataclass
@@ -518,7 +525,14 @@ class Importer:
     def add_all(self, items: Sequence[Item], shown: Iterable[Item] | None = None) -> None:
         """The import loop of the command, the window and the extension's history import. `shown` is the
         same items through a progress bar or counter, iterated in step; addresses are fetched ahead."""
-        ready = (lambda pages: embed_ahead(self.engine, pages)) if self.embed_ahead else None
+        helper = None
+        setting = getattr(self.engine.embedder, "setting", None)
+        if self.embed_ahead and self.workers > 1 and setting is not None and len(items) >= PROCESS_MIN_PAGES:
+            try:
+                helper = ReadyingProcess(setting)
+            except OSError as exc:
+                log.warning("readying pages on a thread: no process could be started (%s)", exc)
+        ready = (lambda pages: embed_ahead(self.engine, pages, helper)) if self.embed_ahead else None
         prefetch = self._prefetch = Prefetch(self.fetcher, self.workers, ready) if self.workers > 1 else None
         planned, queued = 0, set()
         try:
@@ -531,6 +545,8 @@ class Importer:
             self._prefetch = None
             if prefetch is not None:
                 prefetch.close()
+            if helper is not None:
+                helper.close()
 
     def _plan(self, prefetch: Prefetch, position: int, item: Item, queued: set[str]) -> None:
         """Get this item's page ready ahead of its turn, unless it has an address already stored or asked
@@ -580,7 +596,7 @@ class Importer:
             if html is None:
                 url, html = self._fetch(item, url)
             result = self.engine.capture(url, html, title=item.title, captured_at=item.saved_at,
-                                         extracted=item.readied)
+                                         readied=item.readied)
             if listed is not None:      # stored under another address (a redirect, a canonical link)?
                 store.remember_imported_url(listed, result.article_id)
         except FetchError as exc:
@@ -593,7 +609,7 @@ class Importer:
             self.skipped.append((item.label, exc.strerror or str(exc)))
             return
         finally:
-            item.readied = None         # the extraction leaves memory with its capture
+            item.readied = None         # what was readied leaves memory with its capture
         if result.created:
             self.created += 1
             if item.tags:

@@ -19,11 +19,12 @@ import numpy as np
 
 from . import relatedness, stories
 from .anchors import anchors
-from .claims import Claim, extract_claims
+from .claims import MAX_CLAIMS_PER_PAGE, Claim, extract_claims
 from .embeddings import from_blob, text_hash, to_blob
 from .extract import Extracted, NotAnArticle, extract_article
 from .judge import Judgement, article_stance, judge, may_dispute
 from .matching import ClaimIndex, find_candidates
+from .readying import Readied, heading_of
 from .urls import canonical_url, domain_of
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,6 @@ EXTRACTOR_VERSION = "1"
 MAX_LINKS_PER_CLAIM = 5
 MAX_RELATED = 50           # related articles listed for one article
 SELECTION_MIN_CHARS = 200
-# Work per page is bounded: a page's first claims (news puts what matters first) are embedded, matched and
-# stored, the rest of a very long page is kept as text only. 300 claims is some 12,000 words.
-MAX_CLAIMS_PER_PAGE = 300
 
 
 class CaptureError(ValueError):
@@ -137,12 +135,14 @@ class Engine:
             self._index.close()
 
     # -- embeddings ------------------------------------------------------------------------------------
-    def vectors_for(self, texts: list[str]) -> tuple[np.ndarray, dict[str, bytes]]:
-        """Vectors for texts, reusing stored ones; returns (matrix, new blobs to store by hash)."""
+    def vectors_for(self, texts: list[str], given: dict[str, bytes] | None = None) -> tuple[np.ndarray, dict[str, bytes]]:
+        """Vectors for texts: `given` ones (by text hash, embedded ahead), else stored ones, else embedded
+        now; returns (matrix, blobs to store by hash: the given and the new ones)."""
         hashes = [text_hash(t) for t in texts]
-        known = self.store.get_vectors(self.embedder.model_name, hashes)
+        fresh = {h: given[h] for h in dict.fromkeys(hashes) if h in given} if given else {}
+        unknown = [h for h in hashes if h not in fresh]
+        known = {**self.store.get_vectors(self.embedder.model_name, unknown), **fresh} if unknown else dict(fresh)
         missing = [h for h in dict.fromkeys(hashes) if h not in known]
-        fresh: dict[str, bytes] = {}
         if missing:
             first_text = {h: t for h, t in zip(hashes, texts)}
             computed = self.embedder.embed([first_text[h] for h in missing])
@@ -190,11 +190,13 @@ class Engine:
         return kept
 
     # -- one path for a click, an import and a reindex: analyse, then store ----------------------------
-    def analyse(self, title: str | None, text: str, language: str | None, exclude_article: int | None = None) -> Analysis:
-        """Claims, vectors, claim links, names and the article's pairs with earlier articles. Reads only."""
-        claims = extract_claims(title, text, MAX_CLAIMS_PER_PAGE)
+    def analyse(self, title: str | None, text: str, language: str | None, exclude_article: int | None = None,
+                readied: Readied | None = None) -> Analysis:
+        """Claims, vectors, claim links, names and the article's pairs with earlier articles. Reads only.
+        `readied`: this text's claims and vectors, made ahead under this title."""
+        claims = readied.claims if readied is not None else extract_claims(title, text, MAX_CLAIMS_PER_PAGE)
         hashes = [text_hash(c.text) for c in claims]
-        vectors, fresh = self.vectors_for([c.text for c in claims])
+        vectors, fresh = self.vectors_for([c.text for c in claims], readied.vectors if readied is not None else None)
         links = self.judge_claims(claims, vectors, exclude_article)
         names = anchors(f"{title or ''}\n{text}")
         identical = self.store.articles_sharing_hashes(list(set(hashes)), exclude=exclude_article or -1)
@@ -273,15 +275,15 @@ class Engine:
             raise
 
     def capture(self, url: str | None, html: str, title: str | None = None, captured_at: str | None = None,
-                selection: str | None = None, extracted: Extracted | None = None) -> CaptureResult:
-        """Store a page with its claims, links, pairs and story. `extracted`: this very page already put
-        through `extract` (an import extracts pages ahead of their turn)."""
+                selection: str | None = None, readied: Readied | None = None) -> CaptureResult:
+        """Store a page with its claims, links, pairs and story. `readied`: this very page already put
+        through the first steps (an import readies pages ahead of their turn)."""
         started = time.perf_counter()
         if len(html.encode("utf-8", "surrogatepass")) > self.max_page_bytes:
             raise CaptureError(413, "too_large", f"The page is larger than {self.max_page_bytes // (1024 * 1024)} MB.")
         captured = normalise_timestamp(captured_at)
         try:
-            extracted = extracted or self.extract(html, url, selection)
+            extracted = readied.extracted if readied is not None else self.extract(html, url, selection)
         except NotAnArticle as exc:
             raise CaptureError(422, "not_an_article", str(exc)) from None
         page_url = url or extracted.canonical_url
@@ -296,8 +298,10 @@ class Engine:
         if duplicate is not None:
             return CaptureResult(False, duplicate, time.perf_counter() - started)
 
-        heading = extracted.title or (title.strip() if isinstance(title, str) and title.strip() else None)
-        found = self.analyse(heading, extracted.text, extracted.language)
+        heading = heading_of(extracted, title)
+        if readied is not None and readied.heading != heading:
+            readied = None          # cut under another heading: cut again
+        found = self.analyse(heading, extracted.text, extracted.language, readied=readied)
         article = {
             "url": page_url, "canonical_url": canonical, "domain": domain_of(canonical), "content_hash": digest,
             "title": heading, "site": extracted.site or domain_of(canonical), "author": extracted.author,

@@ -389,7 +389,7 @@ def test_ui_link_keeps_to_this_server(client, auth, target, expected):
 
 
 def test_a_very_long_page_is_matched_on_its_first_claims_only(hash_app, auth):
-    from server.pipeline import MAX_CLAIMS_PER_PAGE
+    from server.claims import MAX_CLAIMS_PER_PAGE
 
     paragraphs = "".join(
         f"<p>The council of district {n} approved {n + 3} new bus routes on Tuesday, the transport office said.</p>"

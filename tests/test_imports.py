@@ -16,7 +16,7 @@ import server.fetcher
 import server.import_job
 import server.imports
 from server.cli import cli
-from server.embeddings import HashEmbedder
+from server.embeddings import HashEmbedder, from_blob, text_hash
 from server.fetcher import USER_AGENT, FetchError, Fetcher
 from server.pipeline import Engine
 from server.store import Store
@@ -473,11 +473,20 @@ def test_fetched_pages_are_readied_in_batches_and_the_loop_takes_a_page_without_
         prefetch.close()
 
 
-def test_an_import_extracts_each_page_once_fetched_or_carried(tmp_path, site, monkeypatch):
+def counting(monkeypatch, calls: list, *names: str) -> None:
+    """Every call of the named functions (module.attribute) is noted in `calls` by its first argument."""
+    for name in names:
+        module, attribute = name.rsplit(".", 1)
+        real = getattr(__import__(module, fromlist=[attribute]), attribute)
+        monkeypatch.setattr(f"{module}.{attribute}",
+                            lambda *args, _real=real, **kwargs: calls.append(args[0]) or _real(*args, **kwargs))
+
+
+def test_an_import_extracts_and_cuts_each_page_once_fetched_or_carried(tmp_path, site, monkeypatch):
     hash_engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
-    calls = []
-    extract = hash_engine.extract
-    monkeypatch.setattr(hash_engine, "extract", lambda *args, **kwargs: calls.append(args[1]) or extract(*args, **kwargs))
+    extracted, cut = [], []
+    counting(monkeypatch, extracted, "server.readying.extract_article", "server.pipeline.extract_article")
+    counting(monkeypatch, cut, "server.readying.extract_claims", "server.pipeline.extract_claims")
     fetched = [f"{site}/{name}" for name in ("tram-line.html", "harbour-dredging.html")]
     carried = "https://carried.example/library"
     items = [server.imports.Item(label=url, url=url) for url in fetched] + [server.imports.Item(
@@ -486,8 +495,8 @@ def test_an_import_extracts_each_page_once_fetched_or_carried(tmp_path, site, mo
     importer.add_all(items)
     hash_engine.store.close()
     assert (importer.created, importer.skipped) == (3, [])
-    assert sorted(calls) == sorted(fetched + [carried])
-    assert all(item.readied is None for item in items)        # nothing extracted stays in memory
+    assert len(extracted) == len(cut) == 3              # readied ahead or by the capture, never both
+    assert all(item.readied is None for item in items)        # nothing readied stays in memory
 
 
 # -- the browser history the extension sends ---------------------------------------------------------
@@ -587,22 +596,93 @@ def test_the_import_benchmark_imports_every_generated_article_from_its_outlets(m
     assert re.search(r"an export that carries them: \d+\.\d+ articles/s \(24 new; / floor \d+\.\d+\)", report)
 
 
-def test_an_import_cuts_each_page_into_claims_once_however_far_ahead_it_readies(tmp_path):
-    """The capture takes the claims readying cut, even for an export of more pages than are readied at once."""
-    from server import claims
-
+def numbered_pages(count: int) -> list[str]:
+    """`count` distinct article pages (a sentence of its own each, and two sharing a story's claims)."""
     template = (Path(__file__).parent / "pages" / "library-reopens.html").read_text(encoding="utf-8")
-    count = server.imports.FETCH_AHEAD + 2 * server.imports.READY_BATCH
-    assert claims.RECENT_PAGES >= server.imports.FETCH_AHEAD + server.imports.READY_BATCH
-    items = [server.imports.Item(
-        label=f"page {n}", url=f"https://carried.example/{n}",
-        html=template.replace("millbrook-library-reopens", f"millbrook-library-reopens-{n}").replace(
-            "</article>", f"<p>The council counted {n} new readers on the {n}th day of the month.</p></article>"))
+    return [template.replace("millbrook-library-reopens", f"millbrook-library-reopens-{n}").replace(
+        "</article>", f"<p>The council counted {n} new readers on the {n}th day of the month.</p></article>")
         for n in range(count)]
+
+
+def claims_links_and_stories(store: Store) -> list[tuple]:
+    """What an import leaves, by article address: claims, links and stories."""
+    rows = store.reader.execute(
+        "SELECT a.canonical_url, c.position, c.text, "
+        "(SELECT COUNT(*) FROM links l WHERE l.claim_id = c.id), a.story_id "
+        "FROM claims c JOIN articles a ON a.id = c.article_id ORDER BY a.id, c.position").fetchall()
+    return [tuple(r) for r in rows]
+
+
+def test_a_long_import_readies_its_pages_in_a_process_and_stores_what_a_thread_would(tmp_path, monkeypatch):
+    pages = numbered_pages(server.imports.PROCESS_MIN_PAGES + 8)
+    items = lambda: [server.imports.Item(label=f"page {n}", url=f"https://carried.example/{n}", html=html)
+                     for n, html in enumerate(pages)]
+    started = []
+    real_process = server.imports.ReadyingProcess
+    monkeypatch.setattr(server.imports, "ReadyingProcess", lambda setting: started.append(setting) or real_process(setting))
+    results = []
+    for name, least in (("in a process", server.imports.PROCESS_MIN_PAGES), ("on a thread", 10 ** 9)):
+        monkeypatch.setattr(server.imports, "PROCESS_MIN_PAGES", least)
+        engine = Engine(Store(tmp_path / name / "crosscurrent.db"), HashEmbedder())
+        importer = server.imports.Importer(engine, fetcher=server.fetcher.Fetcher(delay=0))
+        importer.add_all(items())
+        assert (importer.created, importer.skipped) == (len(pages), [])
+        results.append(claims_links_and_stories(engine.store))
+        engine.store.close()
+    assert started == [("hash", None)]                  # the long import only
+    assert results[0] == results[1]
+    assert {row[4] for row in results[0]} != {None}     # the pages share claims: linked, in stories
+
+
+READYING_CASES = [
+    # (what, the page, the title the export gives, what readying finds: heading or None for no article)
+    ("an article", (Path(__file__).parent / "pages" / "library-reopens.html").read_text(encoding="utf-8"), None,
+     "Millbrook's old library reopens after a long cleanup"),
+    ("not an article", "<html><body><p>Sign in</p></body></html>", None, None),
+    ("the export's title when the page has none", "<html><body><article>" + "".join(
+        f"<p>The harbour board said on Monday that dredging of berth {n} would finish by the end of June.</p>"
+        for n in range(8)) + "</article></body></html>", "  Harbour dredging to finish in June ", "Harbour dredging to finish in June"),
+]
+
+
+def test_the_readying_process_readies_pages_as_this_process_would():
+    from server.readying import ReadyingProcess, ready_page
+
+    embedder = HashEmbedder()
+    helper = ReadyingProcess(embedder.setting)
+    try:
+        there = helper.ready([(html, "https://news.example/a", title) for _, html, title, _ in READYING_CASES])
+    finally:
+        helper.close()
+    assert not helper._process.is_alive()
+    for (what, html, title, heading), theirs in zip(READYING_CASES, there):
+        here = ready_page(html, "https://news.example/a", title)
+        if heading is None:
+            assert here is None and theirs is None, what
+            continue
+        assert theirs.heading == here.heading and theirs.heading.startswith(heading), what
+        assert theirs.extracted == here.extracted, what
+        assert [c.text for c in theirs.claims] == [c.text for c in here.claims] and theirs.claims, what
+        vectors = embedder.embed([c.text for c in here.claims])
+        assert [from_blob(theirs.vectors[text_hash(c.text)]).tolist() for c in here.claims] == vectors.tolist(), what
+
+
+def test_pages_are_readied_here_when_the_readying_process_is_gone_and_not_after_the_import(tmp_path):
+    from server.readying import ReadyingFailed, ReadyingProcess
+
     engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
-    claims._recent_claims.cache_clear()
-    importer = server.imports.Importer(engine, fetcher=server.fetcher.Fetcher(delay=0))
-    importer.add_all(items)
+    helper = ReadyingProcess(engine.embedder.setting)
+    page = numbered_pages(1)[0]
+    helper._process.kill()
+    helper._process.join(10)
+    with pytest.raises(ReadyingFailed):
+        helper.ready([(page, "https://carried.example/0", None)])
+    assert not helper.usable and not helper.closed
+    item = server.imports.Item(label="page", url="https://carried.example/0", html=page)
+    server.imports.embed_ahead(engine, [(item, item.url, page)], helper)
+    assert item.readied is not None and len(item.readied.vectors) == len(item.readied.claims) > 0
+    helper.close()
+    later = server.imports.Item(label="page", url="https://carried.example/1", html=page)
+    server.imports.embed_ahead(engine, [(later, later.url, page)], helper)
+    assert later.readied is not None                    # a closed helper is not asked: readied here
     engine.store.close()
-    assert (importer.created, importer.skipped) == (count, [])
-    assert claims._recent_claims.cache_info().misses == count
