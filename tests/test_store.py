@@ -154,6 +154,32 @@ def test_lexical_search_within_a_postings_budget(tmp_path, query, postings, expe
     store.close()
 
 
+@pytest.mark.parametrize("forget", ["article", "reindexed text"])
+def test_a_word_once_too_common_for_the_budget_is_searched_again_once_its_claims_are_gone(tmp_path, forget):
+    texts = ["peskov denied it"] + [f"ministers met {i}" for i in range(6)]
+    store = store_with_claims(tmp_path / "x.db", texts)
+    assert store.lexical_claim_search("ministers", limit=20, postings=3) == []      # 6 claims: too common
+    with store.write() as conn:
+        later = store.insert_article(conn, {
+            "url": "https://b.example/2", "canonical_url": "https://b.example/2", "domain": "b.example",
+            "content_hash": "h2", "title": "T", "site": "B", "author": None, "published": None, "language": "en",
+            "text": "ministers met", "word_count": 2, "captured_at": "2024-01-02T00:00:00Z"}, "", "test")
+        store.insert_claims(conn, later, [{"position": 0, "text": "ministers met again", "text_hash": "t9",
+                                           "is_headline": False, "details": {}}])
+    first = store.reader.execute("SELECT min(id) FROM articles").fetchone()[0]
+    if forget == "article":
+        store.delete_article(first)
+    else:
+        with store.write() as conn:
+            store.replace_article_content(conn, first, {
+                "title": "T", "site": "A", "author": None, "published": None, "language": "en", "text": "gone",
+                "word_count": 1, "content_hash": "h3"})
+    found = store.lexical_claim_search("ministers", limit=20, postings=3)
+    assert [text for text, in store.reader.execute(
+        f"SELECT text FROM claims WHERE id IN ({','.join(str(c) for c, _ in found)})")] == ["ministers met again"]
+    store.close()
+
+
 def _plan(store, sql, params):
     return [row[3] for row in store.reader.execute("EXPLAIN QUERY PLAN " + sql, params)]
 

@@ -55,6 +55,7 @@ class ArticleStore:
             {**article, "id": article_id},
         )
         conn.execute("DELETE FROM claims WHERE article_id = ?", (article_id,))
+        self.claims_deleted()
         conn.execute("DELETE FROM article_anchors WHERE article_id = ?", (article_id,))
 
     def page_html(self, article_id: int) -> str | None:
@@ -149,6 +150,7 @@ class ArticleStore:
             if row is None:
                 return False
             conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self.claims_deleted()
             if words:
                 self.count_words(conn, words, step=-1)
             # Reprints pointed at this article as their source: the earliest one becomes the source.

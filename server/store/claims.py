@@ -118,6 +118,10 @@ class ClaimStore:
             out[item["article_id"]].append(item)
         return out
 
+    def claims_deleted(self) -> None:
+        """Claims were deleted: words once in more claims than a search's budget may no longer be."""
+        self.__dict__.pop("_claims_with_common_word", None)
+
     def claims_by_ids(self, ids: list[int]) -> dict[int, dict]:
         out: dict[int, dict] = {}
         ids = list(dict.fromkeys(int(i) for i in ids))
@@ -161,12 +165,20 @@ class ClaimStore:
 
     def _rarest_words(self, words: list[str], postings: int, sizes: dict[str, int]) -> list[str]:
         # Counting stops at the budget, so sizing up a word that every claim contains costs no more
-        # than the budget itself, at any history size.
+        # than the budget itself, at any history size. A word found in more claims than a budget is
+        # remembered and not counted again for that budget (counts only grow until a claim is deleted).
+        common = self.__dict__.setdefault("_claims_with_common_word", {})
         for word in words:
-            if word not in sizes:
-                sizes[word] = self.reader.execute(
-                    "SELECT count(*) FROM (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?)",
-                    (f'"{word}"', postings + 1)).fetchone()[0]
+            if word in sizes:
+                continue
+            if common.get(word, 0) > postings:
+                sizes[word] = common[word]
+                continue
+            sizes[word] = self.reader.execute(
+                "SELECT count(*) FROM (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?)",
+                (f'"{word}"', postings + 1)).fetchone()[0]
+            if sizes[word] > postings:
+                common[word] = max(common.get(word, 0), sizes[word])
         docs = {w: sizes[w] for w in words}
         chosen, spent = [], 0
         for word in sorted(words, key=lambda w: docs[w]):
