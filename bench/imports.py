@@ -22,11 +22,12 @@ import datetime as dt
 import functools
 import http.server
 import logging
+import multiprocessing
 import random
 import tempfile
 import threading
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
@@ -219,20 +220,41 @@ class _Pages(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _serve_outlets(pages_by_outlet: list[dict[str, bytes]], pipe) -> None:
+    servers = []
+    for number, pages in enumerate(pages_by_outlet):
+        httpd = http.server.ThreadingHTTPServer((f"127.0.0.{number + 2}", 0), functools.partial(_Pages, pages=pages))
+        httpd.daemon_threads = True
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+    pipe.send([f"http://{h.server_address[0]}:{h.server_address[1]}" for h in servers])
+    try:
+        pipe.recv()                 # until told to stop, or the benchmark is gone
+    except EOFError:
+        pass
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @contextmanager
 def outlets_serving(count: int, pages_by_outlet: list[dict[str, bytes]]):
-    """One small HTTP server per outlet on 127.0.0.2, 127.0.0.3, ...; yields their base URLs."""
-    with ExitStack() as stack:
-        bases = []
-        for number, pages in enumerate(pages_by_outlet[:count]):
-            httpd = http.server.ThreadingHTTPServer((f"127.0.0.{number + 2}", 0),
-                                                    functools.partial(_Pages, pages=pages))
-            httpd.daemon_threads = True
-            threading.Thread(target=httpd.serve_forever, daemon=True).start()
-            stack.callback(httpd.server_close)
-            stack.callback(httpd.shutdown)
-            bases.append(f"http://{httpd.server_address[0]}:{httpd.server_address[1]}")
-        yield bases
+    """One small HTTP server per outlet on 127.0.0.2, 127.0.0.3, ...; yields their base URLs. They run in
+    a process of their own: the outlets are other machines, and serving a thousand pages from the
+    measured process would take its interpreter lock from the import."""
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    process = context.Process(target=_serve_outlets, args=(pages_by_outlet[:count], theirs),
+                              name="bench-outlets", daemon=True)
+    process.start()
+    theirs.close()
+    try:
+        yield mine.recv()
+    finally:
+        mine.send(None)
+        process.join(10)
+        if process.is_alive():
+            process.terminate()
 
 
 def build_history(articles: int, outlets: int, seed: int = SEED):
