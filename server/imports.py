@@ -4,9 +4,10 @@ browser's own history (sent by the extension).
 `read_items` recognises a file or folder by its content and returns its items, oldest first, after the
 whole file has been read and checked, so a malformed file stores nothing. `Importer.add` then captures
 one item through the same path as a click: the page the export carries, or else the fetched address.
-Addresses are fetched ahead of the captures, several hosts at once (`Prefetch`), and a fetched page's
-claims are embedded ahead too, into the store's vector cache; captures stay one at a time in the list's
-order, so stories form as if the articles had been read live.
+Addresses are fetched ahead of the captures, several hosts at once (`Prefetch`), and pages are readied
+ahead too (extracted, cut into claims, embedded: server/readying.py), in a process of their own for a
+long import; captures stay one at a time in the list's order, so stories form as if the articles had
+been read live.
 """
 
 from __future__ import annotations
@@ -479,7 +480,7 @@ class Prefetch:
                         self._readying.pop(id(item)).set()
 
 
-def embed_ahead(engine, pages: list[tuple[Item, str, str]], helper: ReadyingProcess | None = None) -> None:
+def ready_ahead(engine, pages: list[tuple[Item, str, str]], helper: ReadyingProcess | None = None) -> None:
     """Extract fetched pages, cut them into claims and embed those, all pages in one batch, so that their
     captures find them ready (`item.readied`): the capture loop's own work is then the matching and the
     writes. With `helper`, the work is done in that process, on the other core; here when it fails."""
@@ -513,7 +514,7 @@ class Importer:
     fetcher: Fetcher = field(default_factory=Fetcher)
     workers: int = FETCH_WORKERS
     ahead: int = FETCH_AHEAD
-    embed_ahead: bool = True
+    ready_ahead: bool = True
     _prefetch: Prefetch | None = field(default=None, init=False, repr=False)
     created: int = 0
     duplicates: int = 0
@@ -527,12 +528,12 @@ class Importer:
         same items through a progress bar or counter, iterated in step; addresses are fetched ahead."""
         helper = None
         setting = getattr(self.engine.embedder, "setting", None)
-        if self.embed_ahead and self.workers > 1 and setting is not None and len(items) >= PROCESS_MIN_PAGES:
+        if self.ready_ahead and self.workers > 1 and setting is not None and len(items) >= PROCESS_MIN_PAGES:
             try:
                 helper = ReadyingProcess(setting)
             except OSError as exc:
                 log.warning("readying pages on a thread: no process could be started (%s)", exc)
-        ready = (lambda pages: embed_ahead(self.engine, pages, helper)) if self.embed_ahead else None
+        ready = (lambda pages: ready_ahead(self.engine, pages, helper)) if self.ready_ahead else None
         prefetch = self._prefetch = Prefetch(self.fetcher, self.workers, ready) if self.workers > 1 else None
         planned, queued = 0, set()
         try:

@@ -9,6 +9,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -667,6 +668,21 @@ def test_the_readying_process_readies_pages_as_this_process_would():
         assert [from_blob(theirs.vectors[text_hash(c.text)]).tolist() for c in here.claims] == vectors.tolist(), what
 
 
+@pytest.mark.model
+def test_the_readying_process_embeds_with_the_model_this_process_uses(real_embedder):
+    from server.readying import ReadyingProcess, ready_page
+
+    _, html, title, _ = READYING_CASES[0]
+    helper = ReadyingProcess(real_embedder.setting)
+    try:
+        [theirs] = helper.ready([(html, "https://news.example/a", title)])
+    finally:
+        helper.close()
+    texts = [c.text for c in ready_page(html, "https://news.example/a", title).claims]
+    there = np.stack([from_blob(theirs.vectors[text_hash(t)]) for t in texts])
+    assert np.abs(there - real_embedder.embed(texts)).max() < 1e-5
+
+
 def test_pages_are_readied_here_when_the_readying_process_is_gone_and_not_after_the_import(tmp_path):
     from server.readying import ReadyingFailed, ReadyingProcess
 
@@ -679,10 +695,10 @@ def test_pages_are_readied_here_when_the_readying_process_is_gone_and_not_after_
         helper.ready([(page, "https://carried.example/0", None)])
     assert not helper.usable and not helper.closed
     item = server.imports.Item(label="page", url="https://carried.example/0", html=page)
-    server.imports.embed_ahead(engine, [(item, item.url, page)], helper)
+    server.imports.ready_ahead(engine, [(item, item.url, page)], helper)
     assert item.readied is not None and len(item.readied.vectors) == len(item.readied.claims) > 0
     helper.close()
     later = server.imports.Item(label="page", url="https://carried.example/1", html=page)
-    server.imports.embed_ahead(engine, [(later, later.url, page)], helper)
+    server.imports.ready_ahead(engine, [(later, later.url, page)], helper)
     assert later.readied is not None                    # a closed helper is not asked: readied here
     engine.store.close()
