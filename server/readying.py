@@ -9,7 +9,6 @@ its own, started for a long import and closed with it; the capture loop then cos
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import signal
 import threading
@@ -19,11 +18,12 @@ from .claims import MAX_CLAIMS_PER_PAGE, Claim, extract_claims
 from .embeddings import make_embedder, text_hash, to_blob
 from .extract import Extracted, NotAnArticle, extract_article
 
-log = logging.getLogger(__name__)
-
 # Starting the process (an interpreter, trafilatura and the model: about 2 s) costs more than it saves on
 # fewer pages than this; shorter imports ready their pages on a thread.
 PROCESS_MIN_PAGES = 64
+# A batch takes a second or two; one that takes this long is stuck on a page, and the import goes on
+# without the process (the capture loop readies what is left itself).
+BATCH_WAIT_S = 300
 CLOSE_WAIT_S = 5
 
 
@@ -87,6 +87,10 @@ class ReadyingProcess:
                 raise ReadyingFailed(self.failed or "the readying process is closed")
             try:
                 self._pipe.send(pages)
+                if not self._pipe.poll(BATCH_WAIT_S):
+                    self._process.terminate()
+                    self.failed = f"the readying process took more than {BATCH_WAIT_S} s over {len(pages)} pages"
+                    raise ReadyingFailed(self.failed)
                 outcome, value = self._pipe.recv()
             except (EOFError, OSError) as exc:
                 self.failed = f"the readying process ended ({exc or type(exc).__name__})"

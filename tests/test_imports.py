@@ -668,6 +668,19 @@ def test_the_readying_process_readies_pages_as_this_process_would():
         assert [from_blob(theirs.vectors[text_hash(c.text)]).tolist() for c in here.claims] == vectors.tolist(), what
 
 
+def test_a_readying_process_that_takes_too_long_is_ended_and_not_asked_again(monkeypatch):
+    import server.readying
+    from server.readying import ReadyingFailed, ReadyingProcess
+
+    monkeypatch.setattr(server.readying, "BATCH_WAIT_S", 0.001)     # less than the process takes to start
+    helper = ReadyingProcess(HashEmbedder().setting)
+    with pytest.raises(ReadyingFailed, match="took more than"):
+        helper.ready([(numbered_pages(1)[0], "https://carried.example/0", None)])
+    helper._process.join(10)
+    assert not helper._process.is_alive() and not helper.usable
+    helper.close()
+
+
 @pytest.mark.model
 def test_the_readying_process_embeds_with_the_model_this_process_uses(real_embedder):
     from server.readying import ReadyingProcess, ready_page
