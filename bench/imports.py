@@ -251,7 +251,10 @@ def outlets_serving(count: int, pages_by_outlet: list[dict[str, bytes]]):
     try:
         yield mine.recv()
     finally:
-        mine.send(None)
+        try:
+            mine.send(None)
+        except OSError:             # the outlets' process is gone already
+            pass
         process.join(10)
         if process.is_alive():
             process.terminate()
