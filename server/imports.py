@@ -551,8 +551,15 @@ class Importer:
 
     def _plan(self, prefetch: Prefetch, position: int, item: Item, queued: set[str]) -> None:
         """Get this item's page ready ahead of its turn, unless it has an address already stored or asked
-        for: fetched when the export lists only the address, readied when it carries the page."""
-        if item.path is not None or (item.url is None and item.html is None):
+        for: fetched when the export lists only the address, readied when it carries the page or is a
+        saved page (read now; it leaves memory with its capture)."""
+        if item.path is not None:
+            try:
+                item.html = decode_html(item.path.read_bytes())
+            except OSError:
+                return              # add() reports it
+            item.url = saved_from_url(item.html)
+        if item.url is None and item.html is None:
             return
         if item.url is not None:
             try:
@@ -581,7 +588,7 @@ class Importer:
         if html is not None and self._prefetch is not None:
             self._prefetch.reached(item)
         try:
-            if item.path is not None:
+            if item.path is not None and html is None:
                 html = decode_html(item.path.read_bytes())
                 url = saved_from_url(html)
             listed = None
@@ -611,6 +618,8 @@ class Importer:
             return
         finally:
             item.readied = None         # what was readied leaves memory with its capture
+            if item.path is not None:
+                item.html = None        # a saved page read ahead, too
         if result.created:
             self.created += 1
             if item.tags:

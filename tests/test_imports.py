@@ -483,21 +483,48 @@ def counting(monkeypatch, calls: list, *names: str) -> None:
                             lambda *args, _real=real, **kwargs: calls.append(args[0]) or _real(*args, **kwargs))
 
 
-def test_an_import_extracts_and_cuts_each_page_once_fetched_or_carried(tmp_path, site, monkeypatch):
+def saved_page(folder: Path, name: str, url: str) -> Path:
+    """A page as a browser's "Save page as" writes it, from tests/pages."""
+    path = folder / name
+    path.write_text(f"<!-- saved from url=({len(url):04d}){url} -->\n" +
+                    (Path(__file__).parent / "pages" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+def test_an_import_extracts_and_cuts_each_page_once_fetched_carried_or_saved(tmp_path, site, monkeypatch):
     hash_engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
     extracted, cut = [], []
     counting(monkeypatch, extracted, "server.readying.extract_article", "server.pipeline.extract_article")
     counting(monkeypatch, cut, "server.readying.extract_claims", "server.pipeline.extract_claims")
     fetched = [f"{site}/{name}" for name in ("tram-line.html", "harbour-dredging.html")]
     carried = "https://carried.example/library"
+    saved = saved_page(tmp_path, "ferry-fares.html", "https://saved.example/ferry-fares")
     items = [server.imports.Item(label=url, url=url) for url in fetched] + [server.imports.Item(
-        label=carried, url=carried, html=(Path(__file__).parent / "pages" / "library-reopens.html").read_text(encoding="utf-8"))]
+        label=carried, url=carried, html=(Path(__file__).parent / "pages" / "library-reopens.html").read_text(encoding="utf-8")),
+        server.imports.Item(label=str(saved), path=saved)]
     importer = server.imports.Importer(hash_engine, fetcher=server.fetcher.Fetcher(delay=0))
     importer.add_all(items)
+    assert hash_engine.store.article_id_for_url("https://saved.example/ferry-fares") is not None
     hash_engine.store.close()
-    assert (importer.created, importer.skipped) == (3, [])
-    assert len(extracted) == len(cut) == 3              # readied ahead or by the capture, never both
+    assert (importer.created, importer.skipped) == (4, [])
+    assert len(extracted) == len(cut) == 4              # readied ahead or by the capture, never both
     assert all(item.readied is None for item in items)        # nothing readied stays in memory
+    assert items[-1].html is None                             # nor the saved page read ahead
+
+
+def test_a_saved_page_is_read_and_readied_ahead_of_its_turn(tmp_path):
+    path = saved_page(tmp_path, "ferry-fares.html", "https://saved.example/ferry-fares")
+    readied, pages = threading.Event(), []
+    prefetch = server.imports.Prefetch(InstantFetcher(), workers=1,
+                                       ready=lambda batch: pages.extend((url, html) for _, url, html in batch) or readied.set())
+    engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
+    try:
+        server.imports.Importer(engine)._plan(prefetch, 0, server.imports.Item(label="saved", path=path), set())
+        assert readied.wait(10)
+    finally:
+        prefetch.close()
+        engine.store.close()
+    assert pages == [("https://saved.example/ferry-fares", path.read_text(encoding="utf-8"))]
 
 
 # -- the browser history the extension sends ---------------------------------------------------------
