@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import importlib
 import re
 import threading
 import time
@@ -478,7 +479,7 @@ def counting(monkeypatch, calls: list, *names: str) -> None:
     """Every call of the named functions (module.attribute) is noted in `calls` by its first argument."""
     for name in names:
         module, attribute = name.rsplit(".", 1)
-        real = getattr(__import__(module, fromlist=[attribute]), attribute)
+        real = getattr(importlib.import_module(module), attribute)
         monkeypatch.setattr(f"{module}.{attribute}",
                             lambda *args, _real=real, **kwargs: calls.append(args[0]) or _real(*args, **kwargs))
 
