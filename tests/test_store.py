@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 from sqlite_utils import Database
@@ -177,6 +178,23 @@ def test_a_word_once_too_common_for_the_budget_is_searched_again_once_its_claims
     found = store.lexical_claim_search("ministers", limit=20, postings=3)
     assert [text for text, in store.reader.execute(
         f"SELECT text FROM claims WHERE id IN ({','.join(str(c) for c, _ in found)})")] == ["ministers met again"]
+    store.close()
+
+
+def test_a_search_during_the_deletion_does_not_keep_the_word_too_common_after_it(tmp_path):
+    texts = ["peskov denied it"] + [f"ministers met {i}" for i in range(6)]
+    store = store_with_claims(tmp_path / "x.db", texts)
+    with store.write() as conn:
+        conn.execute("DELETE FROM claims WHERE text LIKE 'ministers met %' AND position > 1")
+        store.claims_deleted()
+        # A search on another thread still reads the committed claims: "ministers" is too common.
+        during = []
+        reader = threading.Thread(target=lambda: during.append(
+            store.lexical_claim_search("ministers", limit=20, postings=3)))
+        reader.start()
+        reader.join()
+        assert during == [[]]
+    assert len(store.lexical_claim_search("ministers", limit=20, postings=3)) == 1      # "ministers met 1"
     store.close()
 
 

@@ -100,6 +100,7 @@ class Connections:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
+        self._after_commit: list = []       # what the write under way does once it is committed
         self._writer = self._connect()
         self._local = threading.local()
         self.write_problem: storage.StorageError | None = None
@@ -135,6 +136,7 @@ class Connections:
         with self._write_lock:
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
+                self._after_commit.clear()
                 try:
                     yield self._writer
                     self._writer.execute("COMMIT")
@@ -148,6 +150,13 @@ class Connections:
                 self.write_problem = storage.describe(exc, self.path)
                 raise
             self.write_problem = None
+            for action in self._after_commit:
+                action()
+            self._after_commit.clear()
+
+    def after_commit(self, action) -> None:
+        """Run `action` once the write under way is committed (readers see the change only then)."""
+        self._after_commit.append(action)
 
     def check_writable(self) -> storage.StorageError | None:
         """Why the database cannot be written now, or None: a write transaction opened and dropped,

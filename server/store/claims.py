@@ -119,8 +119,10 @@ class ClaimStore:
         return out
 
     def claims_deleted(self) -> None:
-        """Claims were deleted: words once in more claims than a search's budget may no longer be."""
-        self.__dict__.pop("_claims_with_common_word", None)
+        """Claims are deleted in the write under way: once committed, words found in more claims than a
+        search's budget may no longer be. (Forgotten before then, a search reading the old claims could
+        remember them again.)"""
+        self.after_commit(lambda: self.__dict__.pop("_claims_with_common_word", None))
 
     def claims_by_ids(self, ids: list[int]) -> dict[int, dict]:
         out: dict[int, dict] = {}
