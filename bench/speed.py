@@ -17,7 +17,8 @@ vector search alone against a float32 scan of every stored vector (time and reca
 rate (`crosscurrent import`'s Importer over pages an export carries), a cProfile of one capture, and the
 graph's size on disk. Then the server is closed (saving the graph) and started again as a user starts
 it: `crosscurrent serve` on the same folder, timed from launch to the first 201 of a capture, with its
-resident memory (VmRSS) at that moment. The same start-up on an empty folder, once per run.
+resident memory (VmRSS) at that moment and again after LATER_CAPTURES more captures (each search reads
+more of the mapped graph). The same start-up on an empty folder, once per run.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ SYNTHETIC_NAMES = 15           # Zipf-distributed names per synthetic article...
 NAME_VOCABULARY = 200_000      # ...out of this many
 NAME_ZIPF = 1.2
 CAPTURES_PER_PAGE = 10       # per test page: a p95 of 40 captures (of 20 it was the slowest but one)
+LATER_CAPTURES = 40            # the restarted server's memory is read again after this many more captures
 IMPORT_ARTICLES = 120          # an import long enough to be readied in a process of its own (server/readying.py)
 DEFAULT_SIZES = (1000, 10000, 100000)
 
@@ -324,7 +326,8 @@ def measure_size(size: int, keep: Path | None = None, pool: Path | None = None) 
         result["peak_rss_mb"] = peak_rss_mb()
         result["graph_mb"] = round(vector_index.disk_bytes(folder, embedder.model_name) / 2**20, 1)
         # Started again as a user starts it: a new process, the saved graph mapped.
-        result["startup_s"], result["server_rss_mb"] = startup_seconds(folder, token)
+        result["startup_s"], result["server_rss_mb"], result["server_memory_later"] = startup_seconds(
+            folder, token, later=LATER_CAPTURES)
     return result
 
 
@@ -361,17 +364,19 @@ def free_port() -> int:
 
 
 def startup_seconds(folder: Path | None = None, token: str | None = None, timeout: float = 600.0,
-                    cache: Path | None = None) -> tuple[float, float | None]:
+                    cache: Path | None = None, later: int = 0) -> tuple[float, float | None, dict | None]:
     """From launching `crosscurrent serve` on `folder` (an empty one by default) to the first 201 of a
-    capture (model load included), and the server's resident memory then. `cache`: the cache folder the
-    server gets (default: the usual one, where the model prepared for ONNX Runtime is found)."""
+    capture (model load included), the server's resident memory then, and (with `later`) its memory after
+    that many more captures: {VmRSS, RssAnon, RssFile} in MB, file pages being the mapped graph's pages
+    read so far and the libraries'. `cache`: the cache folder the server gets (default: the usual one,
+    where the model prepared for ONNX Runtime is found)."""
     if folder is None:
         with tempfile.TemporaryDirectory(prefix="crosscurrent-start-") as empty:
             store = Store(Path(empty) / "crosscurrent.db")
             token = add_token(store)
             store.close()
-            return startup_seconds(Path(empty), token, timeout, cache)
-    html = vary(next(iter(test_pages().values())), 50_000)
+            return startup_seconds(Path(empty), token, timeout, cache, later)
+    pages = list(test_pages().values())
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -381,15 +386,22 @@ def startup_seconds(folder: Path | None = None, token: str | None = None, timeou
     try:
         while time.perf_counter() - started < timeout:
             try:
-                status, _ = post_capture(port, token, f"https://start.bench/{RUN}", html)
+                status, _ = post_capture(port, token, f"https://start.bench/{RUN}", vary(pages[0], 50_000))
             except OSError:
                 if process.poll() is not None:
                     raise RuntimeError(f"the server exited: {process.stderr.read()[-500:]}") from None
                 time.sleep(0.05)
                 continue
-            if status == 201:
-                return time.perf_counter() - started, rss_mb(str(process.pid))
-            raise RuntimeError(f"first capture answered {status}")
+            if status != 201:
+                raise RuntimeError(f"first capture answered {status}")
+            seconds, first_rss = time.perf_counter() - started, rss_mb(str(process.pid))
+            for number in range(1, later + 1):
+                status, _ = post_capture(port, token, f"https://start.bench/{RUN}/{number}",
+                                         vary(pages[number % len(pages)], 50_000 + number))
+                if status != 201:
+                    raise RuntimeError(f"capture {number} after the start answered {status}")
+            memory = {field: _status_mb(field, str(process.pid)) for field in ("VmRSS", "RssAnon", "RssFile")}
+            return seconds, first_rss, memory if later else None
         raise TimeoutError("the server gave no answer in time")
     finally:
         process.terminate()
@@ -416,7 +428,7 @@ def run(sizes=DEFAULT_SIZES, timeout: float = 3600.0, keep: Path | None = None) 
                 continue
             results["sizes"][str(size)] = json.loads(done.stdout.strip().splitlines()[-1])
     try:
-        seconds, memory = startup_seconds()
+        seconds, memory, _ = startup_seconds()
         results["startup_to_first_capture_s"], results["startup_rss_mb"] = round(seconds, 1), memory
         # A machine's very first start also prepares the model for ONNX Runtime (once; server/embeddings.py).
         with tempfile.TemporaryDirectory(prefix="crosscurrent-cache-") as cache:
@@ -427,10 +439,16 @@ def run(sizes=DEFAULT_SIZES, timeout: float = 3600.0, keep: Path | None = None) 
     return results
 
 
+def _later(memory: dict | None) -> str:
+    if not memory or memory.get("VmRSS") is None:
+        return "-"
+    return f"{memory['VmRSS']:.0f} ({memory['RssAnon']:.0f}+{memory['RssFile']:.0f})"
+
+
 def report(results: dict) -> str:
     lines = [f"speed ({results['history']}; model {results['model']})",
              f"{'articles':>9} {'claims':>8} {'p50 ms':>7} {'p95 ms':>7} {'floor':>6} {'ratio':>6} {'p95/fl':>6} "
-             f"{'import/s':>8} {'floor/s':>8} {'RSS MB':>7} {'peak MB':>7} {'start s':>7} {'build s':>7} "
+             f"{'import/s':>8} {'floor/s':>8} {'RSS MB':>7} {'later':>13} {'peak MB':>7} {'start s':>7} {'build s':>7} "
              f"{'graph MB':>8} {'search':>7} {'scan':>7} {'recall':>6}"]
     for size, r in results["sizes"].items():
         if "error" in r:
@@ -440,11 +458,13 @@ def report(results: dict) -> str:
                      f"{r['capture_ms']['p95']:>7} {r['floor_ms']['p50']:>6} {r['capture_over_floor']:>6} "
                      f"{round(r['capture_ms']['p95'] / r['floor_ms']['p95'], 2):>6} "
                      f"{r['import_articles_per_s']:>8} {r['floor_articles_per_s']:>8} {r.get('server_rss_mb'):>7} "
+                     f"{_later(r.get('server_memory_later')):>13} "
                      f"{r['peak_rss_mb']:>7} {r.get('startup_s', 0):>7.1f} {r.get('graph_build_s', '-'):>7} "
                      f"{r.get('graph_mb', '-'):>8} {r['search']['batch_ms']:>7} {r['search']['exact_batch_ms']:>7} "
                      f"{r['search']['recall_at_12']:>6}")
     lines.append("ratio: capture p50 / floor p50; p95/fl: capture p95 / floor p95; RSS: a new `crosscurrent serve` "
-                 "on the history after its first 201; peak: the measuring process; start s: launching that server "
+                 f"on the history after its first 201; later: its RSS (anonymous + file pages) after {LATER_CAPTURES} "
+                 "more captures; peak: the measuring process; start s: launching that server "
                  "to its first 201 (model load included); build s: the claim graph built from the database in the "
                  "background on the first start (0 when a saved one was mapped); graph MB: its file; search/scan: "
                  "ms of one page's vector search / a float32 scan of every stored vector; recall: share of the "
