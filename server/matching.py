@@ -1,6 +1,6 @@
 """Finding earlier claims that may say the same thing: vector search plus lexical search.
 
-The claim index is two parts. The claims up to some id are in a saved HNSW graph of int8 vectors
+The claim index is two parts. The claims up to some id are in a saved HNSW graph of int8 or binary codes
 (server/vector_index.py), memory-mapped from the data folder, so a start reads none of its vectors; the
 graph only proposes candidates (GRAPH_FETCH per result wanted), which are scored with their float32
 vectors read from the database, so every cosine is exact and claims forgotten since the save drop out.
@@ -42,9 +42,10 @@ SAVE_AT_CLOSE_ROWS = 1_000  # at close, fewer newer claims than this are left to
 # and twice its size in memory), so a big graph waits for MERGE_ROWS newer claims (a start reads 20,000 in
 # 0.4-0.8 s).
 CLOSE_MERGE_SHARE = 0.05
-GRAPH_FETCH = 4            # graph candidates per result wanted, scored exactly (int8 ranks near-ties loosely)
+GRAPH_FETCH = 4            # graph candidates per result wanted, scored exactly (codes rank near ties loosely)
 MIN_GRAPH_FETCH = 48
 BUILD_BATCH = 4_096        # rows added to a graph at a time (a search waits for at most one batch)
+CENTER_SAMPLE = 4_096      # claims whose mean centres a graph's binary codes
 
 
 LEXICAL_WEIGHT = 0.1       # BM25's share in the fused score (dev sweep, MAP@5: 0 0.828, 0.03 0.858, 0.1 0.871, 0.3 0.854)
@@ -74,10 +75,12 @@ class ClaimIndex:
     folder (a bare index, as in tests) everything stays in memory and is scanned exactly."""
 
     def __init__(self, dims: int, folder: Path | str | None = None, merge_rows: int | None = None,
-                 background: bool = True):
+                 background: bool = True, binary_from: int | None = None):
         self.dims = dims
         self.folder = Path(folder) if folder is not None else None
         self.merge_rows = MERGE_ROWS if merge_rows is None else merge_rows
+        # Claims from which the graph holds binary codes (vector_index.BINARY_FROM unless told otherwise).
+        self.binary_from = vector_index.BINARY_FROM if binary_from is None else binary_from
         # A server builds and merges the graph in a thread and answers meanwhile; tests may do it in line.
         self.background = background
         self._lock = threading.RLock()
@@ -116,6 +119,12 @@ class ClaimIndex:
         return len(graph) if graph is not None else 0
 
     @property
+    def codes(self) -> str | None:
+        """The saved graph's code kind ("i8" or "b1"), None before one is saved."""
+        saved = self._saved
+        return saved.scalar if saved is not None else None
+
+    @property
     def ready(self) -> bool:
         """No graph is being built or merged."""
         return self._worker is None or not self._worker.is_alive()
@@ -145,7 +154,7 @@ class ClaimIndex:
 
     def _open_or_rebuild(self) -> None:
         store = self._store
-        opened = vector_index.open_saved(self.folder, self._model, self.dims)
+        opened = vector_index.open_saved(self.folder, self._model, self.dims, self.binary_from)
         if opened is not None:
             self._graph, self._saved = opened
             self._graph_max_id = self._saved.max_claim_id
@@ -158,8 +167,18 @@ class ClaimIndex:
         if store.claims_after(0) < self.merge_rows:
             return                             # a small history: all of it in memory
         self._graph_max_id = store.max_claim_id()
-        self._graph, self._building = vector_index.new_graph(self.dims), True
+        self._graph, self._building = self._new_graph(store.claims_upto(self._graph_max_id), self._graph_max_id), True
         self._run(self._build, self._graph, self._graph_max_id)
+
+    def _new_graph(self, count: int, upto_id: int):
+        """An empty graph for `count` claims; binary codes are centred on the mean of claims spread evenly
+        over the history up to `upto_id`."""
+        scalar = vector_index.scalar_for(count, self.binary_from)
+        if scalar != "b1":
+            return vector_index.new_graph(self.dims, scalar)
+        ids = np.unique(np.linspace(1, max(1, upto_id), CENTER_SAMPLE).astype(np.int64)).tolist()
+        blobs = [blob for _article, blob in self._store.claim_vectors(self._model, ids).values()]
+        return vector_index.new_graph(self.dims, scalar, vector_index.center_of(from_blobs(blobs, self.dims), self.dims))
 
     def _top_up(self) -> None:
         for rows in self._store.iter_claim_vectors(self._model, after_id=self.max_claim_id):
@@ -258,7 +277,21 @@ class ClaimIndex:
             live = self._article_ids[:size] >= 0
             keys, vectors = self._claim_ids[:size][live].copy(), self._matrix[:size][live].copy()
             self._prune = False
-        graph = vector_index.load_for_update(self.folder, saved) if saved else vector_index.new_graph(self.dims)
+        newest = max(self._graph_max_id, int(keys.max()) if len(keys) else 0)
+        count = (saved.count if saved else 0) + len(keys)
+        if saved and saved.scalar == vector_index.scalar_for(count, self.binary_from):
+            graph = vector_index.load_for_update(self.folder, saved)
+        else:
+            # The first graph, or one grown past BINARY_FROM: its claims are read again from the database.
+            graph = self._new_graph(count, newest)
+            if saved:
+                for rows in self._store.iter_claim_vectors(self._model, after_id=0, upto_id=saved.max_claim_id,
+                                                           batch=BUILD_BATCH):
+                    if self._stop.is_set():
+                        return
+                    claim_ids, _articles, blobs = zip(*rows)
+                    vector_index.add(graph, np.asarray(claim_ids), from_blobs(blobs, self.dims))
+                saved = prune = None       # only stored claims were read: nothing to prune
         if saved and prune is None:
             prune = self._store.claims_upto(saved.max_claim_id) != saved.count
         if saved and prune:
@@ -268,12 +301,11 @@ class ClaimIndex:
             vector_index.remove(graph, np.setdiff1d(held, stored))
         # An id used again after the newest article was forgotten: the new claim replaces the old one.
         if len(graph) and len(keys):
-            vector_index.remove(graph, keys[np.asarray(graph.contains(keys.astype(np.uint64)), dtype=bool)])
+            vector_index.remove(graph, keys[graph.contains(keys)])
         for start in range(0, len(keys), BUILD_BATCH):
             if self._stop.is_set():
                 return
             vector_index.add(graph, keys[start:start + BUILD_BATCH], vectors[start:start + BUILD_BATCH])
-        newest = max(self._graph_max_id, int(keys.max()) if len(keys) else 0)
         viewed, saved = vector_index.save(graph, self.folder, self._model, newest)
         del graph
         with self._lock:
