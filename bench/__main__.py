@@ -153,6 +153,7 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
             preds.update({f"w={w:g}": scratch / f"claims-{mode}-w{w:g}.jsonl" for w in weights})
             if mode == plan.text_modes[0]:
                 preds["persisted"] = scratch / f"claims-{mode}-persisted.jsonl"
+                preds["binary"] = scratch / f"claims-{mode}-binary.jsonl"
             started = time.perf_counter()
             try:
                 claims.run(data, preds, mode=mode, weights=weights)
@@ -165,7 +166,8 @@ def run_all(root: Path, out_dir: Path, quick: bool) -> tuple[list[Row], dict | N
                 if mode != "text" and ranker == "bm25":
                     continue
                 label = {"fused": "claims (fused)", "bm25": "claims baseline (BM25)",
-                         "persisted": "claims (fused, through the saved graph)"}.get(
+                         "persisted": "claims (fused, through the saved graph)",
+                         "binary": "claims (fused, through a graph of binary codes)"}.get(
                     ranker, f"claims lexical_weight {ranker[2:]}")
                 row = Row(label + ("" if mode == "text" else f" [{mode}]"), "claims", note=note, seconds=seconds)
                 rows.append(_scored(row, "claims", data, pred) if not failure else Row(**{**asdict(row), "error": failure}))

@@ -8,8 +8,9 @@ ranks, where a capture takes 12 + 8 candidates and keeps 5 links per claim). The
 baseline asks the same store's full-text index (`Store.lexical_claim_search`) and nothing else.
 "persisted" ranks the same way through a second index over the same store whose every claim is in the
 saved graph (built, saved, then mapped again as at a start), as in a history past MERGE_ROWS claims:
-what the int8 graph costs in quality on real claims (the dev set is small enough to be scanned exactly
-by default).
+what the graph's int8 codes cost in quality on real claims (the dev set is small enough to be scanned
+exactly by default); "binary" the same through a graph of binary codes, as in a history past
+BINARY_FROM claims.
 
 Output: JSONL {"id": query_id, "ranked": [claim_id, ...]} for the claims scorer.
 """
@@ -79,7 +80,8 @@ def run(data_dir: Path, outputs: dict[str, Path], limit: int | None = None, mode
         weights: tuple[float, ...] = ()) -> dict:
     """Index once, then write one prediction file per ranker named in `outputs`:
     "fused" (rank_claims with its default weight), "bm25" (the baseline), "w=<weight>" (weight sweep) and
-    "persisted" (rank_claims through an index whose claims are all in the saved graph)."""
+    "persisted" (rank_claims through an index whose claims are all in the saved graph) and "binary" (the
+    same, its graph in binary codes)."""
     data_dir = Path(data_dir)
     claims = read_jsonl(data_dir / "claims.jsonl")
     queries = read_jsonl(data_dir / "queries.jsonl")
@@ -97,13 +99,17 @@ def run(data_dir: Path, outputs: dict[str, Path], limit: int | None = None, mode
             "fused": lambda text, vec: [c for c, _ in rank_claims(index, engine.store, text, vec, k=RANK_DEPTH)],
             "bm25": lambda text, vec: [c for c, _ in engine.store.lexical_claim_search(text, RANK_DEPTH)],
         }
-        if "persisted" in outputs:
-            model = engine.embedder.model_name
-            ClaimIndex(index.dims, graph_folder, merge_rows=1, background=False).load(engine.store, model).close()
-            persisted = ClaimIndex(index.dims, graph_folder).load(engine.store, model)
-            stats["graph_vectors"] = persisted.in_graph
-            rankers["persisted"] = lambda text, vec: [
-                c for c, _ in rank_claims(persisted, engine.store, text, vec, k=RANK_DEPTH)]
+        for name, binary_from in (("persisted", None), ("binary", 0)):
+            if name not in outputs:
+                continue
+            model, folder = engine.embedder.model_name, Path(graph_folder) / name
+            folder.mkdir()
+            ClaimIndex(index.dims, folder, merge_rows=1, background=False,
+                       binary_from=binary_from).load(engine.store, model).close()
+            persisted = ClaimIndex(index.dims, folder, binary_from=binary_from).load(engine.store, model)
+            stats[f"{name}_graph"] = {"vectors": persisted.in_graph, "codes": persisted.codes}
+            rankers[name] = (lambda graph: lambda text, vec: [
+                c for c, _ in rank_claims(graph, engine.store, text, vec, k=RANK_DEPTH)])(persisted)
         for weight in weights:
             rankers[f"w={weight:g}"] = (lambda w: lambda text, vec: [
                 c for c, _ in rank_claims(index, engine.store, text, vec, k=RANK_DEPTH, lexical_weight=w)])(weight)
