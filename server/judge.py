@@ -698,6 +698,26 @@ def same_thing_written_differently(a: list[str], b: list[str]) -> bool:
     return values[0] is not None and values[0] == values[1]
 
 
+def _aligned(a: list[str], b: list[str]) -> tuple[int, list[tuple[int, int, int, int]]]:
+    """Words the two lists share in order, and the spans of one replaced by the other (i1, i2, j1, j2).
+    The common beginning and end are matched first, so near copies (most of what is compared) leave
+    SequenceMatcher only the few words around their difference."""
+    shorter = min(len(a), len(b))
+    head = 0
+    while head < shorter and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < shorter - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    middle_a, middle_b = a[head:len(a) - tail], b[head:len(b) - tail]
+    if not middle_a or not middle_b:
+        return head + tail, []
+    matcher = SequenceMatcher(None, middle_a, middle_b, autojunk=False)
+    matched = head + tail + sum(block.size for block in matcher.get_matching_blocks())
+    return matched, [(i1 + head, i2 + head, j1 + head, j2 + head)
+                     for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag == "replace"]
+
+
 def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
     """Two near copies that differ in one place: (words, other words, kind of detail or None).
     Near copy: 80% of the shorter one's words in the same order. "Elena" for "Maria" is a name,
@@ -708,12 +728,12 @@ def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
         return None
     if sum((count_a & count_b).values()) < 0.8 * min(len(a), len(b)):
         return None   # too few words in common for 80% of them to match in order
-    matcher = SequenceMatcher(None, [w.lower() for w in a], [w.lower() for w in b], autojunk=False)
-    if sum(block.size for block in matcher.get_matching_blocks()) < 0.8 * min(len(a), len(b)):
+    matched, replaced = _aligned([w.lower() for w in a], [w.lower() for w in b])
+    if matched < 0.8 * min(len(a), len(b)):
         return None
     title_case = title_a or title_b
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "replace" or i2 - i1 > 2 or j2 - j1 > 2:
+    for i1, i2, j1, j2 in replaced:
+        if i2 - i1 > 2 or j2 - j1 > 2:
             continue
         wa = [w for w in a[i1:i2] if w.lower() not in STOPWORDS]
         wb = [w for w in b[j1:j2] if w.lower() not in STOPWORDS]
