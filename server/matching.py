@@ -2,7 +2,7 @@
 
 The claim index is two parts. The claims up to some id are in a saved HNSW graph of int8 or binary codes
 (server/vector_index.py), memory-mapped from the data folder, so a start reads none of its vectors; the
-graph only proposes candidates (GRAPH_FETCH per result wanted), which are scored with their float32
+graph only proposes candidates (vector_index.PROPOSED per result wanted), which are scored with their float32
 vectors read from the database, so every cosine is exact and claims forgotten since the save drop out.
 The newer claims (fewer than MERGE_ROWS) are held in memory as float32 and scanned exactly; a small
 history is only that. When they reach MERGE_ROWS they are merged into a new generation of the graph in
@@ -42,8 +42,6 @@ SAVE_AT_CLOSE_ROWS = 1_000  # at close, fewer newer claims than this are left to
 # and twice its size in memory), so a big graph waits for MERGE_ROWS newer claims (a start reads 20,000 in
 # 0.4-0.8 s).
 CLOSE_MERGE_SHARE = 0.05
-GRAPH_FETCH = 4            # graph candidates per result wanted, scored exactly (codes rank near ties loosely)
-MIN_GRAPH_FETCH = 48
 BUILD_BATCH = 4_096        # rows added to a graph at a time (a search waits for at most one batch)
 CENTER_SAMPLE = 4_096      # claims whose mean centres a graph's binary codes
 
@@ -382,16 +380,15 @@ class ClaimIndex:
         if len(vectors) == 0:
             return []
         vectors = np.asarray(vectors, dtype=np.float32)
-        fetch = max(GRAPH_FETCH * k, MIN_GRAPH_FETCH)
         with self._lock:
             graph, store = self._graph, self._store
             proposed = None
             if graph is not None and self._building:     # in memory and growing: not while a batch is added
-                proposed = vector_index.search(graph, vectors, fetch)
+                proposed = vector_index.search(graph, vectors, k)
             size = self._size
             matrix, claim_ids, article_ids = self._matrix[:size], self._claim_ids[:size], self._article_ids[:size]
         if graph is not None and proposed is None:
-            proposed = vector_index.search(graph, vectors, fetch)
+            proposed = vector_index.search(graph, vectors, k)
         if proposed is not None and store is not None:
             # The graph proposes, float32 vectors from the database decide.
             rows = store.claim_vectors(self._model, np.unique(np.concatenate(proposed)).tolist())
