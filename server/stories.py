@@ -19,7 +19,8 @@ from . import cosines
 REPRINT_SIMILARITY = cosines.REPRINT_MIN   # a sentence this close to an earlier one is the same sentence, re-edited
 REPRINT_SHARE = 0.6            # share of an article's claims that must be reprinted
 REPRINT_MIN_CLAIMS = 3
-LOOKUP_ANCHORS = 48            # the new article's rarest anchors looked up in the history
+LOOKUP_ANCHORS = 48            # the new article's rarest anchors looked up in the history...
+LOOKUP_POSTINGS = 5_000        # ...as many as name this many articles in all (the rarest always)
 COMMON_ANCHOR_SHARE = 0.05     # anchors named by more of the history than this are too common to look up
 SCORED_CANDIDATES = 200        # articles scored in full after the lookup
 
@@ -55,16 +56,23 @@ class AnchorMatches:
 
 def anchor_neighbours(store, names: list[str], conn=None) -> AnchorMatches:
     """The earlier articles that share the rarer of an arriving article's `names`, with their anchor
-    similarity. The rarest names find the candidates; the SCORED_CANDIDATES best are scored over all
-    their names, summed by the store (a few hundred rows, not every name of every candidate)."""
+    similarity. The rarest names find the candidates (as many as name LOOKUP_POSTINGS articles in all, so
+    the rows read stay bounded in a long history whose names are each in thousands of articles); the
+    SCORED_CANDIDATES best are scored over all their names, summed by the store (a few hundred rows, not
+    every name of every candidate)."""
     if not names:
         return AnchorMatches()
     counts, history = store.anchor_counts(names, conn)
     weight = {a: anchor_words.idf(counts.get(a, 0), history) for a in names}
     too_common = max(20, COMMON_ANCHOR_SHARE * history)
-    lookup = sorted((a for a in names if 0 < counts.get(a, 0) <= too_common), key=lambda a: -weight[a])
+    lookup, postings = [], 0
+    for anchor in sorted((a for a in names if 0 < counts.get(a, 0) <= too_common), key=lambda a: -weight[a]):
+        if lookup and (len(lookup) == LOOKUP_ANCHORS or postings + counts[anchor] > LOOKUP_POSTINGS):
+            break
+        lookup.append(anchor)
+        postings += counts[anchor]
     partial: dict[int, float] = defaultdict(float)
-    for other, anchor in store.articles_naming(lookup[:LOOKUP_ANCHORS], conn=conn):
+    for other, anchor in store.articles_naming(lookup, conn=conn):
         partial[other] += weight[anchor]
     best = sorted(partial, key=lambda a: -partial[a])[:SCORED_CANDIDATES]
     mine = sorted(weight)
