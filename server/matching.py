@@ -277,7 +277,7 @@ class ClaimIndex:
             self._prune = False
         newest = max(self._graph_max_id, int(keys.max()) if len(keys) else 0)
         count = (saved.count if saved else 0) + len(keys)
-        if saved and saved.scalar == vector_index.scalar_for(count, self.binary_from):
+        if saved and not vector_index.outgrown(saved.scalar, count, self.binary_from):
             graph = vector_index.load_for_update(self.folder, saved)
         else:
             # The first graph, or one grown past BINARY_FROM: its claims are read again from the database.

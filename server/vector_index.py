@@ -76,6 +76,12 @@ def scalar_for(count: int, binary_from: int | None = None) -> str:
     return "b1" if count >= (BINARY_FROM if binary_from is None else binary_from) else "i8"
 
 
+def outgrown(scalar: str, count: int, binary_from: int | None = None) -> bool:
+    """An int8 graph of `count` claims should hold binary codes. A binary graph stays binary when
+    forgetting takes it back below BINARY_FROM: rebuilding back and forth would cost minutes each way."""
+    return scalar == "i8" and scalar_for(count, binary_from) == "b1"
+
+
 class Graph:
     """A usearch index with what its codes are taken from: a binary graph's centre."""
 
@@ -157,8 +163,8 @@ def open_saved(folder: Path, model: str, dims: int, binary_from: int | None = No
     problem = None
     if (saved.format, saved.model, saved.dims) != (FORMAT, model, dims) or saved.scalar not in METRICS:
         problem = f"made for {saved.model} ({saved.dims} dims, {saved.scalar}, format {saved.format})"
-    elif saved.scalar != scalar_for(saved.count, binary_from):
-        problem = f"holds {saved.count} claims in {saved.scalar} codes, not {scalar_for(saved.count, binary_from)}"
+    elif outgrown(saved.scalar, saved.count, binary_from):
+        problem = f"holds {saved.count} claims in int8 codes, not binary ones"
     elif saved.scalar == "b1" and (not isinstance(saved.center, list) or len(saved.center) != dims):
         problem = "has no centre for its codes"
     elif not path.is_file() or path.stat().st_size != saved.size:

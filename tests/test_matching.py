@@ -260,8 +260,8 @@ def test_binary_codes_are_centred_on_the_history(tmp_path, store, monkeypatch, s
 
 
 def test_a_graph_grown_past_binary_from_is_built_again_in_binary_codes(tmp_path, store, monkeypatch):
-    """At a merge (and at a start, for a graph saved before BINARY_FROM was reached) the claims the graph
-    holds are read again from the database into binary codes; every claim stays found."""
+    """At a merge (and at a start, for an int8 graph saved that large) the claims the graph holds are
+    read again from the database into binary codes; every claim stays found. Binary codes stay."""
     monkeypatch.setattr(vector_index, "BINARY_FROM", 2500)
     rng = np.random.default_rng(15)
     vectors = unit(rng, 3000, DIMS)
@@ -276,9 +276,15 @@ def test_a_graph_grown_past_binary_from_is_built_again_in_binary_codes(tmp_path,
     assert [h[0][0] for h in index.search(vectors[probe], k=1)] == [ids[i] for i in probe]
     assert all(hit[0] != ids[0] for hit in index.search(vectors[[0]], k=5, min_similarity=-1.0)[0])
     index.close()
-    monkeypatch.setattr(vector_index, "BINARY_FROM", 10**12)                      # int8 again: rebuilt at start
+    # Forgetting takes it back below the threshold: it stays binary, at a start and at a merge.
+    monkeypatch.setattr(vector_index, "BINARY_FROM", 10**12)
     again = opened(tmp_path, store=store)
-    assert again._saved.scalar == "i8" and again.in_graph == 2980
+    assert again._saved.graph == index._saved.graph and again._saved.scalar == "b1"
+    more = unit(rng, 600, DIMS)
+    more_ids = add_claims(store, more, per_article=20, first=3000)
+    again.add(more_ids, [0] * 600, more)
+    assert again._saved.scalar == "b1" and again.in_graph == 3580
+    assert again.search(more[[7]], k=1)[0][0][0] == more_ids[7]
 
 
 def test_claims_stored_after_the_last_save_are_topped_up_not_rebuilt(codes, tmp_path, store):
