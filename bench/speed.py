@@ -377,6 +377,7 @@ def startup_seconds(folder: Path | None = None, token: str | None = None, timeou
             store.close()
             return startup_seconds(Path(empty), token, timeout, cache, later)
     pages = list(test_pages().values())
+    html = vary(pages[0], 50_000)
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -386,7 +387,7 @@ def startup_seconds(folder: Path | None = None, token: str | None = None, timeou
     try:
         while time.perf_counter() - started < timeout:
             try:
-                status, _ = post_capture(port, token, f"https://start.bench/{RUN}", vary(pages[0], 50_000))
+                status, _ = post_capture(port, token, f"https://start.bench/{RUN}", html)
             except OSError:
                 if process.poll() is not None:
                     raise RuntimeError(f"the server exited: {process.stderr.read()[-500:]}") from None
