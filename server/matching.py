@@ -2,8 +2,9 @@
 
 The claim index is two parts. The claims up to some id are in a saved HNSW graph of int8 or binary codes
 (server/vector_index.py), memory-mapped from the data folder, so a start reads none of its vectors; the
-graph only proposes candidates (vector_index.PROPOSED per result wanted), which are scored with their float32
-vectors read from the database, so every cosine is exact and claims forgotten since the save drop out.
+graph only proposes candidates (vector_index.SCORED per result wanted, a binary graph's ranked by int8
+codes first), which are scored with their float32 vectors read from the database, so every cosine is exact
+and claims forgotten since the save drop out.
 The newer claims (fewer than MERGE_ROWS) are held in memory as float32 and scanned exactly; a small
 history is only that. When they reach MERGE_ROWS they are merged into a new generation of the graph in
 a background thread, as they are at close. A graph that is missing, stale or unreadable is rebuilt from
@@ -169,14 +170,14 @@ class ClaimIndex:
         self._run(self._build, self._graph, self._graph_max_id)
 
     def _new_graph(self, count: int, upto_id: int):
-        """An empty graph for `count` claims; binary codes are centred on the mean of claims spread evenly
-        over the history up to `upto_id`."""
+        """An empty graph for `count` claims; binary codes (and the int8 table that ranks what they
+        propose) are centred on the mean of claims spread evenly over the history up to `upto_id`."""
         scalar = vector_index.scalar_for(count, self.binary_from)
         if scalar != "b1":
             return vector_index.new_graph(self.dims, scalar)
         ids = np.unique(np.linspace(1, max(1, upto_id), CENTER_SAMPLE).astype(np.int64)).tolist()
         blobs = [blob for _article, blob in self._store.claim_vectors(self._model, ids).values()]
-        return vector_index.new_graph(self.dims, scalar, vector_index.center_of(from_blobs(blobs, self.dims), self.dims))
+        return vector_index.new_graph(self.dims, scalar, from_blobs(blobs, self.dims), folder=self.folder)
 
     def _top_up(self) -> None:
         for rows in self._store.iter_claim_vectors(self._model, after_id=self.max_claim_id):

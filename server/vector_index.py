@@ -4,24 +4,29 @@ the database and memory-mapped on start. The only module that imports usearch.
 Codes: int8 vectors, or, in a graph started for BINARY_FROM claims or more, one bit a dimension (the sign
 of the vector less the graph's centre, the mean claim vector of its history, so each bit splits the claims
 about in half): 48 bytes for 384 dimensions where int8 takes 384, so the mapped file a long history's
-searches read through is a third of the size. Binary codes rank claims that are about as close as each
-other loosely, which int8 does not: below that size the file is small anyway. The graph only proposes
-candidates; the caller scores them with their float32 vectors.
+searches walk through is a third of the size. Binary codes rank claims that are about as close as each
+other loosely, which int8 does not, so a binary graph proposes eight times as many claims and a table of
+their int8 codes, read only for the claims proposed, ranks them again (RankCodes). Either way the caller
+scores the SCORED nearest with their float32 vectors.
 
 Files, in the data folder: `claims.<model>.json` (what the index holds: model, dims, code kind, count,
-newest claim id, the graph file's name and size, a binary graph's centre) and the graph file it names,
-`claims.<model>.<generation>.usearch`. A save writes a new graph file, then replaces the description: a
-kill at any moment leaves the old pair intact (and an orphan file, deleted by the next save). The
-database stays the source of truth: a description or graph that is missing, does not match, or fails to
-load is reported as absent and rebuilt from the database by the caller.
+newest claim id, the graph file's name and size, a binary graph's centre and int8 scale) and the files of
+the generation it names: `claims.<model>.<generation>.usearch` (the graph) and, beside a binary graph,
+`.keys` (its claim ids, sorted, int64) and `.codes` (their int8 codes in that order). A save writes a new
+generation, then replaces the description: a kill at any moment leaves the old generation intact (and
+orphan files, deleted by the next save). The database stays the source of truth: a description or file
+that is missing, does not match, or fails to load is reported as absent and rebuilt from the database by
+the caller.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import re
+import tempfile
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -44,16 +49,21 @@ FORMAT = 1
 # sign codes measures the angle between two vectors.
 METRICS = {"i8": "cos", "b1": "hamming"}
 # A graph started for this many claims or more holds binary codes. At 3 million claims (100,000 articles)
-# an int8 graph is 1.5 GB, a binary one 0.6 GB; at 30,000 claims binary codes found 0.71 of an exact scan's
-# top 12 (0.98 of those at a cosine of 0.45 or more, which the judge labels) and int8 0.995. The same holds
-# of near ties at any size: in `bench speed`'s fresh 100k history (170 copies of each sentence, all at a
-# cosine of about 0.7) binary codes found 0.66 of the top 12, int8 0.989.
+# an int8 graph is 1.5 GB and searches read through all of it; a binary one is 0.6 GB, and the int8 table
+# that ranks its proposals again (1.2 GB more on disk) is read only where a search points.
 BINARY_FROM = 1_000_000
-# Claims a graph proposes per result wanted, each then scored in float32: int8 ranks well enough that twice
-# as many find what four times as many do (0.992 of a scan's top 12 at 30,000 claims, 0.997 at 300,000);
-# binary codes need the four (0.71 and 0.984 with four, 0.58 and 0.978 with two; one-off script on the
-# benchmark's synthetic claims).
-PROPOSED = {"i8": 2, "b1": 4}
+# Claims a graph proposes per result wanted. Binary codes cannot order claims that are about as close as
+# each other (near ties: in `bench speed`'s 100k history each sentence has 170 copies, all at a cosine of
+# about 0.7 to it), so a binary graph proposes 16 per result and its int8 table keeps the SCORED nearest:
+# one-off script, 170 noisy copies of each of 1,765 real sentences, a scan's top 12 found: 0.64 of them
+# with 4 proposed, 0.88 with 8, 0.995 with 16 (the same search depth, so no slower), 0.996 with 32.
+PROPOSED = {"i8": 2, "b1": 16}
+# Claims per result wanted that the caller scores with float32 vectors: int8 ranks well enough that twice
+# as many find what four times as many do (0.992 of a scan's top 12 at 30,000 claims, 0.997 at 300,000).
+SCORED = 2
+# int8 codes of the ranking table: (vector - centre) * scale, the scale putting this quantile of the
+# sample's values at 127 (the rare larger values are clipped).
+RANK_QUANTILE = 0.9999
 CONNECTIVITY = 16       # graph edges per node (HNSW's M); 12 and 8 lost 0.013 and 0.07 of recall at 300,000 claims
 EXPANSION_ADD = 64      # search depth while inserting: half the library's default, twice as fast to build
 EXPANSION_SEARCH = 192  # search depth of a query: 96 found 0.973 of the exact top 12 at 1k articles, 192 0.996
@@ -70,6 +80,7 @@ class Saved:
     graph: str             # the graph file's name, in the same folder
     size: int              # its size in bytes
     center: list[float] | None = None   # binary codes: subtracted from a vector before its signs are taken
+    scale: float | None = None          # binary codes: the int8 ranking table's scale (see RankCodes)
     format: int = FORMAT
 
 
@@ -85,13 +96,18 @@ def outgrown(scalar: str, count: int, binary_from: int | None = None) -> bool:
 
 
 class Graph:
-    """A usearch index with what its codes are taken from: a binary graph's centre."""
+    """A usearch index with what its codes are taken from (a binary graph's centre) and, for a binary graph,
+    its int8 ranking table: `ranks` when saved and mapped, `table` while it is built or changed."""
 
-    def __init__(self, index: Index, scalar: str, center: np.ndarray | None = None, view: bool = False):
+    def __init__(self, index: Index, scalar: str, center: np.ndarray | None = None, view: bool = False,
+                 scale: float | None = None, ranks: "RankCodes | None" = None, table: "RankTable | None" = None):
         self.index = index
         self.scalar = scalar
         self.center = None if center is None else np.asarray(center, dtype=np.float32)
+        self.scale = scale
         self.view = view           # mapped read-only, without usearch's key table: searched, never changed
+        self.ranks = ranks
+        self.table = table
 
     def __len__(self) -> int:
         return len(self.index)
@@ -114,6 +130,130 @@ def _editable(graph: Graph) -> None:
         raise ValueError("a mapped graph has no key table: load it for update first")
 
 
+def rank_codes(vectors: np.ndarray, center: np.ndarray, scale: float) -> np.ndarray:
+    """int8 codes that order claims by cosine to a query as their float32 vectors do: a query's dot
+    product with (vector - centre) differs from its cosine by the same amount for every claim."""
+    return np.clip(np.rint((np.asarray(vectors, dtype=np.float32) - center) * scale), -127, 127).astype(np.int8)
+
+
+def rank_scale(sample: np.ndarray, center: np.ndarray) -> float:
+    """The int8 scale that puts RANK_QUANTILE of the sample's values (less the centre) within 127."""
+    spread = float(np.quantile(np.abs(np.asarray(sample, dtype=np.float32) - center), RANK_QUANTILE)) if len(sample) else 0.0
+    return 127.0 / spread if spread > 0 else 127.0
+
+
+def _map(path: Path, dtype, shape: tuple) -> tuple[mmap.mmap | None, np.ndarray]:
+    """A file as a read-only array, its pages read on demand (no read-ahead: each row is read alone)."""
+    if int(np.prod(shape)) == 0:
+        return None, np.zeros(shape, dtype=dtype)
+    with open(path, "rb") as file:
+        mapping = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    if hasattr(mapping, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+        mapping.madvise(mmap.MADV_RANDOM)
+    return mapping, np.frombuffer(mapping, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+
+
+class RankCodes:
+    """A saved binary graph's int8 ranking table: its claim ids sorted (`.keys`) and their codes in that
+    order (`.codes`), memory-mapped. A search reads the rows of the claims the graph proposed and gives
+    their pages back to the system at once (the page cache keeps them): otherwise the process would grow
+    by every row a search ever read, up to the file's 1.2 GB at 3 million claims."""
+
+    def __init__(self, keys_path: Path, codes_path: Path, count: int, dims: int):
+        self._keys_map, self.keys = _map(keys_path, np.int64, (count,))
+        self._codes_map, self.codes = _map(codes_path, np.int8, (count, dims))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows_of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of `keys` the table holds, their rows)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if len(self.keys) == 0:
+            return np.zeros(len(keys), dtype=bool), np.zeros(0, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        held = self.keys[rows] == keys
+        return held, rows[held]
+
+    def rank(self, queries: np.ndarray, proposed: list[np.ndarray], keep: int) -> list[np.ndarray]:
+        """Each query's proposed keys, the `keep` nearest by their codes, nearest first."""
+        ranked = []
+        try:
+            for query, keys in zip(np.asarray(queries, dtype=np.float32), proposed):
+                held, rows = self.rows_of(keys)
+                keys = np.asarray(keys, dtype=np.int64)[held]
+                scores = self.codes[rows].astype(np.float32) @ query
+                ranked.append(keys[np.argsort(-scores, kind="stable")[:keep]])
+        finally:
+            self.release()
+        return ranked
+
+    def release(self) -> None:
+        for mapping in (self._keys_map, self._codes_map):
+            if mapping is not None and hasattr(mapping, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+                mapping.madvise(mmap.MADV_DONTNEED)
+
+
+class RankTable:
+    """The ranking table of a binary graph being built or changed: the saved table it starts from (if
+    any), less the claims removed, plus the claims added. Added codes are spooled to a temporary file in
+    the data folder, so a build of millions of claims does not hold them in memory."""
+
+    COPY_ROWS = 65_536
+
+    def __init__(self, dims: int, center: np.ndarray, scale: float, base: RankCodes | None = None,
+                 folder: Path | None = None):
+        self.dims, self.center, self.scale, self.base = dims, center, scale, base
+        self._spool = tempfile.TemporaryFile(dir=folder, prefix="claims-codes-")
+        self._added: list[np.ndarray] = []
+        self._removed: list[np.ndarray] = []
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        self._spool.seek(0, os.SEEK_END)
+        self._spool.write(rank_codes(vectors, self.center, self.scale).tobytes())
+        self._added.append(np.asarray(keys, dtype=np.int64).copy())
+
+    def remove(self, keys: np.ndarray) -> None:
+        """Forget keys of the base table (a key added later in this table is kept)."""
+        self._removed.append(np.asarray(keys, dtype=np.int64).copy())
+
+    def write(self, keys_path: Path, codes_path: Path) -> int:
+        """Write the table's keys (sorted) and codes; the number of rows. A key added twice keeps its last."""
+        added = np.concatenate(self._added) if self._added else np.zeros(0, dtype=np.int64)
+        # The last row of each key added.
+        order = np.argsort(added[::-1], kind="stable")
+        unique, first = np.unique(added[::-1][order], return_index=True)
+        added_rows = (len(added) - 1 - order[first]).astype(np.int64)
+        base_keys = self.base.keys if self.base is not None else np.zeros(0, dtype=np.int64)
+        removed = np.concatenate(self._removed + [unique]) if len(base_keys) else np.zeros(0, dtype=np.int64)
+        base_rows = np.flatnonzero(~np.isin(base_keys, removed)) if len(base_keys) else np.zeros(0, dtype=np.int64)
+        keys = np.concatenate([np.asarray(base_keys[base_rows]), unique])
+        from_spool = np.concatenate([np.zeros(len(base_rows), dtype=bool), np.ones(len(unique), dtype=bool)])
+        rows = np.concatenate([base_rows, added_rows])
+        order = np.argsort(keys, kind="stable")
+        self._spool.flush()
+        spooled = (np.memmap(self._spool, dtype=np.int8, mode="r", shape=(len(added), self.dims))
+                   if len(added) else np.zeros((0, self.dims), dtype=np.int8))
+        try:
+            with open(codes_path, "wb") as codes_file:
+                for start in range(0, len(order), self.COPY_ROWS):
+                    part = order[start:start + self.COPY_ROWS]
+                    chunk = np.empty((len(part), self.dims), dtype=np.int8)
+                    spool_part = from_spool[part]
+                    chunk[spool_part] = spooled[rows[part][spool_part]]
+                    chunk[~spool_part] = self.base.codes[rows[part][~spool_part]] if self.base is not None else 0
+                    codes_file.write(chunk.tobytes())
+            Path(keys_path).write_bytes(keys[order].astype("<i8").tobytes())
+        finally:
+            del spooled
+            if self.base is not None:
+                self.base.release()
+        return len(order)
+
+    def close(self) -> None:
+        self._spool.close()
+
+
 def _mapped(path: Path) -> Index:
     """The graph file memory-mapped for searching. usearch's table from keys to nodes is left out: a
     search does not need it, and it took 130 MB of memory at 3 million claims (the mapping itself 46)."""
@@ -129,6 +269,12 @@ def center_of(vectors: np.ndarray, dims: int) -> np.ndarray:
     return vectors.mean(axis=0) if len(vectors) else np.zeros(dims, dtype=np.float32)
 
 
+def rank_paths(folder: Path, graph_name: str) -> tuple[Path, Path]:
+    """The files of a binary graph's ranking table: its keys and its codes."""
+    path = Path(folder) / graph_name
+    return path.with_suffix(".keys"), path.with_suffix(".codes")
+
+
 def _slug(model: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", model) or "model"
 
@@ -137,11 +283,19 @@ def description_path(folder: Path, model: str) -> Path:
     return Path(folder) / f"claims.{_slug(model)}.json"
 
 
-def new_graph(dims: int, scalar: str, center: np.ndarray | None = None) -> Graph:
-    if scalar == "b1" and center is None:
-        raise ValueError("binary codes need a centre")
-    return Graph(Index(ndim=dims, metric=METRICS[scalar], dtype=scalar, connectivity=CONNECTIVITY,
-                       expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH), scalar, center)
+def new_graph(dims: int, scalar: str, sample: np.ndarray | None = None, folder: Path | None = None) -> Graph:
+    """An empty graph. Binary codes are centred on the mean of `sample` (claims spread over the history),
+    which also sets the scale of the int8 table that ranks their proposals; that table's rows are spooled
+    in `folder` until the graph is saved."""
+    index = Index(ndim=dims, metric=METRICS[scalar], dtype=scalar, connectivity=CONNECTIVITY,
+                  expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
+    if scalar != "b1":
+        return Graph(index, scalar)
+    if sample is None:
+        raise ValueError("binary codes need a sample of the vectors to centre them")
+    center = center_of(sample, dims)
+    scale = rank_scale(np.asarray(sample).reshape(-1, dims), center)
+    return Graph(index, scalar, center, scale=scale, table=RankTable(dims, center, scale, folder=folder))
 
 
 def read_description(folder: Path, model: str) -> Saved | None:
@@ -162,6 +316,7 @@ def open_saved(folder: Path, model: str, dims: int, binary_from: int | None = No
     if saved is None:
         return None
     path = Path(folder) / saved.graph
+    keys_path, codes_path = rank_paths(folder, saved.graph)
     problem = None
     if (saved.format, saved.model, saved.dims) != (FORMAT, model, dims) or saved.scalar not in METRICS:
         problem = f"made for {saved.model} ({saved.dims} dims, {saved.scalar}, format {saved.format})"
@@ -169,8 +324,12 @@ def open_saved(folder: Path, model: str, dims: int, binary_from: int | None = No
         problem = f"holds {saved.count} claims in int8 codes, not binary ones"
     elif saved.scalar == "b1" and (not isinstance(saved.center, list) or len(saved.center) != dims):
         problem = "has no centre for its codes"
+    elif saved.scalar == "b1" and not (isinstance(saved.scale, (int, float)) and saved.scale > 0):
+        problem = "has no scale for its ranking table"
     elif not path.is_file() or path.stat().st_size != saved.size:
         problem = f"{path.name} is missing or not the size recorded"
+    elif saved.scalar == "b1" and not (_sized(keys_path, 8 * saved.count) and _sized(codes_path, dims * saved.count)):
+        problem = f"the ranking table of {path.name} is missing or not the size recorded"
     else:
         try:
             # The header alone first: a file that is not a graph of this shape is never mapped.
@@ -183,20 +342,31 @@ def open_saved(folder: Path, model: str, dims: int, binary_from: int | None = No
                 if graph is None or len(graph) != saved.count or graph.ndim != dims:
                     problem = f"{path.name} did not load"
                 else:
-                    return Graph(graph, saved.scalar, saved.center, view=True), saved
+                    ranks = RankCodes(keys_path, codes_path, saved.count, dims) if saved.scalar == "b1" else None
+                    return Graph(graph, saved.scalar, saved.center, view=True, scale=saved.scale, ranks=ranks), saved
         except (ValueError, RuntimeError, OSError) as exc:
             problem = f"{path.name} failed to load ({exc})"
     log.warning("claim index %s: rebuilding from the database", problem)
     return None
 
 
+def _sized(path: Path, size: int) -> bool:
+    return path.is_file() and path.stat().st_size == size
+
+
 def load_for_update(folder: Path, saved: Saved) -> Graph:
-    """A writable copy of the saved graph, in memory."""
+    """A writable copy of the saved graph, in memory (a binary graph's ranking table: the saved one,
+    mapped, plus what changes, spooled in `folder`)."""
     graph = Index.restore(str(Path(folder) / saved.graph))
     if graph is None:
         raise ValueError(f"{saved.graph} did not load")
     graph.expansion_add = EXPANSION_ADD
-    return Graph(graph, saved.scalar, saved.center)
+    if saved.scalar != "b1":
+        return Graph(graph, saved.scalar)
+    center = np.asarray(saved.center, dtype=np.float32)
+    base = RankCodes(*rank_paths(folder, saved.graph), saved.count, saved.dims)
+    return Graph(graph, saved.scalar, center, scale=saved.scale,
+                 table=RankTable(saved.dims, center, saved.scale, base=base, folder=folder))
 
 
 def save(graph: Graph, folder: Path, model: str, max_claim_id: int) -> tuple[Graph, Saved]:
@@ -205,23 +375,40 @@ def save(graph: Graph, folder: Path, model: str, max_claim_id: int) -> tuple[Gra
     name = f"claims.{_slug(model)}.{uuid.uuid4().hex[:12]}.usearch"
     path = folder / name
     graph.index.save(str(path))
+    ranks = None
+    if graph.table is not None:
+        keys_path, codes_path = rank_paths(folder, name)
+        try:
+            rows = graph.table.write(keys_path, codes_path)
+        finally:
+            graph.table.close()
+        if rows != len(graph):
+            raise ValueError(f"the ranking table holds {rows} claims, the graph {len(graph)}")
+        ranks = RankCodes(keys_path, codes_path, rows, graph.ndim)
     saved = Saved(model=model, dims=graph.ndim, scalar=graph.scalar, count=len(graph), max_claim_id=int(max_claim_id),
                   graph=name, size=path.stat().st_size,
-                  center=None if graph.center is None else [float(x) for x in graph.center])
+                  center=None if graph.center is None else [float(x) for x in graph.center],
+                  scale=graph.scale)
     scratch = description_path(folder, model).with_suffix(".json.tmp")
     scratch.write_text(json.dumps(asdict(saved)), encoding="utf-8")
     os.replace(scratch, description_path(folder, model))
     _remove_older(folder, model, path)
-    return Graph(_mapped(path), graph.scalar, graph.center, view=True), saved
+    return Graph(_mapped(path), graph.scalar, graph.center, view=True, scale=graph.scale, ranks=ranks), saved
+
+
+def _generations(folder: Path, model: str) -> list[Path]:
+    """Every file of every saved generation (graph and ranking table)."""
+    return [path for suffix in ("usearch", "keys", "codes")
+            for path in Path(folder).glob(f"claims.{_slug(model)}.*.{suffix}")]
 
 
 def _remove_older(folder: Path, model: str, keep: Path) -> None:
-    """Graph files of earlier generations. A file newer than ours may be another process's save in
-    progress, so it stays. (A file still mapped by a search keeps its data until unmapped.)"""
+    """Files of earlier generations. A file newer than ours may be another process's save in progress,
+    so it stays. (A file still mapped by a search keeps its data until unmapped.)"""
     newest = keep.stat().st_mtime
-    for path in Path(folder).glob(f"claims.{_slug(model)}.*.usearch"):
+    for path in _generations(folder, model):
         try:
-            if path != keep and path.stat().st_mtime <= newest:
+            if path.with_suffix(keep.suffix) != keep and path.stat().st_mtime <= newest:
                 path.unlink()
         except OSError:
             pass
@@ -229,7 +416,7 @@ def _remove_older(folder: Path, model: str, keep: Path) -> None:
 
 def discard(folder: Path, model: str) -> None:
     """Forget the saved index (a reindex gives every claim a new id)."""
-    for path in [description_path(folder, model), *Path(folder).glob(f"claims.{_slug(model)}.*.usearch")]:
+    for path in [description_path(folder, model), *_generations(folder, model)]:
         try:
             path.unlink()
         except OSError:
@@ -237,14 +424,19 @@ def discard(folder: Path, model: str) -> None:
 
 
 def disk_bytes(folder: Path, model: str) -> int:
+    """The saved generation's size on disk: the graph and a binary graph's ranking table."""
     saved = read_description(folder, model)
-    path = Path(folder) / saved.graph if saved else None
-    return path.stat().st_size if path is not None and path.is_file() else 0
+    if saved is None:
+        return 0
+    paths = [Path(folder) / saved.graph, *rank_paths(folder, saved.graph)]
+    return sum(path.stat().st_size for path in paths if path.is_file())
 
 
 def add(graph: Graph, keys: np.ndarray, vectors: np.ndarray, threads: int = 0) -> None:
     _editable(graph)
     graph.index.add(np.asarray(keys, dtype=np.uint64), graph.codes(vectors), threads=threads)
+    if graph.table is not None:
+        graph.table.add(keys, vectors)
 
 
 def remove(graph: Graph, keys: np.ndarray) -> None:
@@ -252,6 +444,8 @@ def remove(graph: Graph, keys: np.ndarray) -> None:
     keys = np.asarray(keys, dtype=np.uint64)
     if len(keys):
         graph.index.remove(keys)
+        if graph.table is not None:
+            graph.table.remove(keys.astype(np.int64))
 
 
 def keys_of(graph: Graph) -> np.ndarray:
@@ -260,13 +454,20 @@ def keys_of(graph: Graph) -> np.ndarray:
 
 
 def search(graph: Graph, vectors: np.ndarray, wanted: int) -> list[np.ndarray]:
-    """For each query, the keys of the claims the graph proposes for its `wanted` nearest, nearest first
-    by the codes: PROPOSED[code kind] per result wanted (at least for 12), for the caller to score."""
+    """For each query, the keys of the claims the graph proposes for its `wanted` nearest, for the caller
+    to score: SCORED per result wanted (at least for 12), nearest first by the codes. A binary graph
+    proposes PROPOSED["b1"] per result and its ranking table keeps the nearest; while it is being built
+    it has no table yet, and every claim it proposes is returned."""
     if len(graph) == 0 or len(vectors) == 0:
         return [np.zeros(0, dtype=np.int64) for _ in range(len(vectors))]
-    count = min(PROPOSED[graph.scalar] * max(wanted, 12), len(graph))
+    wanted = max(wanted, 12)
+    count = min(PROPOSED[graph.scalar] * wanted, len(graph))
     graph.index.expansion_search = max(EXPANSION_SEARCH, count)
     found = graph.index.search(graph.codes(vectors), count, threads=1)
     if not hasattr(found, "counts"):           # one query: a single list of matches
-        return [np.asarray(found.keys)[: len(found)].astype(np.int64)]
-    return [found.keys[i, : found.counts[i]].astype(np.int64) for i in range(len(vectors))]
+        proposed = [np.asarray(found.keys)[: len(found)].astype(np.int64)]
+    else:
+        proposed = [found.keys[i, : found.counts[i]].astype(np.int64) for i in range(len(vectors))]
+    if graph.ranks is not None:
+        return graph.ranks.rank(vectors, proposed, SCORED * wanted)
+    return proposed

@@ -235,8 +235,89 @@ def test_a_saved_graph_is_reused_or_rebuilt_and_answers_stay_right(codes, tmp_pa
     assert again.in_graph == 2000 and len(again) == 2000
     probe = [0, 999, 1999]
     assert [h[0][0] for h in again.search(vectors[probe], k=1)] == [claim_ids[i] for i in probe]
-    # Only the graph in use is left in the folder.
-    assert [p.name for p in tmp_path.glob("claims.*.usearch")] == [again._saved.graph]
+    # Only the generation in use is left in the folder: its graph and, for binary codes, its ranking table.
+    generation = again._saved.graph.removesuffix(".usearch")
+    left = sorted(p.name for p in tmp_path.glob("claims.*.*") if not p.name.endswith(".json"))
+    suffixes = ["codes", "keys", "usearch"] if codes == "b1" else ["usearch"]
+    assert left == [f"{generation}.{suffix}" for suffix in suffixes]
+
+
+def _drop_codes(folder, saved):
+    vector_index.rank_paths(folder, saved.graph)[1].unlink()
+
+
+def _cut_keys(folder, saved):
+    path = vector_index.rank_paths(folder, saved.graph)[0]
+    path.write_bytes(path.read_bytes()[:-8])
+
+
+@pytest.mark.parametrize("damage", [_drop_codes, _cut_keys, _edit(scale=None), _edit(scale=-1.0)],
+                         ids=["no-codes", "keys-cut", "no-scale", "bad-scale"])
+def test_a_binary_graph_without_a_sound_ranking_table_is_rebuilt(tmp_path, store, monkeypatch, damage):
+    monkeypatch.setattr(vector_index, "BINARY_FROM", 0)
+    vectors = unit(np.random.default_rng(9), 1500, DIMS)
+    claim_ids = add_claims(store, vectors, per_article=30)
+    first = opened(tmp_path, store=store)
+    first.close()
+    damage(tmp_path, first._saved)
+    again = opened(tmp_path, store=store)
+    assert again._saved.graph != first._saved.graph and again._graph.ranks is not None
+    assert [h[0][0] for h in again.search(vectors[[0, 1499]], k=1)] == [claim_ids[0], claim_ids[1499]]
+
+
+@pytest.mark.parametrize("base, removed, added, expected", [
+    ([], [], [5, 1, 3], [1, 3, 5]),                            # a build: rows spooled, written in key order
+    ([1, 2, 3], [2], [4], [1, 3, 4]),                          # a merge: forgotten claims leave
+    ([1, 2, 3], [2], [2], [1, 2, 3]),                          # a key removed, then added again
+    ([1, 4, 9], [], [4, 6], [1, 4, 6, 9]),                     # an id used again replaces the old row
+    ([1, 2], [], [7, 7], [1, 2, 7]),                           # added twice: the last row is kept
+    ([1, 2], [1, 2], [], []),                                  # everything forgotten
+])
+def test_a_ranking_table_holds_the_codes_of_the_graph_it_was_written_with(tmp_path, base, removed, added, expected):
+    """Each key's row is the code of the vector it was last added with."""
+    rng = np.random.default_rng(len(base) + len(added))
+    center, scale = np.zeros(DIMS, np.float32), 500.0
+    vectors = {}
+    table = vector_index.RankTable(DIMS, center, scale, folder=tmp_path)
+    for key in base:
+        vectors[key] = unit(rng, 1, DIMS)
+        table.add([key], vectors[key])
+    table.write(tmp_path / "base.keys", tmp_path / "base.codes")
+    table = vector_index.RankTable(DIMS, center, scale, folder=tmp_path,
+                                   base=vector_index.RankCodes(tmp_path / "base.keys", tmp_path / "base.codes",
+                                                               len(base), DIMS))
+    table.remove(np.array(removed, dtype=np.int64))
+    for key in added:
+        vectors[key] = unit(rng, 1, DIMS)
+        table.add([key], vectors[key])
+    assert table.write(tmp_path / "new.keys", tmp_path / "new.codes") == len(expected)
+    written = vector_index.RankCodes(tmp_path / "new.keys", tmp_path / "new.codes", len(expected), DIMS)
+    assert written.keys.tolist() == expected
+    for row, key in enumerate(expected):
+        assert np.array_equal(written.codes[row], vector_index.rank_codes(vectors[key], center, scale)[0])
+
+
+def test_near_ties_are_ranked_by_the_int8_table_of_a_binary_graph(tmp_path, store, monkeypatch):
+    """Dozens of claims about as close to a query as each other (the same sentence reworded or reprinted
+    over years): binary codes cannot order them, so the graph proposes many and the int8 table finds the
+    nearest twelve as a scan does."""
+    monkeypatch.setattr(vector_index, "BINARY_FROM", 0)
+    rng = np.random.default_rng(21)
+    queries = unit(rng, 20, DIMS)
+    copies = near_copies(rng, queries, 80, noise=1.0)                   # cosine about 0.7 to their query
+    vectors = np.vstack([copies, clustered(rng, 2400, spread=1.0)])
+    add_claims(store, vectors[rng.permutation(len(vectors))], per_article=40)
+    index = opened(tmp_path, merge_rows=1, store=store)
+    assert index._graph.ranks is not None and index.in_graph == len(vectors)
+    got = index.search(queries, k=12, min_similarity=-1.0)
+    want = exact(store, queries, 12)
+    found = sum(len({c for c, _ in w} & {c for c, _, _ in g}) for g, w in zip(got, want))
+    assert found >= 0.95 * 12 * len(queries)
+    # The caller scores SCORED per result in float32; the int8 codes alone already rank as a scan does,
+    # give or take a near tie.
+    ranked = vector_index.search(index._graph, queries, 12)
+    assert all(len(r) == vector_index.SCORED * 12 for r in ranked)
+    assert sum(len({c for c, _ in w} & set(r[:12].tolist())) for r, w in zip(ranked, want)) >= 0.9 * 12 * len(queries)
 
 
 @pytest.mark.parametrize("sample", [4096, 200])
