@@ -65,7 +65,12 @@ SCORED = 2
 # sample's values at 127 (the rare larger values are clipped).
 RANK_QUANTILE = 0.9999
 CONNECTIVITY = 16       # graph edges per node (HNSW's M); 12 and 8 lost 0.013 and 0.07 of recall at 300,000 claims
-EXPANSION_ADD = 64      # search depth while inserting: half the library's default, twice as fast to build
+# Search depth while inserting, by code kind. int8: half the library's default, twice as fast to build.
+# Binary codes need the default: a graph of 3 million binary codes built at 64 let a search reach 0.965 of
+# a scan's top 12 whatever its depth (0.971 at 1,152), built at 128 0.991 (in 672 s instead of 434; one-off
+# script on `bench speed`'s fresh 100k history), while the top 192 by Hamming distance over every code hold
+# 0.9995 of them: what was lost was the graph's reach, not the codes.
+EXPANSION_ADD = {"i8": 64, "b1": 128}
 EXPANSION_SEARCH = 192  # search depth of a query: 96 found 0.973 of the exact top 12 at 1k articles, 192 0.996
 
 
@@ -288,7 +293,7 @@ def new_graph(dims: int, scalar: str, sample: np.ndarray | None = None, folder: 
     which also sets the scale of the int8 table that ranks their proposals; that table's rows are spooled
     in `folder` until the graph is saved."""
     index = Index(ndim=dims, metric=METRICS[scalar], dtype=scalar, connectivity=CONNECTIVITY,
-                  expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
+                  expansion_add=EXPANSION_ADD[scalar], expansion_search=EXPANSION_SEARCH)
     if scalar != "b1":
         return Graph(index, scalar)
     if sample is None:
@@ -360,7 +365,7 @@ def load_for_update(folder: Path, saved: Saved) -> Graph:
     graph = Index.restore(str(Path(folder) / saved.graph))
     if graph is None:
         raise ValueError(f"{saved.graph} did not load")
-    graph.expansion_add = EXPANSION_ADD
+    graph.expansion_add = EXPANSION_ADD[saved.scalar]
     if saved.scalar != "b1":
         return Graph(graph, saved.scalar)
     center = np.asarray(saved.center, dtype=np.float32)
