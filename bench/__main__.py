@@ -389,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "speed":
         from . import speed
 
+        if not speed.test_pages():
+            print(f"no test pages at {common.shared_dir() / 'pages'}: bench speed captures them (give the folder "
+                  "above them with CROSSCURRENT_SHARED)", file=sys.stderr)
+            return 2
         results = speed.run(args.sizes, keep=args.keep_history)
         print(speed.report(results))
         args.out.mkdir(parents=True, exist_ok=True)

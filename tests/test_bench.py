@@ -192,6 +192,14 @@ def test_all_without_data(tmp_path: Path, capsys, flags, status):
         assert out.out.count("\n") == 1 and out.out.startswith("benchmarks skipped: no benchmark data at ")
 
 
+def test_speed_without_its_test_pages_says_so_in_one_line(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setenv("CROSSCURRENT_SHARED", str(tmp_path / "nowhere"))
+    assert bench_cli.main(["speed", "--sizes", "1000", "--out", str(tmp_path / "out")]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.count("\n") == 1 and out.err.startswith(f"no test pages at {tmp_path}")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("value, error, failures", [
     (0.95, "", []),
     (0.5, "", ["stories: map 0.5000 below the floor"]),
