@@ -359,15 +359,18 @@ class Prefetch:
     A worker takes, among the hosts whose pause is over, the one whose next item the loop needs first, and
     otherwise waits for the first pause to end, so no worker sleeps on one outlet while another could be
     asked; a host is never asked twice at once. `ready([(item, url, html), ...])` (CPU work: extraction and
-    embedding) runs on one thread of its own, on up to READY_BATCH fetched pages at a time in list order;
-    the loop takes a page as soon as it is fetched and skips readying it when its turn comes first (it
-    waits only for one already under way).
+    embedding) runs on one thread of its own, on fetched pages in list order, after `ready_from()` (a
+    readying process loading its model) has returned; the loop takes a page as soon as it is fetched and
+    skips readying it when its turn comes first (it waits only for one already under way). Batches start
+    at one page and double up to READY_BATCH: the loop starts right behind the readying, and would wait
+    for the whole of a long first batch when it reaches the batch's first page.
     Threads are daemons: an interrupted import does not wait for their requests to finish.
     """
 
-    def __init__(self, fetcher: Fetcher, workers: int = FETCH_WORKERS, ready=None):
+    def __init__(self, fetcher: Fetcher, workers: int = FETCH_WORKERS, ready=None, ready_from=None):
         self.fetcher = fetcher
         self.ready = ready
+        self.ready_from = ready_from
         self._turn = threading.Condition()
         self._queues: dict[str, list[tuple[int, Item, Future]]] = {}    # host -> its items, in list order
         self._busy: set[str] = set()
@@ -456,6 +459,9 @@ class Prefetch:
             future.set_result(page)
 
     def _ready_pages(self) -> None:
+        if self.ready_from is not None:
+            self.ready_from()       # meanwhile the loop readies the pages it reaches itself
+        size = 1
         while True:
             with self._turn:
                 while not self._closed and not self._fetched:
@@ -463,11 +469,12 @@ class Prefetch:
                 if self._closed:
                     return
                 batch = []
-                while self._fetched and len(batch) < READY_BATCH:
+                while self._fetched and len(batch) < size:
                     _, key, item, page = heapq.heappop(self._fetched)
                     if key not in self._taken:          # else the loop got there first and does it itself
                         self._readying[key] = threading.Event()
                         batch.append((item, *page))
+            size = min(READY_BATCH, 2 * size) if batch else size
             try:
                 if batch:
                     self.ready(batch)
@@ -534,7 +541,8 @@ class Importer:
             except OSError as exc:
                 log.warning("readying pages on a thread: no process could be started (%s)", exc)
         ready = (lambda pages: ready_ahead(self.engine, pages, helper)) if self.ready_ahead else None
-        prefetch = self._prefetch = Prefetch(self.fetcher, self.workers, ready) if self.workers > 1 else None
+        prefetch = self._prefetch = Prefetch(self.fetcher, self.workers, ready, helper and helper.wait_started) \
+            if self.workers > 1 else None
         planned, queued = 0, set()
         try:
             for position, item in enumerate(items if shown is None else shown):

@@ -73,6 +73,7 @@ class ReadyingProcess:
         self._process.start()
         theirs.close()
         self._lock = threading.Lock()       # the pipe carries one batch and its answer at a time
+        self._started = False               # its model loaded: it said so first thing on the pipe
         self.closed = False                 # by its owner
         self.failed: str | None = None      # the process ended or broke: not asked again
 
@@ -80,24 +81,48 @@ class ReadyingProcess:
     def usable(self) -> bool:
         return not self.closed and self.failed is None
 
+    def wait_started(self) -> bool:
+        """Blocks until the process has loaded its model (a second or two after it was started): True, or
+        False when it ended or broke first."""
+        with self._lock:
+            try:
+                self._await_start()
+            except ReadyingFailed:
+                return False
+        return True
+
     def ready(self, pages: list[tuple[str, str | None, str | None]]) -> list[Readied | None]:
         """Raises ReadyingFailed when these pages could not be readied there."""
         with self._lock:
-            if not self.usable:
-                raise ReadyingFailed(self.failed or "the readying process is closed")
+            self._await_start()
             try:
                 self._pipe.send(pages)
-                if not self._pipe.poll(BATCH_WAIT_S):
-                    self._process.terminate()
-                    self.failed = f"the readying process took more than {BATCH_WAIT_S} s over {len(pages)} pages"
-                    raise ReadyingFailed(self.failed)
-                outcome, value = self._pipe.recv()
-            except (EOFError, OSError) as exc:
+                outcome, value = self._answer(f"over {len(pages)} pages")
+            except OSError as exc:
                 self.failed = f"the readying process ended ({exc or type(exc).__name__})"
                 raise ReadyingFailed(self.failed) from None
         if outcome != "ok":
             raise ReadyingFailed(value)
         return value
+
+    def _await_start(self) -> None:
+        if not self.usable:
+            raise ReadyingFailed(self.failed or "the readying process is closed")
+        if not self._started:
+            self._answer("to start")
+            self._started = True
+
+    def _answer(self, what: str) -> tuple[str, object]:
+        """The process's next message, within BATCH_WAIT_S (else it is stuck and ended)."""
+        try:
+            if not self._pipe.poll(BATCH_WAIT_S):
+                self._process.terminate()
+                self.failed = f"the readying process took more than {BATCH_WAIT_S} s {what}"
+                raise ReadyingFailed(self.failed)
+            return self._pipe.recv()
+        except (EOFError, OSError) as exc:
+            self.failed = f"the readying process ended ({exc or type(exc).__name__})"
+            raise ReadyingFailed(self.failed) from None
 
     def close(self) -> None:
         """Ends the process, after the batch under way if it ends soon."""
@@ -118,6 +143,11 @@ class ReadyingProcess:
 def _serve(pipe, embedder_name: str, cache_dir: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C is for the import, which closes this process
     embedder = make_embedder(embedder_name, cache_dir)
+    embedder.warm()
+    try:
+        pipe.send(("started", None))
+    except (OSError, ValueError):
+        return
     while True:
         try:
             pages = pipe.recv()

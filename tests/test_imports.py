@@ -475,6 +475,41 @@ def test_fetched_pages_are_readied_in_batches_and_the_loop_takes_a_page_without_
         prefetch.close()
 
 
+def test_readying_waits_for_its_start_then_batches_double_and_the_loop_readies_what_it_reaches_first():
+    started, batches = threading.Event(), []
+    prefetch = server.imports.Prefetch(InstantFetcher(), workers=1, ready=lambda pages: batches.append(
+        [item.label for item, _, _ in pages]), ready_from=lambda: started.wait(10))
+    items = [server.imports.Item(label=str(n), url=f"https://carried.example/{n}", html="<p>page</p>") for n in range(40)]
+    try:
+        for position, item in enumerate(items):
+            prefetch.add_page(position, item)
+        for item in items[:3]:
+            prefetch.reached(item)      # the readying has not started: the loop does not wait for it
+        started.set()
+        deadline = time.monotonic() + 10
+        while sum(map(len, batches)) < 37 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        prefetch.close()
+    assert [len(batch) for batch in batches] == [1, 2, 4, 8, 16, 6]
+    assert [label for batch in batches for label in batch] == [str(n) for n in range(3, 40)]
+
+
+def test_a_readying_process_says_when_its_model_is_loaded():
+    from server.readying import ReadyingProcess
+
+    helper = ReadyingProcess(HashEmbedder().setting)
+    try:
+        assert helper.wait_started() and helper.usable
+        assert helper.ready([(numbered_pages(1)[0], "https://carried.example/0", None)])[0].claims
+    finally:
+        helper.close()
+    gone = ReadyingProcess(HashEmbedder().setting)
+    gone._process.kill()
+    assert not gone.wait_started() and not gone.usable
+    gone.close()
+
+
 def counting(monkeypatch, calls: list, *names: str) -> None:
     """Every call of the named functions (module.attribute) is noted in `calls` by its first argument."""
     for name in names:
