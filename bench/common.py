@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 # "hash" runs every benchmark without loading the model (tests, dry runs); figures are then meaningless.
 MODEL_ENV = "CROSSCURRENT_BENCH_MODEL"
 KEEP_HISTORY_HELP = ("keep each size's synthetic history in DIR/<size>/ and reuse it next time (the 100k history "
-                     "takes 25 to 45 minutes to build and 9 GB; articles captured by a run stay in it)")
+                     "takes 25 to 45 minutes to build and 9 GB; what a run captures into it is forgotten by the next)")
 
 
 def history_sizes(text: str) -> tuple[int, ...]:
