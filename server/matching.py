@@ -91,6 +91,7 @@ class ClaimIndex:
         self._building = False                 # the graph is in memory, growing: searched under the lock
         self._prune: bool | None = False       # the graph holds claims forgotten since: drop them at the next
                                                # merge (None: not known yet, the merge counts them)
+        self._skip = np.zeros(0, dtype=np.int64)   # those of them the database lists: searches pass over them
         self._retry_rows = 0                   # after a failed merge: wait for twice the claims before the next
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
@@ -140,6 +141,10 @@ class ClaimIndex:
                 self._open_or_rebuild()
             self._top_up()
         self._maybe_merge()
+        with self._lock:
+            unknown = self._prune is None and self._saved is not None and not self._building
+        if unknown and self.ready:
+            self._run(self._prune_if_stale)
         log.info("claim index: %d vectors (%d in the saved graph)", len(self), self.in_graph)
         return self
 
@@ -149,7 +154,12 @@ class ClaimIndex:
             self._store, self._model = store, model
             if self.folder is not None:
                 vector_index.discard(self.folder, model)
+                store.clear_forgotten_claims()
         return self
+
+    def _forgotten(self) -> np.ndarray:
+        """The claims the graph may hold that the database no longer has (sorted ids)."""
+        return np.asarray(self._store.forgotten_claim_ids(self._graph_max_id), dtype=np.int64)
 
     def _open_or_rebuild(self) -> None:
         store = self._store
@@ -157,12 +167,15 @@ class ClaimIndex:
         if opened is not None:
             self._graph, self._saved = opened
             self._graph_max_id = self._saved.max_claim_id
-            # Articles may have been forgotten since it was saved: the next merge counts the claims up to
-            # its newest (seconds at millions of claims, so not on the way to the first answer). Their hits
-            # are dropped when scored meanwhile (they are no longer in the database).
-            self._prune = None
+            store.reserve_claim_ids(self._graph_max_id)     # a graph saved by a version that gave ids again
+            self._skip = self._forgotten()
+            # Articles forgotten since it was saved are listed by the database, unless they were forgotten by
+            # a version before the list: the next merge counts the claims up to its newest to know (seconds at
+            # millions of claims, so not on the way to the first answer).
+            self._prune = True if len(self._skip) else None
             return
         vector_index.discard(self.folder, self._model)
+        store.clear_forgotten_claims()      # a graph built now reads only the claims stored
         if store.claims_after(0) < self.merge_rows:
             return                             # a small history: all of it in memory
         self._graph_max_id = store.max_claim_id()
@@ -225,6 +238,11 @@ class ClaimIndex:
             self._live -= len(rows)
             if self._graph is not None:
                 self._prune = True
+        if self._graph is not None and self._store is not None:
+            skip = self._forgotten()
+            with self._lock:
+                self._skip = skip
+        self._maybe_merge()
 
     # -- the graph: build, merge, save -----------------------------------------------------------------
     def _run(self, work, *args) -> None:
@@ -246,10 +264,13 @@ class ClaimIndex:
 
     def _maybe_merge(self, rows: int | None = None) -> None:
         with self._lock:
+            newer = self._live >= (max(self.merge_rows, self._retry_rows) if rows is None else rows)
+            # Forgotten claims the graph still holds make searches ask it for more: as many as a merge at
+            # close is worth are dropped from it.
+            forgotten = len(self._skip) >= max(self.close_merge_rows, self._retry_rows)
             if (self._store is None or self.folder is None or self._building or not self.ready
-                    or self._stop.is_set()
-                    or self._live < (max(self.merge_rows, self._retry_rows) if rows is None else rows)
-                    or self._live == 0):
+                    or self._stop.is_set() or not (newer or forgotten)
+                    or self._live + len(self._skip) == 0):
                 return
             self._worker = None
             self._run(self._merge)
@@ -268,6 +289,19 @@ class ClaimIndex:
             self._graph, self._saved, self._building = viewed, saved, False
         log.info("claim index: graph of %d vectors built and saved", saved.count)
 
+    def _prune_if_stale(self) -> None:
+        """A graph saved before the database listed the claims forgotten since may hold some: its claims
+        are counted (seconds at millions, after the first answer), and it is merged without them if so."""
+        saved = self._saved
+        if self._store.claims_upto(saved.max_claim_id) != saved.count:
+            with self._lock:
+                self._prune = True
+            self._merge()
+            return
+        with self._lock:
+            if self._prune is None:
+                self._prune = False
+
     def _merge(self) -> None:
         """A new generation of the graph: the saved one, less the claims forgotten since, plus the
         claims in memory. Searches use the mapped graph and memory until it is in place."""
@@ -276,6 +310,9 @@ class ClaimIndex:
             live = self._article_ids[:size] >= 0
             keys, vectors = self._claim_ids[:size][live].copy(), self._matrix[:size][live].copy()
             self._prune = False
+        forgotten = self._forgotten()           # deleted before the claims stored are read below: pruned
+        if len(forgotten):
+            prune = True
         newest = max(self._graph_max_id, int(keys.max()) if len(keys) else 0)
         count = (saved.count if saved else 0) + len(keys)
         if saved and not vector_index.outgrown(saved.scalar, count, self.binary_from):
@@ -298,7 +335,13 @@ class ClaimIndex:
             stored = np.concatenate([np.asarray(ids, dtype=np.int64).ravel()
                                      for ids in self._store.iter_claim_ids(saved.max_claim_id)] or [np.zeros(0, np.int64)])
             vector_index.remove(graph, np.setdiff1d(held, stored))
-        # An id used again after the newest article was forgotten: the new claim replaces the old one.
+            # Claims stored under ids a version before gave again, which no start read into memory.
+            lacking = np.setdiff1d(np.setdiff1d(stored, held), keys).tolist()
+            for start in range(0, len(lacking), BUILD_BATCH):
+                rows = self._store.claim_vectors(self._model, lacking[start:start + BUILD_BATCH])
+                if rows:
+                    vector_index.add(graph, np.asarray(list(rows)), from_blobs([blob for _, blob in rows.values()], self.dims))
+        # An id a version before gave again (after the newest article was forgotten): the new claim replaces the old.
         if len(graph) and len(keys):
             vector_index.remove(graph, keys[graph.contains(keys)])
         for start in range(0, len(keys), BUILD_BATCH):
@@ -307,6 +350,8 @@ class ClaimIndex:
             vector_index.add(graph, keys[start:start + BUILD_BATCH], vectors[start:start + BUILD_BATCH])
         viewed, saved = vector_index.save(graph, self.folder, self._model, newest)
         del graph
+        if len(forgotten):
+            self._store.clear_forgotten_claims(forgotten.tolist())
         with self._lock:
             # The rows merged leave memory; rows added (or forgotten) meanwhile stay.
             kept = np.arange(size, self._size)
@@ -319,6 +364,7 @@ class ClaimIndex:
             self._row_of = {int(c): r for r, c in enumerate(self._claim_ids[: self._size]) if self._article_ids[r] >= 0}
             self._graph, self._saved, self._graph_max_id = viewed, saved, newest
             self._prune = self._prune or forgotten_meanwhile
+            self._skip = np.setdiff1d(self._skip, forgotten)
         log.info("claim index: %d vectors merged; the saved graph holds %d", len(keys), saved.count)
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
@@ -382,14 +428,14 @@ class ClaimIndex:
             return []
         vectors = np.asarray(vectors, dtype=np.float32)
         with self._lock:
-            graph, store = self._graph, self._store
+            graph, store, skip = self._graph, self._store, self._skip
             proposed = None
             if graph is not None and self._building:     # in memory and growing: not while a batch is added
-                proposed = vector_index.search(graph, vectors, k)
+                proposed = vector_index.search(graph, vectors, k, skip)
             size = self._size
             matrix, claim_ids, article_ids = self._matrix[:size], self._claim_ids[:size], self._article_ids[:size]
         if graph is not None and proposed is None:
-            proposed = vector_index.search(graph, vectors, k)
+            proposed = vector_index.search(graph, vectors, k, skip)
         if proposed is not None and store is not None:
             # The graph proposes, float32 vectors from the database decide.
             rows = store.claim_vectors(self._model, np.unique(np.concatenate(proposed)).tolist())

@@ -252,5 +252,26 @@ def m007_place_anchors_and_article_vectors(db: Database) -> None:
         db.execute("INSERT OR IGNORE INTO upgrade_notes (note) VALUES ('reindex')")
 
 
+@migrations()
+def m008_forgotten_claims(db: Database) -> None:
+    """The claims deleted since the claim index's saved graph was written: its searches pass over them
+    until the next merge drops them from the graph (the index then clears them here). And claim ids are
+    no longer given again once deleted (SQLite gives the newest row's id to the next row): the graph
+    knows claims by id, and one given again would be taken for the forgotten claim it still holds."""
+    db.executescript(
+        """
+        CREATE TABLE forgotten_claims (claim_id INTEGER PRIMARY KEY);
+        CREATE TRIGGER claims_forgotten AFTER DELETE ON claims BEGIN
+            INSERT OR IGNORE INTO forgotten_claims (claim_id) VALUES (old.id);
+        END;
+        CREATE TABLE claim_id_mark (last INTEGER NOT NULL);
+        INSERT INTO claim_id_mark (last) SELECT coalesce(max(id), 0) FROM claims;
+        CREATE TRIGGER claims_marked AFTER INSERT ON claims WHEN new.id > (SELECT last FROM claim_id_mark) BEGIN
+            UPDATE claim_id_mark SET last = new.id;
+        END;
+        """
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

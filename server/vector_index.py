@@ -458,21 +458,46 @@ def keys_of(graph: Graph) -> np.ndarray:
     return np.asarray(graph.index.keys, dtype=np.int64) if len(graph) else np.zeros(0, dtype=np.int64)
 
 
-def search(graph: Graph, vectors: np.ndarray, wanted: int) -> list[np.ndarray]:
+def _among(keys: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Which of `keys` are in the sorted array `ordered` (not re-sorting it at each search)."""
+    at = np.minimum(np.searchsorted(ordered, keys), len(ordered) - 1)
+    return ordered[at] == keys
+
+
+def _nearest(graph: Graph, codes: np.ndarray, count: int) -> list[np.ndarray]:
+    """Each query's `count` nearest keys by the graph's codes, nearest first."""
+    graph.index.expansion_search = max(EXPANSION_SEARCH, count)
+    found = graph.index.search(codes, count, threads=1)
+    if not hasattr(found, "counts"):           # one query: a single list of matches
+        return [np.asarray(found.keys)[: len(found)].astype(np.int64)]
+    return [found.keys[i, : found.counts[i]].astype(np.int64) for i in range(len(codes))]
+
+
+def search(graph: Graph, vectors: np.ndarray, wanted: int, skip: np.ndarray | None = None) -> list[np.ndarray]:
     """For each query, the keys of the claims the graph proposes for its `wanted` nearest, for the caller
     to score: SCORED per result wanted (at least for 12), nearest first by the codes. A binary graph
     proposes PROPOSED["b1"] per result and its ranking table keeps the nearest; while it is being built
-    it has no table yet, and every claim it proposes is returned."""
+    it has no table yet, and every claim it proposes is returned. `skip`: sorted keys the graph still
+    holds but that are no longer claims (forgotten since it was written), passed over."""
     if len(graph) == 0 or len(vectors) == 0:
         return [np.zeros(0, dtype=np.int64) for _ in range(len(vectors))]
     wanted = max(wanted, 12)
-    count = min(PROPOSED[graph.scalar] * wanted, len(graph))
-    graph.index.expansion_search = max(EXPANSION_SEARCH, count)
-    found = graph.index.search(graph.codes(vectors), count, threads=1)
-    if not hasattr(found, "counts"):           # one query: a single list of matches
-        proposed = [np.asarray(found.keys)[: len(found)].astype(np.int64)]
-    else:
-        proposed = [found.keys[i, : found.counts[i]].astype(np.int64) for i in range(len(vectors))]
+    proposals = PROPOSED[graph.scalar] * wanted
+    codes = graph.codes(vectors)
+    proposed = _nearest(graph, codes, min(proposals, len(graph)))
+    if skip is not None and len(skip):
+        # Forgotten claims take places among the proposals (all of them, for a query about what was
+        # forgotten): a query left short asks again for twice as many, as far as there are forgotten ones.
+        most = min(proposals + len(skip), len(graph))
+        asked = min(proposals, len(graph))
+        kept = [keys[~_among(keys, skip)] for keys in proposed]
+        short = [i for i, keys in enumerate(kept) if len(keys) < proposals]
+        while short and asked < most:
+            asked = min(2 * asked, most)
+            for i, keys in zip(short, _nearest(graph, codes[short], asked)):
+                kept[i] = keys[~_among(keys, skip)]
+            short = [i for i in short if len(kept[i]) < proposals]
+        proposed = [keys[:proposals] for keys in kept]
     if graph.ranks is not None:
         return graph.ranks.rank(vectors, proposed, SCORED * wanted)
     return proposed

@@ -406,14 +406,98 @@ def test_forgotten_articles_leave_results_and_then_the_graph(codes, tmp_path, st
     hits = index.search(vectors[30:60], k=3, min_similarity=-1.0)
     assert all(a != article for found in hits for _, a, _ in found)
     assert index.vector_of(claim_ids[45]) is None
+    assert store.forgotten_claim_ids(10**9) == claim_ids[30:60]
     more = clustered(rng, 600)
     more_ids = add_claims(store, more, per_article=30, first=1200)
     index.add(more_ids, [0] * 600, more)                   # a merge drops them from the graph
     assert index.in_graph == 1200 - 30 + 600
+    assert store.forgotten_claim_ids(10**9) == [] and len(index._skip) == 0
     held = vector_index.keys_of(vector_index.load_for_update(tmp_path, index._saved))
     assert len(held) == 1770 and not np.isin(claim_ids[30:60], held).any()
     with pytest.raises(ValueError):            # the mapped graph has no key table to read
         vector_index.keys_of(index._graph)
+
+
+def _forget_first(store, ids):
+    store.delete_article(store.claims_by_ids([ids[0]])[ids[0]]["article_id"])
+    return ids[:30]
+
+
+def _forget_newest_and_store_another(store, ids):
+    store.delete_article(store.claims_by_ids([ids[-1]])[ids[-1]]["article_id"])
+    again = add_claims(store, unit(np.random.default_rng(2), 30, DIMS), per_article=30, first=90)
+    assert again[0] == ids[-1] + 1             # not the forgotten ones again, as SQLite would give them
+    return ids[-30:]
+
+
+def _reextract_first(store, ids):
+    article = store.claims_by_ids([ids[0]])[ids[0]]["article_id"]
+    with store.write() as conn:
+        store.replace_article_content(conn, article, {
+            "title": "Article", "site": "Load", "author": None, "published": None, "language": "en",
+            "text": "text", "word_count": 1, "content_hash": "again"})
+    return []
+
+
+@pytest.mark.parametrize("change", [_forget_first, _forget_newest_and_store_another, _reextract_first])
+def test_the_database_lists_the_claims_a_saved_graph_may_hold_in_vain(store, change):
+    ids = add_claims(store, unit(np.random.default_rng(1), 90, DIMS), per_article=30)
+    assert store.forgotten_claim_ids(10**9) == []
+    listed = change(store, ids)
+    assert store.forgotten_claim_ids(10**9) == listed
+    assert store.forgotten_claim_ids(ids[0] - 1) == []
+    store.clear_forgotten_claims(listed[:10])
+    assert store.forgotten_claim_ids(10**9) == listed[10:]
+    store.clear_forgotten_claims()
+    assert store.forgotten_claim_ids(10**9) == []
+
+
+def found_of_scan(index, store, queries: np.ndarray) -> int:
+    """How many of the scan's twelve nearest the index finds, over the queries."""
+    got = index.search(queries, k=12, min_similarity=-1.0)
+    assert all(len(g) == 12 for g in got)
+    return sum(len({c for c, _ in w} & {c for c, _, _ in g}) for w, g in zip(exact(store, queries, 12), got))
+
+
+@pytest.mark.parametrize("when", ["running", "after a close", "after a kill", "enough to merge",
+                                  "forgotten by a version that did not list them"])
+def test_forgotten_copies_do_not_take_the_places_of_what_is_still_stored(codes, tmp_path, store, when):
+    """Twenty near copies of each query's claim are forgotten while the graph still holds them (until
+    the next merge): the searches find what they find in a graph that never held them."""
+    rng = np.random.default_rng(12)
+    queries = clustered(np.random.default_rng(13), 30, spread=1.0)
+    history = clustered(rng, 3000, spread=1.0)
+    add_claims(store, history, per_article=30)
+    copies = near_copies(rng, queries, 20, noise=0.3).reshape(30, 20, DIMS).transpose(1, 0, 2).reshape(600, DIMS)
+    copy_ids = add_claims(store, copies, per_article=30, first=3000)     # 20 articles, one copy of each query
+    # Forgetting 600 claims merges nothing when a merge is worth 1,000; at 500, it drops them.
+    index = opened(tmp_path, merge_rows=500 if when == "enough to merge" else 1000, store=store)
+    assert index.in_graph == 3600
+    for article in {row["article_id"] for row in store.claims_by_ids(copy_ids).values()}:
+        store.delete_article(article)
+        if when in ("running", "enough to merge"):
+            index.remove_article(article)
+    if when in ("after a close", "forgotten by a version that did not list them"):
+        index.close()                          # fewer forgotten claims than a merge at close is worth
+    if when == "forgotten by a version that did not list them":
+        store.clear_forgotten_claims()
+        index = opened(tmp_path, merge_rows=1000, store=store)
+        assert index.in_graph == 3000          # counted at the start, found short, merged without them
+        index = opened(tmp_path, merge_rows=1000, store=store)
+        assert index._prune is False           # counted once: the count matches now
+    elif when == "enough to merge":
+        assert index.in_graph == 3000 + 600 - 510 and len(store.forgotten_claim_ids(10**9)) == len(index._skip) == 90
+    else:
+        if when != "running":
+            index = opened(tmp_path, merge_rows=1000, store=store)
+        assert index.in_graph == 3600 and store.forgotten_claim_ids(10**9) == sorted(copy_ids)
+    never = Store(tmp_path / "never" / "crosscurrent.db")
+    add_claims(never, history, per_article=30)
+    try:
+        baseline = found_of_scan(opened(tmp_path / "never", merge_rows=1000, store=never), never, queries)
+    finally:
+        never.close()
+    assert found_of_scan(index, store, queries) >= 0.95 * baseline
 
 
 def test_a_graph_built_in_the_background_answers_while_it_grows(codes, tmp_path, store, monkeypatch):

@@ -54,7 +54,10 @@ class ArticleStore:
                WHERE id = :id""",
             {**article, "id": article_id},
         )
+        replaced = [r[0] for r in conn.execute("SELECT id FROM claims WHERE article_id = ?", (article_id,))]
         conn.execute("DELETE FROM claims WHERE article_id = ?", (article_id,))
+        # A reindex starts a new claim graph: the claims it replaces were never in it, nothing to pass over.
+        conn.executemany("DELETE FROM forgotten_claims WHERE claim_id = ?", [(c,) for c in replaced])
         self.claims_deleted()
         conn.execute("DELETE FROM article_anchors WHERE article_id = ?", (article_id,))
 

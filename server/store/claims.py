@@ -11,17 +11,21 @@ from .base import _link_view, _page, fts_words, LINK_SELECT, LINKS_OF_ARTICLE, u
 class ClaimStore:
     # -- claims and links of a capture ----------------------------------------------------------
     def insert_claims(self, conn, article_id: int, claims: list[dict]) -> list[int]:
-        ids = []
-        for claim in claims:
-            cur = conn.execute(
-                """INSERT INTO claims (article_id, position, text, text_hash, is_headline, speaker, polarity,
-                       proposition, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (article_id, claim["position"], claim["text"], claim["text_hash"], int(claim["is_headline"]),
-                 claim.get("speaker"), claim.get("polarity") or "asserts", claim.get("proposition") or claim["text"],
-                 json.dumps(claim.get("details") or {}, sort_keys=True)),
-            )
-            ids.append(cur.lastrowid)
+        """The claims' ids: after every id ever given (claim_id_mark), never one of a deleted claim."""
+        last = conn.execute("SELECT last FROM claim_id_mark").fetchone()[0]
+        ids = list(range(last + 1, last + 1 + len(claims)))
+        conn.executemany(
+            """INSERT INTO claims (id, article_id, position, text, text_hash, is_headline, speaker, polarity,
+                   proposition, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(claim_id, article_id, claim["position"], claim["text"], claim["text_hash"], int(claim["is_headline"]),
+              claim.get("speaker"), claim.get("polarity") or "asserts", claim.get("proposition") or claim["text"],
+              json.dumps(claim.get("details") or {}, sort_keys=True)) for claim_id, claim in zip(ids, claims)])
         return ids
+
+    def reserve_claim_ids(self, upto_id: int) -> None:
+        """Ids up to `upto_id` are not given to new claims (the saved graph may know claims by them)."""
+        with self.write() as conn:
+            conn.execute("UPDATE claim_id_mark SET last = ? WHERE last < ?", (upto_id, upto_id))
 
     def insert_links(self, conn, links: list[dict]) -> None:
         conn.executemany(
@@ -91,6 +95,19 @@ class ClaimStore:
 
     def claims_after(self, after_id: int = 0) -> int:
         return self.reader.execute("SELECT count(*) FROM claims WHERE id > ?", (after_id,)).fetchone()[0]
+
+    def forgotten_claim_ids(self, upto_id: int) -> list[int]:
+        """Ids (in order) of the claims up to `upto_id` deleted since the claim graph was last written."""
+        return [r[0] for r in self.reader.execute(
+            "SELECT claim_id FROM forgotten_claims WHERE claim_id <= ? ORDER BY claim_id", (upto_id,))]
+
+    def clear_forgotten_claims(self, claim_ids=None) -> None:
+        """The graph written no longer holds these claims (None: it was built afresh, it holds none)."""
+        with self.write() as conn:
+            if claim_ids is None:
+                conn.execute("DELETE FROM forgotten_claims")
+            else:
+                conn.executemany("DELETE FROM forgotten_claims WHERE claim_id = ?", [(int(c),) for c in claim_ids])
 
     def claims_upto(self, upto_id: int) -> int:
         return self.reader.execute("SELECT count(*) FROM claims WHERE id <= ?", (upto_id,)).fetchone()[0]
