@@ -315,10 +315,14 @@ class ClaimIndex:
             prune = True
         newest = max(self._graph_max_id, int(keys.max()) if len(keys) else 0)
         count = (saved.count if saved else 0) + len(keys)
+        graph = None
         if saved and not vector_index.outgrown(saved.scalar, count, self.binary_from):
             graph = vector_index.load_for_update(self.folder, saved)
-        else:
-            # The first graph, or one grown past BINARY_FROM: its claims are read again from the database.
+            if vector_index.removed_share(graph, len(forgotten), len(keys)) >= vector_index.REBUILD_REMOVED_SHARE:
+                graph = None
+        if graph is None:
+            # The first graph, one grown past BINARY_FROM, or one that would hold too many removed claims:
+            # its claims are read again from the database.
             graph = self._new_graph(count, newest)
             if saved:
                 for rows in self._store.iter_claim_vectors(self._model, after_id=0, upto_id=saved.max_claim_id,

@@ -459,17 +459,33 @@ def found_of_scan(index, store, queries: np.ndarray) -> int:
     return sum(len({c for c, _ in w} & {c for c, _, _ in g}) for w, g in zip(exact(store, queries, 12), got))
 
 
-@pytest.mark.parametrize("when", ["running", "after a close", "after a kill", "enough to merge",
-                                  "forgotten by a version that did not list them"])
-def test_forgotten_copies_do_not_take_the_places_of_what_is_still_stored(codes, tmp_path, store, when):
-    """Twenty near copies of each query's claim are forgotten while the graph still holds them (until
-    the next merge): the searches find what they find in a graph that never held them."""
+def history_with_copies(store):
+    """3,000 clustered claims, then 20 articles each holding a near copy of each of 30 queries' claims:
+    the queries, the history's vectors and the copies' claim ids."""
     rng = np.random.default_rng(12)
     queries = clustered(np.random.default_rng(13), 30, spread=1.0)
     history = clustered(rng, 3000, spread=1.0)
     add_claims(store, history, per_article=30)
     copies = near_copies(rng, queries, 20, noise=0.3).reshape(30, 20, DIMS).transpose(1, 0, 2).reshape(600, DIMS)
-    copy_ids = add_claims(store, copies, per_article=30, first=3000)     # 20 articles, one copy of each query
+    return queries, history, add_claims(store, copies, per_article=30, first=3000)
+
+
+def found_never_holding_copies(folder, history, queries, merge_rows: int) -> int:
+    """`found_of_scan` for an index of the history alone, which never held the copies."""
+    never = Store(folder / "never" / "crosscurrent.db")
+    add_claims(never, history, per_article=30)
+    try:
+        return found_of_scan(opened(folder / "never", merge_rows=merge_rows, store=never), never, queries)
+    finally:
+        never.close()
+
+
+@pytest.mark.parametrize("when", ["running", "after a close", "after a kill", "enough to merge",
+                                  "forgotten by a version that did not list them"])
+def test_forgotten_copies_do_not_take_the_places_of_what_is_still_stored(codes, tmp_path, store, when):
+    """Twenty near copies of each query's claim are forgotten while the graph still holds them (until
+    the next merge): the searches find what they find in a graph that never held them."""
+    queries, history, copy_ids = history_with_copies(store)
     # Forgetting 600 claims merges nothing when a merge is worth 1,000; at 500, it drops them.
     index = opened(tmp_path, merge_rows=500 if when == "enough to merge" else 1000, store=store)
     assert index.in_graph == 3600
@@ -491,13 +507,35 @@ def test_forgotten_copies_do_not_take_the_places_of_what_is_still_stored(codes, 
         if when != "running":
             index = opened(tmp_path, merge_rows=1000, store=store)
         assert index.in_graph == 3600 and store.forgotten_claim_ids(10**9) == sorted(copy_ids)
-    never = Store(tmp_path / "never" / "crosscurrent.db")
-    add_claims(never, history, per_article=30)
-    try:
-        baseline = found_of_scan(opened(tmp_path / "never", merge_rows=1000, store=never), never, queries)
-    finally:
-        never.close()
-    assert found_of_scan(index, store, queries) >= 0.95 * baseline
+    assert found_of_scan(index, store, queries) >= 0.95 * found_never_holding_copies(tmp_path, history, queries, 1000)
+
+
+@pytest.mark.parametrize("removed, removing, adding, share", [
+    (0, 0, 0, 0.0),
+    (100, 0, 0, 0.1),          # removed nodes stay in the graph
+    (100, 50, 0, 0.15),
+    (100, 50, 120, 0.03),      # an addition takes a removed node's place
+    (100, 0, 500, 0.0),
+])
+def test_the_share_of_a_graphs_nodes_that_are_removed_claims(codes, removed, removing, adding, share):
+    graph = vector_index.new_graph(DIMS, codes, unit(np.random.default_rng(0), 50, DIMS))
+    vector_index.add(graph, np.arange(1000), clustered(np.random.default_rng(1), 1000))
+    vector_index.remove(graph, np.arange(removed))
+    assert vector_index.removed_share(graph, removing, adding) == pytest.approx(share)
+
+
+def test_a_merge_that_drops_many_forgotten_claims_builds_the_graph_afresh(codes, tmp_path, store):
+    """Removed claims stay in a graph as nodes searches pass through: near a forgotten topic they would
+    take up the search's depth (in `bench speed`'s kept history, not in this small one). Dropping a sixth
+    of the graph's claims rebuilds it from the database instead."""
+    queries, history, copy_ids = history_with_copies(store)
+    opened(tmp_path, merge_rows=500, store=store).close()
+    for article in {row["article_id"] for row in store.claims_by_ids(copy_ids).values()}:
+        store.delete_article(article)
+    index = opened(tmp_path, merge_rows=500, store=store)     # 600 forgotten: merged at the start
+    assert index.in_graph == 3000 and store.forgotten_claim_ids(10**9) == []
+    assert vector_index.removed_share(vector_index.load_for_update(tmp_path, index._saved)) == 0
+    assert found_of_scan(index, store, queries) >= 0.97 * found_never_holding_copies(tmp_path, history, queries, 500)
 
 
 def test_a_graph_built_in_the_background_answers_while_it_grows(codes, tmp_path, store, monkeypatch):
