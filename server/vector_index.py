@@ -477,13 +477,29 @@ def _among(keys: np.ndarray, ordered: np.ndarray) -> np.ndarray:
     return ordered[at] == keys
 
 
-def _nearest(graph: Graph, codes: np.ndarray, count: int) -> list[np.ndarray]:
-    """Each query's `count` nearest keys by the graph's codes, nearest first."""
-    graph.index.expansion_search = max(EXPANSION_SEARCH, count)
+def _nearest(graph: Graph, codes: np.ndarray, count: int, deeper: int = 0) -> list[np.ndarray]:
+    """Each query's `count` nearest keys by the graph's codes, nearest first; `deeper`: search depth
+    added to the usual."""
+    graph.index.expansion_search = max(EXPANSION_SEARCH, count) + deeper
     found = graph.index.search(codes, count, threads=1)
     if not hasattr(found, "counts"):           # one query: a single list of matches
         return [np.asarray(found.keys)[: len(found)].astype(np.int64)]
     return [found.keys[i, : found.counts[i]].astype(np.int64) for i in range(len(codes))]
+
+
+def _past_skipped(graph: Graph, code: np.ndarray, keys: np.ndarray, proposals: int,
+                  skip: np.ndarray) -> np.ndarray:
+    """One query's nearest keys less the skipped ones, `keys` being its first `proposals`. Skipped keys
+    take places among the results and in the search's depth (a query about what was forgotten meets
+    copies of it first): while they crowd the results, the query asks again with room for twice as many
+    as it met, in both, as far as there are skipped keys."""
+    most = min(proposals + len(skip), len(graph))
+    room, met = 0, int(np.sum(_among(keys, skip)))
+    while met > room and len(keys) < most:
+        room = 2 * met
+        keys = _nearest(graph, code, min(proposals + room, most), deeper=room)[0]
+        met = int(np.sum(_among(keys, skip)))
+    return keys[~_among(keys, skip)][:proposals]
 
 
 def search(graph: Graph, vectors: np.ndarray, wanted: int, skip: np.ndarray | None = None) -> list[np.ndarray]:
@@ -499,18 +515,7 @@ def search(graph: Graph, vectors: np.ndarray, wanted: int, skip: np.ndarray | No
     codes = graph.codes(vectors)
     proposed = _nearest(graph, codes, min(proposals, len(graph)))
     if skip is not None and len(skip):
-        # Forgotten claims take places among the proposals (all of them, for a query about what was
-        # forgotten): a query left short asks again for twice as many, as far as there are forgotten ones.
-        most = min(proposals + len(skip), len(graph))
-        asked = min(proposals, len(graph))
-        kept = [keys[~_among(keys, skip)] for keys in proposed]
-        short = [i for i, keys in enumerate(kept) if len(keys) < proposals]
-        while short and asked < most:
-            asked = min(2 * asked, most)
-            for i, keys in zip(short, _nearest(graph, codes[short], asked)):
-                kept[i] = keys[~_among(keys, skip)]
-            short = [i for i in short if len(kept[i]) < proposals]
-        proposed = [keys[:proposals] for keys in kept]
+        proposed = [_past_skipped(graph, codes[[i]], keys, proposals, skip) for i, keys in enumerate(proposed)]
     if graph.ranks is not None:
         return graph.ranks.rank(vectors, proposed, SCORED * wanted)
     return proposed

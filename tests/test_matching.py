@@ -459,15 +459,15 @@ def found_of_scan(index, store, queries: np.ndarray) -> int:
     return sum(len({c for c, _ in w} & {c for c, _, _ in g}) for w, g in zip(exact(store, queries, 12), got))
 
 
-def history_with_copies(store):
-    """3,000 clustered claims, then 20 articles each holding a near copy of each of 30 queries' claims:
-    the queries, the history's vectors and the copies' claim ids."""
+def history_with_copies(store, copies: int = 20, noise: float = 0.3):
+    """3,000 clustered claims, then `copies` articles each holding a near copy of each of 30 queries'
+    claims: the queries, the history's vectors and the copies' claim ids."""
     rng = np.random.default_rng(12)
     queries = clustered(np.random.default_rng(13), 30, spread=1.0)
     history = clustered(rng, 3000, spread=1.0)
     add_claims(store, history, per_article=30)
-    copies = near_copies(rng, queries, 20, noise=0.3).reshape(30, 20, DIMS).transpose(1, 0, 2).reshape(600, DIMS)
-    return queries, history, add_claims(store, copies, per_article=30, first=3000)
+    near = near_copies(rng, queries, copies, noise=noise).reshape(30, copies, DIMS).transpose(1, 0, 2)
+    return queries, history, add_claims(store, near.reshape(30 * copies, DIMS), per_article=30, first=3000)
 
 
 def found_never_holding_copies(folder, history, queries, merge_rows: int) -> int:
@@ -508,6 +508,20 @@ def test_forgotten_copies_do_not_take_the_places_of_what_is_still_stored(codes, 
             index = opened(tmp_path, merge_rows=1000, store=store)
         assert index.in_graph == 3600 and store.forgotten_claim_ids(10**9) == sorted(copy_ids)
     assert found_of_scan(index, store, queries) >= 0.95 * found_never_holding_copies(tmp_path, history, queries, 1000)
+
+
+def test_a_search_among_many_forgotten_copies_reaches_past_them(tmp_path, store, monkeypatch):
+    """A hundred close copies of each query's claim, forgotten and not yet merged out of the (int8)
+    graph, fill a search's depth as well as its results: it searches deeper for as many as it met."""
+    monkeypatch.setattr(matching, "SAVE_AT_CLOSE_ROWS", 10**6)      # no merge drops them meanwhile
+    queries, history, copy_ids = history_with_copies(store, copies=100, noise=0.1)
+    opened(tmp_path, merge_rows=1000, store=store).close()
+    index = opened(tmp_path, merge_rows=10**6, store=store)
+    for article in {row["article_id"] for row in store.claims_by_ids(copy_ids).values()}:
+        store.delete_article(article)
+        index.remove_article(article)
+    assert index.in_graph == 6000 and len(index._skip) == 3000
+    assert found_of_scan(index, store, queries) >= 0.99 * found_never_holding_copies(tmp_path, history, queries, 1000)
 
 
 @pytest.mark.parametrize("removed, removing, adding, share", [
