@@ -71,6 +71,7 @@ CONNECTIVITY = 16       # graph edges per node (HNSW's M); 12 and 8 lost 0.013 a
 # script on `bench speed`'s fresh 100k history), while the top 192 by Hamming distance over every code hold
 # 0.9995 of them: what was lost was the graph's reach, not the codes.
 EXPANSION_ADD = {"i8": 64, "b1": 128}
+ADD_THREADS = 0         # threads adding a batch to a graph (0: every core; the graph then differs run to run)
 EXPANSION_SEARCH = 192  # search depth of a query: 96 found 0.973 of the exact top 12 at 1k articles, 192 0.996
 # A removed claim stays in the graph as a node that searches pass through but never return, until an
 # addition takes its place; near what was forgotten such nodes take up the search's depth. A merge that
@@ -443,9 +444,9 @@ def disk_bytes(folder: Path, model: str) -> int:
     return sum(path.stat().st_size for path in paths if path.is_file())
 
 
-def add(graph: Graph, keys: np.ndarray, vectors: np.ndarray, threads: int = 0) -> None:
+def add(graph: Graph, keys: np.ndarray, vectors: np.ndarray) -> None:
     _editable(graph)
-    graph.index.add(np.asarray(keys, dtype=np.uint64), graph.codes(vectors), threads=threads)
+    graph.index.add(np.asarray(keys, dtype=np.uint64), graph.codes(vectors), threads=ADD_THREADS)
     if graph.table is not None:
         graph.table.add(keys, vectors)
 
