@@ -291,3 +291,26 @@ def test_the_import_benchmark_refuses_counts_it_cannot_run(argv, refused, capsys
     with pytest.raises(SystemExit) as exit_:
         bench_cli.main(argv)
     assert exit_.value.code == 2 and refused in capsys.readouterr().err
+
+
+def test_a_kept_speed_history_forgets_what_earlier_runs_captured_into_it(tmp_path: Path):
+    """Only the articles after the history's own go, through the engine, and the history stays whole."""
+    import numpy as np
+
+    from bench import speed
+    from server.app import create_app
+    from server.embeddings import HashEmbedder
+    from tests.helpers import STORY_PAGES, page_html
+
+    embedder = HashEmbedder()
+    app = create_app({"data_dir": tmp_path, "model": "hash"}, embedder=embedder)
+    engine = app.extensions["crosscurrent"].engine
+    texts = [f"Sentence number {i} of the pool about topic {i % 7}." for i in range(50)]
+    speed.build_history(engine.store, embedder.model_name, 4, texts, np.asarray(embedder.embed(texts)))
+    captured = [engine.capture(url, page_html(name)).article_id for name, url in STORY_PAGES[:3]]
+    assert len(engine.store.article_ids()) == 7
+    assert speed.forget_earlier_captures(engine) == 3
+    kept = engine.store.article_ids()
+    assert len(kept) == 4 and not set(captured) & set(kept)
+    assert {engine.store.article_row(a)["domain"] for a in kept} == {speed.HISTORY_DOMAIN}
+    assert speed.forget_earlier_captures(engine) == 0
