@@ -28,7 +28,7 @@ import os
 import re
 import tempfile
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +94,9 @@ class Saved:
     center: list[float] | None = None   # binary codes: subtracted from a vector before its signs are taken
     scale: float | None = None          # binary codes: the int8 ranking table's scale (see RankCodes)
     format: int = FORMAT
+    # Saved beside a database that lists the claims deleted since (migration m008): those are all the
+    # claims it may hold in vain. A graph described without it is counted against the database once.
+    lists_forgotten: bool = False
 
 
 def scalar_for(count: int, binary_from: int | None = None) -> str:
@@ -400,12 +403,25 @@ def save(graph: Graph, folder: Path, model: str, max_claim_id: int) -> tuple[Gra
     saved = Saved(model=model, dims=graph.ndim, scalar=graph.scalar, count=len(graph), max_claim_id=int(max_claim_id),
                   graph=name, size=path.stat().st_size,
                   center=None if graph.center is None else [float(x) for x in graph.center],
-                  scale=graph.scale)
-    scratch = description_path(folder, model).with_suffix(".json.tmp")
-    scratch.write_text(json.dumps(asdict(saved)), encoding="utf-8")
-    os.replace(scratch, description_path(folder, model))
+                  scale=graph.scale, lists_forgotten=True)
+    _describe(folder, saved)
     _remove_older(folder, model, path)
     return Graph(_mapped(path), graph.scalar, graph.center, view=True, scale=graph.scale, ranks=ranks), saved
+
+
+def _describe(folder: Path, saved: Saved) -> None:
+    """Write the description, replacing the previous one at once."""
+    scratch = description_path(folder, saved.model).with_suffix(".json.tmp")
+    scratch.write_text(json.dumps(asdict(saved)), encoding="utf-8")
+    os.replace(scratch, description_path(folder, saved.model))
+
+
+def confirm_listing(folder: Path, saved: Saved) -> Saved:
+    """A graph saved before the database listed forgotten claims, found to hold only stored claims: from
+    now on the list holds every claim it may hold in vain."""
+    confirmed = replace(saved, lists_forgotten=True)
+    _describe(folder, confirmed)
+    return confirmed
 
 
 def _generations(folder: Path, model: str) -> list[Path]:

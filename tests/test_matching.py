@@ -458,6 +458,35 @@ def test_the_database_lists_the_claims_a_saved_graph_may_hold_in_vain(store, cha
     assert store.forgotten_claim_ids(10**9) == []
 
 
+def described_by_a_version_before_the_list(folder) -> None:
+    """Rewrite the saved graph's description as a version before the list of forgotten claims wrote it."""
+    path = vector_index.description_path(folder, MODEL)
+    description = json.loads(path.read_text())
+    del description["lists_forgotten"]
+    path.write_text(json.dumps(description))
+
+
+@pytest.mark.parametrize("saved_by, counted", [
+    ("this version", 0),
+    ("a version before the list", 1),        # then never again: its description now says it is listed
+])
+def test_a_graph_is_counted_against_the_database_only_when_saved_before_the_list(tmp_path, store, monkeypatch,
+                                                                                  saved_by, counted):
+    add_claims(store, clustered(np.random.default_rng(3), 1200), per_article=30)
+    opened(tmp_path, store=store).close()
+    if saved_by != "this version":
+        described_by_a_version_before_the_list(tmp_path)
+    counts = []
+    claims_upto = store.claims_upto
+    monkeypatch.setattr(store, "claims_upto", lambda upto_id: counts.append(upto_id) or claims_upto(upto_id))
+    for _ in range(2):
+        index = opened(tmp_path, store=store)
+        assert index.in_graph == 1200 and index._prune is False
+        index.close()
+    assert len(counts) == counted
+    assert vector_index.read_description(tmp_path, MODEL).lists_forgotten
+
+
 def found_of_scan(index, store, queries: np.ndarray) -> int:
     """How many of the scan's twelve nearest the index finds, over the queries."""
     got = index.search(queries, k=12, min_similarity=-1.0)
@@ -503,6 +532,7 @@ def test_forgotten_copies_do_not_take_the_places_of_what_is_still_stored(codes, 
         index.close()                          # fewer forgotten claims than a merge at close is worth
     if when == "forgotten by a version that did not list them":
         store.clear_forgotten_claims()
+        described_by_a_version_before_the_list(tmp_path)
         index = opened(tmp_path, merge_rows=1000, store=store)
         assert index.in_graph == 3000          # counted at the start, found short, merged without them
         index = opened(tmp_path, merge_rows=1000, store=store)
