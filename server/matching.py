@@ -90,7 +90,7 @@ class ClaimIndex:
         self._graph_max_id = 0                 # claims up to this id are in the graph (or being added to it)
         self._building = False                 # the graph is in memory, growing: searched under the lock
         self._prune: bool | None = False       # the graph holds claims forgotten since: drop them at the next
-                                               # merge (None: not known yet, the merge counts them)
+                                               # merge (None: not known yet, counted once after a start)
         self._skip = np.zeros(0, dtype=np.int64)   # those of them the database lists: searches pass over them
         self._retry_rows = 0                   # after a failed merge: wait for twice the claims before the next
         self._worker: threading.Thread | None = None
@@ -227,8 +227,8 @@ class ClaimIndex:
         self._maybe_merge()
 
     def remove_article(self, article_id: int) -> None:
-        """Forget an article's claims. In memory they go now; in the graph they are dropped from results
-        when scored (the database no longer has them) and from the graph itself at the next merge."""
+        """Forget an article's claims (already deleted from the database). In memory they go now; the
+        graph's searches pass over them (the database lists them) until a merge drops them."""
         with self._lock:
             rows = np.flatnonzero(self._article_ids[: self._size] == article_id)
             self._article_ids[rows] = -1
