@@ -356,8 +356,12 @@ class ClaimIndex:
             vector_index.add(graph, keys[start:start + BUILD_BATCH], vectors[start:start + BUILD_BATCH])
         viewed, saved = vector_index.save(graph, self.folder, self._model, newest)
         del graph
-        if len(forgotten):
-            self._store.clear_forgotten_claims(forgotten.tolist())
+        # Claims newer than the old graph that were forgotten from memory before this merge read it: the
+        # new graph never held them either, and listed they would be passed over (and counted) in vain.
+        newer = np.asarray(self._store.forgotten_claim_ids(newest), dtype=np.int64)
+        never_held = np.setdiff1d(newer[newer > self._graph_max_id], keys)
+        if len(forgotten) or len(never_held):
+            self._store.clear_forgotten_claims(np.concatenate([forgotten, never_held]).tolist())
         with self._lock:
             # The rows merged leave memory; rows added (or forgotten) meanwhile stay.
             kept = np.arange(size, self._size)

@@ -424,6 +424,26 @@ def test_forgotten_articles_leave_results_and_then_the_graph(codes, tmp_path, st
         vector_index.keys_of(index._graph)
 
 
+def test_claims_forgotten_before_a_graph_held_them_leave_the_list_at_the_next_merge(tmp_path, store):
+    """Claims stored after the graph was saved and forgotten from memory were never in a graph: once a
+    merge has written a graph past their ids, the list no longer holds them."""
+    rng = np.random.default_rng(4)
+    add_claims(store, clustered(rng, 1200), per_article=30)
+    opened(tmp_path, store=store).close()
+    index = opened(tmp_path, store=store)
+    newer = clustered(rng, 30)
+    newer_ids = add_claims(store, newer, per_article=30, first=1200)
+    article = store.claims_by_ids([newer_ids[0]])[newer_ids[0]]["article_id"]
+    index.add(newer_ids, [article] * 30, newer)
+    store.delete_article(article)
+    index.remove_article(article)
+    assert store.forgotten_claim_ids(10**9) == newer_ids and len(index._skip) == 0
+    more = clustered(rng, 600)
+    index.add(add_claims(store, more, per_article=30, first=1230), [0] * 600, more)     # a merge
+    assert index.in_graph == 1800 and index._saved.max_claim_id > newer_ids[-1]
+    assert store.forgotten_claim_ids(10**9) == []
+
+
 def _forget_first(store, ids):
     store.delete_article(store.claims_by_ids([ids[0]])[ids[0]]["article_id"])
     return ids[:30]
