@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import relatedness, stories
+from . import readers, relatedness, stories
 from .anchors import anchors
 from .claims import MAX_CLAIMS_PER_PAGE, Claim, extract_claims
 from .embeddings import from_blob, text_hash, to_blob
@@ -196,26 +196,31 @@ class Engine:
         `readied`: this text's claims and vectors, made ahead under this title."""
         claims = readied.claims if readied is not None else extract_claims(title, text, MAX_CLAIMS_PER_PAGE)
         hashes = [text_hash(c.text) for c in claims]
+        names = anchors(f"{title or ''}\n{text}")
+        # Lookups that need neither vectors nor links run on the reading threads while the claims are
+        # embedded and judged: in a long history they read pages from disk that no other step touches.
+        neighbours = readers.pool().submit(stories.anchor_neighbours, self.store, names)
+        sharing = readers.pool().submit(self.store.articles_sharing_hashes, list(set(hashes)), exclude_article or -1)
         vectors, fresh = self.vectors_for([c.text for c in claims], readied.vectors if readied is not None else None)
         links = self.judge_claims(claims, vectors, exclude_article)
-        names = anchors(f"{title or ''}\n{text}")
-        identical = self.store.articles_sharing_hashes(list(set(hashes)), exclude=exclude_article or -1)
+        identical = sharing.result()
         placed = self.store.story_ids_of_articles(list(identical))    # a reindex has not reached later ones
         identical = {a: n for a, n in identical.items() if placed.get(a) is not None}
         source = stories.reprint_source(stories.near_copies(links), len(set(hashes)), identical)
         words = relatedness.words(title, text)
         meaning = relatedness.meaning_vector(vectors)
-        pairs = self.pairs_with_earlier(names, words, meaning, language, text, links, source)
+        pairs = self.pairs_with_earlier(neighbours.result(), names, words, meaning, language, text, links, source)
         shown = {p.other for p in pairs if p.shown}
         # A dispute with an article on another event is a loose sentence match, not a contradiction.
         links = [l for l in links if l["label"] != "disputes" or l["other_article_id"] in shown]
         return Analysis(claims, hashes, vectors, fresh, links, names, words, meaning, pairs, source)
 
-    def pairs_with_earlier(self, names: list[str], words, meaning: np.ndarray | None, language: str | None,
-                           text: str, links: list[dict], source: int | None) -> list[relatedness.Pair]:
+    def pairs_with_earlier(self, matches: stories.AnchorMatches, names: list[str], words,
+                           meaning: np.ndarray | None, language: str | None, text: str, links: list[dict],
+                           source: int | None) -> list[relatedness.Pair]:
         """The article compared as a whole with the earlier articles that share its rarer names and
-        figures or its claims: a bounded set, whatever the size of the history."""
-        matches = stories.anchor_neighbours(self.store, names)
+        figures (`matches`, stories.anchor_neighbours) or its claims: a bounded set, whatever the size of
+        the history."""
         linked = Counter(l["other_article_id"] for l in links)
         # Equal scores (articles sharing the same few names) go newest first, whatever the float sums' last bits.
         by_anchors = sorted(matches.scores, key=lambda a: (-round(matches.scores[a], 9), -a))

@@ -194,14 +194,27 @@ class RankCodes:
         """Each query's proposed keys, the `keep` nearest by their codes, nearest first."""
         ranked = []
         try:
-            for query, keys in zip(np.asarray(queries, dtype=np.float32), proposed):
-                held, rows = self.rows_of(keys)
+            found = [self.rows_of(keys) for keys in proposed]
+            self.prefetch(np.concatenate([rows for _held, rows in found]) if found else np.zeros(0, np.int64))
+            for query, keys, (held, rows) in zip(np.asarray(queries, dtype=np.float32), proposed, found):
                 keys = np.asarray(keys, dtype=np.int64)[held]
                 scores = self.codes[rows].astype(np.float32) @ query
                 ranked.append(keys[np.argsort(-scores, kind="stable")[:keep]])
         finally:
             self.release()
         return ranked
+
+    def prefetch(self, rows: np.ndarray) -> None:
+        """Ask the system for the pages of these rows all at once. Rows the page cache no longer holds are
+        each a disk read; asked for one at a time as they are gathered, the reads wait on each other
+        (one-off script, the 7,680 rows of a 40-claim page at 3 million claims, page cache dropped:
+        1.7-2.0 s gathered in turn, 0.8-1.0 s asked for first)."""
+        if self._codes_map is None or not len(rows) or not hasattr(mmap, "MADV_WILLNEED"):
+            return
+        width, page = self.codes.shape[1], mmap.PAGESIZE
+        starts = np.asarray(rows, dtype=np.int64) * width
+        for first in np.unique(np.concatenate([starts // page, (starts + width - 1) // page])).tolist():
+            self._codes_map.madvise(mmap.MADV_WILLNEED, first * page, page)
 
     def release(self) -> None:
         for mapping in (self._keys_map, self._codes_map):

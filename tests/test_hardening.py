@@ -389,3 +389,31 @@ def test_files_left_open_by_an_older_version_are_tightened(tmp_path):
     app.extensions["crosscurrent"].store.close()
     assert os.stat(data / "crosscurrent.db").st_mode & 0o777 == 0o600
     assert os.stat(data).st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("lookup", [
+    "server.stories.anchor_neighbours",                 # the earlier articles naming the same people and places
+    "server.store.Store.articles_sharing_hashes",       # the earlier articles holding the very same sentences
+])
+def test_a_lookup_that_fails_on_a_reading_thread_fails_the_capture_and_stores_nothing(tmp_path, monkeypatch, lookup):
+    """These lookups run beside the embedding and judging, on the reading threads: their failure still
+    reaches the capture, which stores no part of the page."""
+    from helpers import page_html
+    from server.embeddings import HashEmbedder
+    from server.pipeline import Engine
+    from server.store import Store
+
+    engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
+    engine.capture("https://first.example/story", page_html("ostrand-denies-calls.html"))
+    before = engine.store.article_ids()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(lookup, broken)
+    with pytest.raises(OSError, match="disk I/O error"):
+        engine.capture("https://second.example/story", page_html("generators-confirmed.html"))
+    assert engine.store.article_ids() == before
+    monkeypatch.undo()
+    assert engine.capture("https://second.example/story", page_html("generators-confirmed.html")).created
+    engine.store.close()

@@ -4,6 +4,7 @@ what it forgets, and how a saved graph that is stale, corrupt or made for anothe
 from __future__ import annotations
 
 import json
+import mmap
 from concurrent.futures import Future
 
 import numpy as np
@@ -301,6 +302,34 @@ def test_a_ranking_table_holds_the_codes_of_the_graph_it_was_written_with(tmp_pa
     assert written.keys.tolist() == expected
     for row, key in enumerate(expected):
         assert np.array_equal(written.codes[row], vector_index.rank_codes(vectors[key], center, scale)[0])
+
+
+class _AdviceLog:
+    """Stands in for a ranking table's mapping: records the pages asked for."""
+
+    def __init__(self):
+        self.asked = []
+
+    def madvise(self, advice, start, length):
+        self.asked.append((advice, start, length))
+
+
+@pytest.mark.skipif(mmap.PAGESIZE != 4096, reason="the cases are written for 4 KiB pages")
+@pytest.mark.parametrize("dims, rows, pages", [
+    (384, [0], [0]),                       # bytes 0-383
+    (384, [10], [0, 1]),                   # bytes 3840-4223 straddle a page boundary
+    (384, [10, 11, 11, 200], [0, 1, 18]),  # each page asked for once
+    (48, [85, 86], [0, 1]),                # bytes 4080-4127: the second row's first byte is on page 1
+    (384, [], []),
+])
+def test_a_ranking_tables_rows_are_asked_for_page_by_page_before_they_are_read(tmp_path, dims, rows, pages):
+    count = 256
+    (tmp_path / "t.keys").write_bytes(np.arange(count, dtype="<i8").tobytes())
+    (tmp_path / "t.codes").write_bytes(np.zeros(count * dims, dtype=np.int8).tobytes())
+    table = vector_index.RankCodes(tmp_path / "t.keys", tmp_path / "t.codes", count, dims)
+    table._codes_map = log = _AdviceLog()
+    table.prefetch(np.array(rows, dtype=np.int64))
+    assert log.asked == [(mmap.MADV_WILLNEED, p * 4096, 4096) for p in pages]
 
 
 def test_near_ties_are_ranked_by_the_int8_table_of_a_binary_graph(tmp_path, store, monkeypatch):
