@@ -418,9 +418,14 @@ class ClaimIndex:
                     rest.append(int(claim_id))
             store = self._store if self._graph is not None else None
         if rest and store is not None:
-            for claim_id, (article_id, blob) in store.claim_vectors(self._model, rest).items():
+            for claim_id, (article_id, blob) in self._stored_vectors(store, rest).items():
                 out[claim_id] = (article_id, np.frombuffer(blob, dtype="<f4"))
         return out
+
+    def _stored_vectors(self, store, claim_ids: list[int]) -> dict[int, tuple[int, bytes]]:
+        """{claim id: (article id, vector blob)} read from the database, the ids sorted and shared out
+        over the reading threads (each claim three B-tree lookups: disk reads in a long history)."""
+        return readers.split_lookup(lambda ids: store.claim_vectors(self._model, ids), sorted(claim_ids))
 
     def vector_of(self, claim_id: int) -> np.ndarray | None:
         found = self.vectors_of([claim_id]).get(int(claim_id))
@@ -448,7 +453,7 @@ class ClaimIndex:
             proposed = vector_index.search(graph, vectors, k, skip)
         if proposed is not None and store is not None:
             # The graph proposes, float32 vectors from the database decide.
-            rows = store.claim_vectors(self._model, np.unique(np.concatenate(proposed)).tolist())
+            rows = self._stored_vectors(store, np.unique(np.concatenate(proposed)).tolist())
             ids = list(rows)
             column = {claim_id: i for i, claim_id in enumerate(ids)}
             if ids:
