@@ -791,3 +791,38 @@ def test_bm25_searches_on_their_own_threads_link_and_pair_what_searches_one_afte
             "SELECT id, story_id FROM articles ORDER BY 1") for r in engine.store.reader.execute(query)]
         app.extensions["crosscurrent"].store.close()
     assert links["threads"] == links["one after the other"] and links["threads"]
+
+
+@pytest.mark.parametrize("count, shares", [
+    (0, 1),
+    (readers.POINT_CHUNK * 2 - 1, 1),         # too few rows to be worth a second thread
+    (readers.POINT_CHUNK * 2, 2),
+    (readers.POINT_CHUNK * 3 + 5, 3),
+    (5_000, readers.POINT_THREADS),           # never more threads than POINT_THREADS
+])
+def test_a_point_lookup_is_shared_out_as_runs_of_neighbouring_keys_and_merged(count, shares):
+    import threading
+
+    calls = []
+
+    def lookup(keys):
+        calls.append((threading.current_thread() is threading.main_thread(), list(keys)))
+        return {key: key * 10 for key in keys}
+
+    keys = list(range(100, 100 + count))
+    assert readers.split_lookup(lookup, keys) == {key: key * 10 for key in keys}
+    assert len(calls) == shares
+    assert sum(on_caller for on_caller, _ in calls) == 1            # one share is read on the calling thread
+    runs = sorted(share for _, share in calls)
+    assert [key for share in runs for key in share] == keys        # every key once, each share a run
+    assert all(share == list(range(share[0], share[0] + len(share))) for share in runs if share)
+
+
+def test_a_point_lookup_that_fails_on_another_thread_fails_the_whole_lookup():
+    def lookup(keys):
+        if 0 not in keys:
+            raise OSError("disk I/O error")
+        return {key: key for key in keys}
+
+    with pytest.raises(OSError, match="disk I/O error"):
+        readers.split_lookup(lookup, list(range(readers.POINT_CHUNK * 4)))
