@@ -17,7 +17,7 @@ MAX_THREADS = 4
 # cache no longer holds are each a disk read, and side by side the disk serves them sooner than in turn.
 # They have threads of their own, so that they never queue behind the page's BM25 searches.
 POINT_THREADS = 4
-POINT_CHUNK = 64            # rows below which a lookup is not split
+POINT_CHUNK = 64            # the fewest keys a share is given: a smaller lookup stays on the calling thread
 
 _pool: ThreadPoolExecutor | None = None
 _points: ThreadPoolExecutor | None = None
