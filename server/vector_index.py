@@ -12,11 +12,11 @@ scores the SCORED nearest with their float32 vectors.
 Files, in the data folder: `claims.<model>.json` (what the index holds: model, dims, code kind, count,
 newest claim id, the graph file's name and size, a binary graph's centre and int8 scale) and the files of
 the generation it names: `claims.<model>.<generation>.usearch` (the graph) and, beside a binary graph,
-`.keys` (its claim ids, sorted, int64) and `.codes` (their int8 codes in that order). A save writes a new
-generation, then replaces the description: a kill at any moment leaves the old generation intact (and
-orphan files, deleted by the next save). The database stays the source of truth: a description or file
-that is missing, does not match, or fails to load is reported as absent and rebuilt from the database by
-the caller.
+`.keys` (its claim ids, int64) and `.codes` (their int8 codes, row for row, near codes side by side). A
+save writes a new generation, then replaces the description: a kill at any moment leaves the old
+generation intact (and orphan files, deleted by the next save). The database stays the source of truth:
+a description or file that is missing, does not match, or fails to load is reported as absent and
+rebuilt from the database by the caller.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import row_order
 from .embeddings import load_model_runtime
 
 # usearch's extension carries its own copy of the C++ standard library and publishes that copy's locale
@@ -169,14 +170,19 @@ def _map(path: Path, dtype, shape: tuple) -> tuple[mmap.mmap | None, np.ndarray]
 
 
 class RankCodes:
-    """A saved binary graph's int8 ranking table: its claim ids sorted (`.keys`) and their codes in that
-    order (`.codes`), memory-mapped. A search reads the rows of the claims the graph proposed and gives
-    their pages back to the system at once (the page cache keeps them): otherwise the process would grow
-    by every row a search ever read, up to the file's 1.2 GB at 3 million claims."""
+    """A saved binary graph's int8 ranking table: its claim ids (`.keys`) and their codes (`.codes`), row
+    by row, memory-mapped; rows near each other in code are written side by side (row_order). A search
+    reads the rows of the claims the graph proposed and gives their pages back to the system at once (the
+    page cache keeps them): otherwise the process would grow by every row a search ever read, up to the
+    file's 1.2 GB at 3 million claims. Which row holds a claim is looked up in memory (`row_of`), so a
+    search reads no page of `.keys`: 4 bytes a claim id up to the highest (SQLite hands out ids in turn),
+    12 a claim where the ids are too sparse for that."""
 
     def __init__(self, keys_path: Path, codes_path: Path, count: int, dims: int):
         self._keys_map, self.keys = _map(keys_path, np.int64, (count,))
         self._codes_map, self.codes = _map(codes_path, np.int8, (count, dims))
+        self._row_of, self._sorted_keys = _row_lookup(np.array(self.keys))
+        self.release()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -186,8 +192,15 @@ class RankCodes:
         keys = np.asarray(keys, dtype=np.int64)
         if len(self.keys) == 0:
             return np.zeros(len(keys), dtype=bool), np.zeros(0, dtype=np.int64)
-        rows = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        held = self.keys[rows] == keys
+        if self._sorted_keys is None:
+            inside = (keys >= 0) & (keys < len(self._row_of))
+            rows = np.full(len(keys), -1, dtype=np.int64)
+            rows[inside] = self._row_of[keys[inside]]
+            held = rows >= 0
+        else:
+            at = np.minimum(np.searchsorted(self._sorted_keys, keys), len(self._sorted_keys) - 1)
+            held = self._sorted_keys[at] == keys
+            rows = self._row_of[at].astype(np.int64)
         return held, rows[held]
 
     def rank(self, queries: np.ndarray, proposed: list[np.ndarray], keep: int) -> list[np.ndarray]:
@@ -222,6 +235,22 @@ class RankCodes:
                 mapping.madvise(mmap.MADV_DONTNEED)
 
 
+def _row_lookup(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(row of each claim id, indexed by the id, -1 where none; None) or, where the ids are too sparse for
+    that, (rows of the keys sorted, the keys sorted)."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int32), None
+    if keys.min() < 0:
+        raise ValueError("the ranking table lists a negative claim id")
+    highest = int(keys.max())
+    if highest < 4 * len(keys) + 65_536:
+        row_of = np.full(highest + 1, -1, dtype=np.int32)
+        row_of[keys] = np.arange(len(keys), dtype=np.int32)
+        return row_of, None
+    order = np.argsort(keys, kind="stable")
+    return order.astype(np.int32), keys[order]
+
+
 class RankTable:
     """The ranking table of a binary graph being built or changed: the saved table it starts from (if
     any), less the claims removed, plus the claims added. Added codes are spooled to a temporary file in
@@ -231,7 +260,7 @@ class RankTable:
 
     def __init__(self, dims: int, center: np.ndarray, scale: float, base: RankCodes | None = None,
                  folder: Path | None = None):
-        self.dims, self.center, self.scale, self.base = dims, center, scale, base
+        self.dims, self.center, self.scale, self.base, self.folder = dims, center, scale, base, folder
         self._spool = tempfile.TemporaryFile(dir=folder, prefix="claims-codes-")
         self._added: list[np.ndarray] = []
         self._removed: list[np.ndarray] = []
@@ -246,7 +275,8 @@ class RankTable:
         self._removed.append(np.asarray(keys, dtype=np.int64).copy())
 
     def write(self, keys_path: Path, codes_path: Path) -> int:
-        """Write the table's keys (sorted) and codes; the number of rows. A key added twice keeps its last."""
+        """Write the table: the rows of the saved table still held, in their order, then the rows added,
+        near ones side by side (row_order); the number of rows. A key added twice keeps its last row."""
         added = np.concatenate(self._added) if self._added else np.zeros(0, dtype=np.int64)
         # The last row of each key added.
         order = np.argsort(added[::-1], kind="stable")
@@ -255,28 +285,23 @@ class RankTable:
         base_keys = self.base.keys if self.base is not None else np.zeros(0, dtype=np.int64)
         removed = np.concatenate(self._removed + [unique]) if len(base_keys) else np.zeros(0, dtype=np.int64)
         base_rows = np.flatnonzero(~np.isin(base_keys, removed)) if len(base_keys) else np.zeros(0, dtype=np.int64)
-        keys = np.concatenate([np.asarray(base_keys[base_rows]), unique])
-        from_spool = np.concatenate([np.zeros(len(base_rows), dtype=bool), np.ones(len(unique), dtype=bool)])
-        rows = np.concatenate([base_rows, added_rows])
-        order = np.argsort(keys, kind="stable")
         self._spool.flush()
         spooled = (np.memmap(self._spool, dtype=np.int8, mode="r", shape=(len(added), self.dims))
                    if len(added) else np.zeros((0, self.dims), dtype=np.int8))
+        keys = [np.asarray(base_keys[base_rows])]
         try:
             with open(codes_path, "wb") as codes_file:
-                for start in range(0, len(order), self.COPY_ROWS):
-                    part = order[start:start + self.COPY_ROWS]
-                    chunk = np.empty((len(part), self.dims), dtype=np.int8)
-                    spool_part = from_spool[part]
-                    chunk[spool_part] = spooled[rows[part][spool_part]]
-                    chunk[~spool_part] = self.base.codes[rows[part][~spool_part]] if self.base is not None else 0
-                    codes_file.write(chunk.tobytes())
-            Path(keys_path).write_bytes(keys[order].astype("<i8").tobytes())
+                for start in range(0, len(base_rows), self.COPY_ROWS):
+                    codes_file.write(np.asarray(self.base.codes[base_rows[start:start + self.COPY_ROWS]]).tobytes())
+                for at, codes in row_order.grouped(spooled, added_rows, self.folder):
+                    codes_file.write(codes.tobytes())
+                    keys.append(unique[at])
+            Path(keys_path).write_bytes(np.concatenate(keys).astype("<i8").tobytes())
         finally:
             del spooled
             if self.base is not None:
                 self.base.release()
-        return len(order)
+        return len(base_rows) + len(unique)
 
     def close(self) -> None:
         self._spool.close()

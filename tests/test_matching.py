@@ -273,7 +273,7 @@ def test_a_binary_graph_without_a_sound_ranking_table_is_rebuilt(tmp_path, store
 
 
 @pytest.mark.parametrize("base, removed, added, expected", [
-    ([], [], [5, 1, 3], [1, 3, 5]),                            # a build: rows spooled, written in key order
+    ([], [], [5, 1, 3], [1, 3, 5]),                            # a build: rows spooled, then written
     ([1, 2, 3], [2], [4], [1, 3, 4]),                          # a merge: forgotten claims leave
     ([1, 2, 3], [2], [2], [1, 2, 3]),                          # a key removed, then added again
     ([1, 4, 9], [], [4, 6], [1, 4, 6, 9]),                     # an id used again replaces the old row
@@ -290,18 +290,22 @@ def test_a_ranking_table_holds_the_codes_of_the_graph_it_was_written_with(tmp_pa
         vectors[key] = unit(rng, 1, DIMS)
         table.add([key], vectors[key])
     table.write(tmp_path / "base.keys", tmp_path / "base.codes")
-    table = vector_index.RankTable(DIMS, center, scale, folder=tmp_path,
-                                   base=vector_index.RankCodes(tmp_path / "base.keys", tmp_path / "base.codes",
-                                                               len(base), DIMS))
+    saved = vector_index.RankCodes(tmp_path / "base.keys", tmp_path / "base.codes", len(base), DIMS)
+    table = vector_index.RankTable(DIMS, center, scale, folder=tmp_path, base=saved)
     table.remove(np.array(removed, dtype=np.int64))
     for key in added:
         vectors[key] = unit(rng, 1, DIMS)
         table.add([key], vectors[key])
     assert table.write(tmp_path / "new.keys", tmp_path / "new.codes") == len(expected)
     written = vector_index.RankCodes(tmp_path / "new.keys", tmp_path / "new.codes", len(expected), DIMS)
-    assert written.keys.tolist() == expected
-    for row, key in enumerate(expected):
+    assert sorted(written.keys.tolist()) == expected
+    held, rows = written.rows_of(np.array(expected + [0, 8, 10**6], dtype=np.int64))
+    assert held.tolist() == [True] * len(expected) + [False] * 3
+    for row, key in zip(rows, expected):
         assert np.array_equal(written.codes[row], vector_index.rank_codes(vectors[key], center, scale)[0])
+    # A merge keeps the saved table's rows in their order, ahead of the rows added.
+    kept = [key for key in saved.keys.tolist() if key not in removed and key not in added]
+    assert written.keys.tolist()[:len(kept)] == kept
 
 
 class _AdviceLog:
@@ -341,7 +345,8 @@ def test_near_ties_are_ranked_by_the_int8_table_of_a_binary_graph(tmp_path, stor
     queries = unit(rng, 20, DIMS)
     copies = near_copies(rng, queries, 80, noise=1.0)                   # cosine about 0.7 to their query
     vectors = np.vstack([copies, clustered(rng, 2400, spread=1.0)])
-    add_claims(store, vectors[rng.permutation(len(vectors))], per_article=40)
+    shuffled = rng.permutation(len(vectors))
+    claim_ids = np.array(add_claims(store, vectors[shuffled], per_article=40))
     index = opened(tmp_path, merge_rows=1, store=store)
     assert index._graph.ranks is not None and index.in_graph == len(vectors)
     got = index.search(queries, k=12, min_similarity=-1.0)
@@ -353,6 +358,16 @@ def test_near_ties_are_ranked_by_the_int8_table_of_a_binary_graph(tmp_path, stor
     ranked = vector_index.search(index._graph, queries, 12)
     assert all(len(r) == vector_index.SCORED * 12 for r in ranked)
     assert sum(len({c for c, _ in w} & set(r[:12].tolist())) for r, w in zip(ranked, want)) >= 0.9 * 12 * len(queries)
+    # A query's copies, which a search reads together, share disk pages in the table: its rows are
+    # written near ones side by side, not in claim-id order (80 rows fill 8 pages).
+    table = index._graph.ranks
+    by_id = np.argsort(np.argsort(np.asarray(table.keys)))
+    pages = {"grouped": [], "by id": []}
+    for query in range(len(queries)):
+        rows = table.rows_of(claim_ids[shuffled // 80 == query])[1]
+        for name, at in (("grouped", rows), ("by id", by_id[rows])):
+            pages[name].append(len(np.unique(at * DIMS // 4096)))
+    assert np.mean(pages["grouped"]) <= 12 and np.mean(pages["by id"]) > 40, pages
 
 
 @pytest.mark.parametrize("sample", [4096, 200])
