@@ -85,7 +85,8 @@ def test_rows_too_many_for_memory_are_split_through_files_first(tmp_path, monkey
     ([10**12, 7, 4 * 10**9], [7, 10**12, 4 * 10**9, 8, 10**13], [True, True, True, False, False]),  # sparse
     ([], [1], [False]),
 ])
-def test_a_ranking_table_finds_the_row_of_each_claim_id(tmp_path, keys, probes, held):
+def test_a_ranking_table_finds_the_row_of_each_claim_id(tmp_path, monkeypatch, keys, probes, held):
+    monkeypatch.setattr(vector_index, "LOOKUP_SLICE", 2)        # the ids read a slice at a time
     count, dims = len(keys), 8
     (tmp_path / "t.keys").write_bytes(np.array(keys, dtype="<i8").tobytes())
     (tmp_path / "t.codes").write_bytes(np.repeat(np.arange(count, dtype=np.int8), dims).tobytes())
