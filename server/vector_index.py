@@ -174,7 +174,7 @@ class RankCodes:
     by row, memory-mapped; rows near each other in code are written side by side (row_order). A search
     reads the rows of the claims the graph proposed and gives their pages back to the system at once (the
     page cache keeps them): otherwise the process would grow by every row a search ever read, up to the
-    file's 1.2 GB at 3 million claims. Which row holds a claim is looked up in memory (`row_of`), so a
+    file's 1.2 GB at 3 million claims. Which row holds a claim is looked up in memory (`rows_of`), so a
     search reads no page of `.keys`: 4 bytes a claim id up to the highest (SQLite hands out ids in turn),
     12 a claim where the ids are too sparse for that."""
 
