@@ -452,13 +452,19 @@ class ClaimIndex:
         if graph is not None and proposed is None:
             proposed = vector_index.search(graph, vectors, k, skip)
         if proposed is not None and store is not None:
-            # The graph proposes, float32 vectors from the database decide.
-            rows = self._stored_vectors(store, np.unique(np.concatenate(proposed)).tolist())
+            # The graph proposes, float32 vectors from the database decide: read for the claims whose
+            # codes leave them a chance of min_similarity (most of an unrelated page's proposals have none,
+            # and each is three B-tree lookups, disk reads in a long history).
+            keys_of = proposed.keys
+            if proposed.cosines is not None:
+                floor = min_similarity - vector_index.ESTIMATE_SLACK
+                keys_of = [keys[cosines >= floor] for keys, cosines in zip(proposed.keys, proposed.cosines)]
+            rows = self._stored_vectors(store, np.unique(np.concatenate(keys_of)).tolist())
             ids = list(rows)
             column = {claim_id: i for i, claim_id in enumerate(ids)}
             if ids:
                 scores = vectors @ from_blobs([rows[c][1] for c in ids], self.dims).T
-                for qi, keys in enumerate(proposed):
+                for qi, keys in enumerate(keys_of):
                     for key in keys.tolist():
                         i = column.get(key)
                         if i is not None and rows[key][0] != exclude_article:

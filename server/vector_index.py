@@ -7,7 +7,8 @@ about in half): 48 bytes for 384 dimensions where int8 takes 384, so the mapped 
 searches walk through is a third of the size. Binary codes rank claims that are about as close as each
 other loosely, which int8 does not, so a binary graph proposes eight times as many claims and a table of
 their int8 codes, read only for the claims proposed, ranks them again (RankCodes). Either way the caller
-scores the SCORED nearest with their float32 vectors.
+scores the SCORED nearest with their float32 vectors; those the table's codes put too far below the
+caller's floor (ESTIMATE_SLACK) it need not read.
 
 Files, in the data folder: `claims.<model>.json` (what the index holds: model, dims, code kind, count,
 newest claim id, the graph file's name and size, a binary graph's centre and int8 scale) and the files of
@@ -62,6 +63,12 @@ PROPOSED = {"i8": 2, "b1": 16}
 # Claims per result wanted that the caller scores with float32 vectors: int8 ranks well enough that twice
 # as many find what four times as many do (0.992 of a scan's top 12 at 30,000 claims, 0.997 at 300,000).
 SCORED = 2
+# How far the cosine a ranking table's int8 codes give can be from the float32 one: rounding moves it by
+# at most 0.5 * sqrt(dims) / scale (0.015 at the 100k history's scale of 648), clipping the rare values
+# past RANK_QUANTILE a little more (one-off script, the 7,104 claims proposed for the test pages' claims
+# in `bench speed`'s 100k history: mean 0.0004, 99th percentile 0.0023, largest 0.012). A caller skips
+# reading the float32 vector of a claim whose code puts it further than this below what it keeps.
+ESTIMATE_SLACK = 0.05
 # int8 codes of the ranking table: (vector - centre) * scale, the scale putting this quantile of the
 # sample's values at 127 (the rare larger values are clipped).
 RANK_QUANTILE = 0.9999
@@ -203,19 +210,23 @@ class RankCodes:
             rows = self._row_of[at].astype(np.int64)
         return held, rows[held]
 
-    def rank(self, queries: np.ndarray, proposed: list[np.ndarray], keep: int) -> list[np.ndarray]:
-        """Each query's proposed keys, the `keep` nearest by their codes, nearest first."""
-        ranked = []
+    def rank(self, queries: np.ndarray, proposed: list[np.ndarray], keep: int,
+             center: np.ndarray, scale: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each query's proposed keys, the `keep` nearest by their codes, nearest first, and their cosines
+        to the query as the codes give them: (codes / scale + centre) . query."""
+        ranked, cosines = [], []
         try:
             found = [self.rows_of(keys) for keys in proposed]
             self.prefetch(np.concatenate([rows for _held, rows in found]) if found else np.zeros(0, np.int64))
             for query, keys, (held, rows) in zip(np.asarray(queries, dtype=np.float32), proposed, found):
                 keys = np.asarray(keys, dtype=np.int64)[held]
                 scores = self.codes[rows].astype(np.float32) @ query
-                ranked.append(keys[np.argsort(-scores, kind="stable")[:keep]])
+                order = np.argsort(-scores, kind="stable")[:keep]
+                ranked.append(keys[order])
+                cosines.append(scores[order] / np.float32(scale) + np.float32(query @ center))
         finally:
             self.release()
-        return ranked
+        return ranked, cosines
 
     def prefetch(self, rows: np.ndarray) -> None:
         """Ask the system for the pages of these rows all at once. Rows the page cache no longer holds are
@@ -563,14 +574,23 @@ def _past_skipped(graph: Graph, code: np.ndarray, keys: np.ndarray, proposals: i
     return keys[~_among(keys, skip)][:proposals]
 
 
-def search(graph: Graph, vectors: np.ndarray, wanted: int, skip: np.ndarray | None = None) -> list[np.ndarray]:
+@dataclass
+class Proposed:
+    """What a search proposes: each query's keys, nearest first by the codes, and, where a ranking table
+    ranked them, their cosines to the query as the int8 codes give them (within ESTIMATE_SLACK of the
+    float32 ones). None while the graph has no table."""
+    keys: list[np.ndarray]
+    cosines: list[np.ndarray] | None = None
+
+
+def search(graph: Graph, vectors: np.ndarray, wanted: int, skip: np.ndarray | None = None) -> Proposed:
     """For each query, the keys of the claims the graph proposes for its `wanted` nearest, for the caller
     to score: SCORED per result wanted (at least for 12), nearest first by the codes. A binary graph
     proposes PROPOSED["b1"] per result and its ranking table keeps the nearest; while it is being built
     it has no table yet, and every claim it proposes is returned. `skip`: sorted keys the graph still
     holds but that are no longer claims (forgotten since it was written), passed over."""
     if len(graph) == 0 or len(vectors) == 0:
-        return [np.zeros(0, dtype=np.int64) for _ in range(len(vectors))]
+        return Proposed([np.zeros(0, dtype=np.int64) for _ in range(len(vectors))])
     wanted = max(wanted, 12)
     proposals = PROPOSED[graph.scalar] * wanted
     codes = graph.codes(vectors)
@@ -578,5 +598,5 @@ def search(graph: Graph, vectors: np.ndarray, wanted: int, skip: np.ndarray | No
     if skip is not None and len(skip):
         proposed = [_past_skipped(graph, codes[[i]], keys, proposals, skip) for i, keys in enumerate(proposed)]
     if graph.ranks is not None:
-        return graph.ranks.rank(vectors, proposed, SCORED * wanted)
-    return proposed
+        return Proposed(*graph.ranks.rank(vectors, proposed, SCORED * wanted, graph.center, graph.scale))
+    return Proposed(proposed)

@@ -355,7 +355,7 @@ def test_near_ties_are_ranked_by_the_int8_table_of_a_binary_graph(tmp_path, stor
     assert found >= 0.95 * 12 * len(queries)
     # The caller scores SCORED per result in float32; the int8 codes alone already rank as a scan does,
     # give or take a near tie.
-    ranked = vector_index.search(index._graph, queries, 12)
+    ranked = vector_index.search(index._graph, queries, 12).keys
     assert all(len(r) == vector_index.SCORED * 12 for r in ranked)
     assert sum(len({c for c, _ in w} & set(r[:12].tolist())) for r, w in zip(ranked, want)) >= 0.9 * 12 * len(queries)
     # A query's copies, which a search reads together, share disk pages in the table: its rows are
@@ -368,6 +368,57 @@ def test_near_ties_are_ranked_by_the_int8_table_of_a_binary_graph(tmp_path, stor
         for name, at in (("grouped", rows), ("by id", by_id[rows])):
             pages[name].append(len(np.unique(at * DIMS // 4096)))
     assert np.mean(pages["grouped"]) <= 12 and np.mean(pages["by id"]) > 40, pages
+
+
+@pytest.fixture
+def binary_history(tmp_path, store, monkeypatch):
+    """A binary graph with its ranking table over 1,800 claims: 30 copies (cosine about 0.7) of each of ten
+    `near` directions among clustered others; `far` directions are about orthogonal to all of them."""
+    monkeypatch.setattr(vector_index, "BINARY_FROM", 0)
+    rng = np.random.default_rng(5)
+    near, far = unit(rng, 10, DIMS), unit(rng, 10, DIMS)
+    add_claims(store, np.vstack([near_copies(rng, near, 30, noise=1.0), clustered(rng, 1500, spread=1.0)]),
+               per_article=30)
+    index = opened(tmp_path, merge_rows=1, store=store)
+    assert index._graph.ranks is not None
+    return index, {"near": near, "far": far}
+
+
+def test_a_ranking_table_gives_each_proposals_cosine_within_the_slack(binary_history, store):
+    index, queries = binary_history
+    every = np.vstack([queries["near"], queries["far"]])
+    proposed = vector_index.search(index._graph, every, 12)
+    for query, keys, cosines in zip(every, proposed.keys, proposed.cosines):
+        stored = store.claim_vectors(MODEL, keys.tolist())
+        exact_cosines = np.array([np.frombuffer(stored[int(k)][1], dtype="<f4") @ query for k in keys])
+        assert len(keys) == vector_index.SCORED * 12
+        assert np.max(np.abs(exact_cosines - cosines)) < vector_index.ESTIMATE_SLACK / 4
+
+
+@pytest.mark.parametrize("queries, min_similarity, read", [
+    ("near", cosines.SHOWN_MIN, "some"),      # the copies can be kept: their vectors are read
+    ("far", cosines.SHOWN_MIN, "none"),       # nothing proposed can reach the floor: nothing read
+    ("far", -1.0, "all"),                     # a search that keeps anything reads every proposal
+])
+def test_a_search_reads_the_vectors_only_of_proposals_that_can_be_kept(binary_history, store, monkeypatch,
+                                                                      queries, min_similarity, read):
+    """The float32 vectors that decide come from the database, three B-tree lookups a claim (disk reads in a
+    long history): a search reads those of the proposals whose codes leave them a chance of min_similarity,
+    and finds what reading them all finds."""
+    index, directions = binary_history
+    asked: list[int] = []
+    reading = store.claim_vectors
+    monkeypatch.setattr(store, "claim_vectors", lambda model, ids: (asked.extend(ids), reading(model, ids))[1])
+    got = index.search(directions[queries], k=12, min_similarity=min_similarity)
+    with_gate = len(set(asked))
+    asked.clear()
+    monkeypatch.setattr(vector_index, "ESTIMATE_SLACK", 10.0)      # every proposal read
+    assert index.search(directions[queries], k=12, min_similarity=min_similarity) == got
+    every = len(set(asked))
+    assert {"none": with_gate == 0, "some": 0 < with_gate <= every, "all": with_gate == every > 0}[read], \
+        (with_gate, every)
+    if queries == "near":
+        assert all(len(hits) == 12 for hits in got)
 
 
 @pytest.mark.parametrize("sample", [4096, 200])
