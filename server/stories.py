@@ -71,10 +71,7 @@ def anchor_neighbours(store, names: list[str], conn=None) -> AnchorMatches:
             break
         lookup.append(anchor)
         postings += counts[anchor]
-    partial: dict[int, float] = defaultdict(float)
-    for other, anchor in store.articles_naming(lookup, conn=conn):
-        partial[other] += weight[anchor]
-    best = sorted(partial, key=lambda a: -partial[a])[:SCORED_CANDIDATES]
+    best = store.articles_naming_most({a: weight[a] for a in lookup}, SCORED_CANDIDATES, conn)
     mine = sorted(weight)
     found = AnchorMatches(weight=weight)
     mine_weight = sum(weight.values())

@@ -90,13 +90,17 @@ def test_forgetting_an_article_forgets_its_anchors(captured):
     assert engine.related_articles(ids["en"]) == []
 
 
-def test_the_stores_anchor_sums_and_shared_names_equal_those_worked_out_name_by_name(tmp_path):
+NAMED = {"a": ["Peskov", "Kremlin", "Putin"], "b": ["Peskov", "Woodward"], "c": ["Kremlin", "Asheville", "Helene"],
+         "d": ["Asheville"]}
+
+
+@pytest.fixture
+def named(tmp_path):
+    """A store of four articles, each naming the names in NAMED; (store, {key: article id})."""
     store = Store(tmp_path / "sums.db")
-    texts = {"a": ["Peskov", "Kremlin", "Putin"], "b": ["Peskov", "Woodward"], "c": ["Kremlin", "Asheville", "Helene"],
-             "d": ["Asheville"]}
     ids = {}
     with store.write() as conn:
-        for key, names in texts.items():
+        for key, names in NAMED.items():
             ids[key] = store.insert_article(conn, {"url": f"https://example.org/{key}", "canonical_url":
                                                    f"https://example.org/{key}", "domain": "example.org",
                                                    "content_hash": key, "title": key, "site": "example.org",
@@ -104,10 +108,16 @@ def test_the_stores_anchor_sums_and_shared_names_equal_those_worked_out_name_by_
                                                    "text": " ".join(names), "word_count": len(names),
                                                    "captured_at": "2026-01-01T00:00:00Z"}, "<p></p>", "test")
             store.insert_anchors(conn, ids[key], [n.lower() for n in names])
+    yield store, ids
+    store.close()
+
+
+def test_the_stores_anchor_sums_and_shared_names_equal_those_worked_out_name_by_name(named):
+    store, ids = named
     mine = ["peskov", "kremlin", "nobody"]
     counts, history = store.anchor_counts(mine)
     sums = store.anchor_overlaps([ids["a"], ids["b"], ids["c"], ids["d"]], mine, history)
-    for key, names in texts.items():
+    for key, names in NAMED.items():
         theirs = {n.lower() for n in names}
         rarity = {a: idf(counts.get(a) or store.anchor_counts([a])[0][a], history) for a in theirs}
         assert sums[ids[key]][0] == pytest.approx(sum(rarity.values()))
@@ -115,7 +125,20 @@ def test_the_stores_anchor_sums_and_shared_names_equal_those_worked_out_name_by_
     assert store.anchor_overlaps([], mine, history) == {}
     assert store.shared_anchors([ids["a"], ids["b"], ids["d"]], mine) == {
         ids["a"]: {"peskov", "kremlin"}, ids["b"]: {"peskov"}, ids["d"]: set()}
-    store.close()
+
+
+@pytest.mark.parametrize("weights, limit, ranked", [
+    ({"peskov": 2.0, "kremlin": 1.0}, 10, ["a", "b", "c"]),         # a names both; b outweighs c
+    ({"peskov": 1.0, "kremlin": 2.0}, 10, ["a", "c", "b"]),
+    ({"asheville": 1.0}, 10, ["d", "c"]),                          # equal sums: the newer article first
+    ({"kremlin": 0.5, "helene": 0.5, "peskov": 1.0}, 10, ["a", "c", "b"]),   # 1.5, then c and b 1.0 each
+    ({"peskov": 2.0, "kremlin": 1.0}, 2, ["a", "b"]),               # only the best `limit`
+    ({"nobody": 1.0}, 10, []),
+    ({}, 10, []),
+])
+def test_the_store_ranks_the_articles_naming_the_most_weight(named, weights, limit, ranked):
+    store, ids = named
+    assert store.articles_naming_most(weights, limit) == [ids[key] for key in ranked]
 
 
 def test_upgrade_gives_stored_articles_their_anchors(tmp_path):

@@ -76,14 +76,19 @@ class StoryStore:
         total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
         return counts, total
 
-    def articles_naming(self, anchors: list[str], exclude: int | None = None, conn=None) -> list[tuple[int, str]]:
-        """(article id, anchor) for every article that names one of the anchors."""
+    def articles_naming_most(self, weights: dict[str, float], limit: int, conn=None) -> list[int]:
+        """The `limit` articles naming the most weight of the given anchors ({anchor: weight}), most first,
+        equal sums newest first; summed and ranked in one statement, so only the winners reach Python."""
         conn = conn or self.reader
-        if not anchors:
+        if not weights or limit <= 0:
             return []
-        return [tuple(r) for r in conn.execute(
-            f"SELECT article_id, anchor FROM article_anchors WHERE anchor IN ({','.join('?' * len(anchors))})"
-            " AND article_id != ?", (*anchors, -1 if exclude is None else exclude))]
+        return [r[0] for r in conn.execute(
+            """SELECT a.article_id FROM json_each(:weights) w
+                 JOIN article_anchors a ON a.anchor = w.key
+                GROUP BY a.article_id
+                ORDER BY round(sum(w.value), 9) DESC, a.article_id DESC
+                LIMIT :limit""",
+            {"weights": json.dumps(weights, ensure_ascii=False), "limit": limit})]
 
     def anchor_overlaps(self, article_ids: list[int], mine: list[str], history: int,
                         conn=None) -> dict[int, tuple[float, float]]:
