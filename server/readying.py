@@ -10,6 +10,7 @@ its own, started for a long import and closed with it; the capture loop then cos
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ PROCESS_MIN_PAGES = 64
 # without the process (the capture loop readies what is left itself).
 BATCH_WAIT_S = 300
 CLOSE_WAIT_S = 5
+# The process works ahead of the capture loop, so it can wait for a core: at a lower priority it takes the
+# time the loop leaves, rather than pushing the loop (and a reader's own captures) off its core.
+NICENESS = 10
 
 
 @dataclass
@@ -142,6 +146,8 @@ class ReadyingProcess:
 
 def _serve(pipe, embedder_name: str, cache_dir: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C is for the import, which closes this process
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     embedder = make_embedder(embedder_name, cache_dir)
     embedder.warm()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import importlib
+import os
 import re
 import threading
 import time
@@ -495,13 +496,17 @@ def test_readying_waits_for_its_start_then_batches_double_and_the_loop_readies_w
     assert [label for batch in batches for label in batch] == [str(n) for n in range(3, 40)]
 
 
-def test_a_readying_process_says_when_its_model_is_loaded():
+def test_a_readying_process_says_when_its_model_is_loaded_and_runs_at_a_lower_priority():
+    from server import readying
     from server.readying import ReadyingProcess
 
     helper = ReadyingProcess(HashEmbedder().setting)
     try:
         assert helper.wait_started() and helper.usable
         assert helper.ready([(numbered_pages(1)[0], "https://carried.example/0", None)])[0].claims
+        if hasattr(os, "getpriority"):      # it waits for the cores the capture loop leaves
+            mine = os.getpriority(os.PRIO_PROCESS, 0)
+            assert os.getpriority(os.PRIO_PROCESS, helper._process.pid) == min(19, mine + readying.NICENESS)
     finally:
         helper.close()
     gone = ReadyingProcess(HashEmbedder().setting)
