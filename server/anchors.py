@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 from .places import places
 
 # Names: a capitalised word, an acronym, or a mixed token ("COVID-19", "McDonald", "G20"); figures: a number
@@ -72,6 +74,11 @@ def idf(document_frequency: int, articles: int) -> float:
     """Rarity of a name or word among `articles` earlier articles (smoothed, never negative). The store
     sums the same rarity in SQL over many articles' anchors (`anchor_overlaps`)."""
     return math.log((articles + PRIOR_ARTICLES + 1) / (document_frequency + 1)) + IDF_FLOOR
+
+
+def idfs(document_frequencies: np.ndarray, articles: int) -> np.ndarray:
+    """`idf` of many words at once."""
+    return np.log((articles + PRIOR_ARTICLES + 1) / (document_frequencies + 1.0)) + IDF_FLOOR
 
 
 def similarity(mine: set[str], theirs: set[str], weight: dict[str, float]) -> float:

@@ -230,20 +230,18 @@ class Engine:
             chosen.append(source)
         rows = self.store.comparison_rows(list(dict.fromkeys(chosen)))
         names_of = stories.anchor_names(self.store, [other for other in rows if other in matches.scores], names)
-        their_words = {other: relatedness.words(row["title"], row["text"]) for other, row in rows.items()}
-        vocabulary = set(words).union(*their_words.values())
-        rarity = relatedness.rarities(vocabulary, self.store.word_counts(list(vocabulary)), self.store.article_count())
+        word_scores = relatedness.word_similarities(
+            words, {other: relatedness.words(row["title"], row["text"]) for other, row in rows.items()},
+            self.store.word_counts, self.store.article_count())
         their_meaning = self.store.article_vectors(list(rows), self.embedder.model_name)
         others = {
             other: relatedness.Other(
                 anchors=matches.scores.get(other, 0.0), names=names_of.get(other, set()),
-                language=relatedness.language_of(row["language"], row["text"]),
-                words=relatedness.word_vector(their_words[other], rarity),
+                language=relatedness.language_of(row["language"], row["text"]), words=word_scores[other],
                 meaning=from_blob(their_meaning[other]) if other in their_meaning else None)
             for other, row in rows.items()
         }
-        new = relatedness.Article(names, matches.weight, relatedness.language_of(language, text),
-                                  relatedness.word_vector(words, rarity), text, meaning)
+        new = relatedness.Article(names, matches.weight, relatedness.language_of(language, text), text, meaning)
         return relatedness.compare(new, others, source)
 
     def _store_analysis(self, conn, article_id: int, found: Analysis) -> list[int]:

@@ -19,6 +19,7 @@ with it directly, each with the reason in words.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -28,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import cosines
-from .anchors import idf
+from .anchors import idfs
 from .stopwords import FUNCTION_WORDS
 
 
@@ -58,9 +59,6 @@ REASON_NAMES = 3             # shared names quoted in a reason
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-
-
-_LOG = [0.0] + [math.log(c) for c in range(1, 64)]
 
 
 def words(title: str | None, text: str) -> Counter:
@@ -93,16 +91,37 @@ def language_of(language: str | None, text: str) -> str:
     return "cjk" if len(_CJK.findall(sample)) / letters > 0.3 else "latin"
 
 
-def rarities(vocabulary, frequency: dict[str, int], articles: int) -> dict[str, float]:
-    """Each word's rarity (IDF) at the moment, worked out once for all the articles compared in a capture."""
-    return {w: idf(frequency.get(w, 0), articles) for w in vocabulary}
+def word_similarities(mine: Counter, theirs: dict[int, Counter], frequency_of, articles: int) -> dict[int, float]:
+    """The cosine of the new article's unit TF-IDF vector (log-scaled counts, each word's rarity at the
+    moment) with each earlier article's: {article: cosine}. `frequency_of(words)` gives {word: articles
+    using it} (absent: none). One shared vocabulary, the weights worked out as arrays: a capture compares
+    some fifty articles of up to MAX_WORDS words each."""
+    vocabulary = {w: i for i, w in enumerate(set(mine).union(*theirs.values()))}
+    if not vocabulary:
+        return {other: 0.0 for other in theirs}
+    frequency = frequency_of(list(vocabulary))
+    counts = np.zeros(len(vocabulary))
+    rows = np.fromiter(map(vocabulary.get, frequency, itertools.repeat(-1)), np.intp, len(frequency))
+    counts[rows[rows >= 0]] = np.fromiter(frequency.values(), np.float64, len(frequency))[rows >= 0]
+    rarity = idfs(counts, articles)
 
+    def unit_vector(words: Counter) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.fromiter(map(vocabulary.__getitem__, words), np.intp, len(words))
+        weights = (1.0 + np.log(np.fromiter(words.values(), np.float64, len(words)))) * rarity[rows]
+        return rows, weights / (math.sqrt(weights @ weights) or 1.0)
 
-def word_vector(counts: Counter, rarity: dict[str, float]) -> dict[str, float]:
-    """Unit TF-IDF vector (log-scaled counts) with the rarities of the moment (`rarities`)."""
-    weights = {w: (1 + _LOG[c] if c < len(_LOG) else 1 + math.log(c)) * rarity[w] for w, c in counts.items()}
-    norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-    return {w: v / norm for w, v in weights.items()}
+    new = np.zeros(len(vocabulary))
+    if mine:
+        rows, weights = unit_vector(mine)
+        new[rows] = weights
+    scores = {}
+    for other, words in theirs.items():
+        if words:
+            rows, weights = unit_vector(words)
+            scores[other] = float(weights @ new[rows])
+        else:
+            scores[other] = 0.0
+    return scores
 
 
 def meaning_vector(claim_vectors: np.ndarray) -> np.ndarray | None:
@@ -112,12 +131,6 @@ def meaning_vector(claim_vectors: np.ndarray) -> np.ndarray | None:
     mean = np.asarray(claim_vectors, dtype=np.float32).mean(axis=0)
     norm = float(np.linalg.norm(mean))
     return mean / norm if norm else None
-
-
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(w, 0.0) for w, v in a.items())
 
 
 @dataclass
@@ -176,7 +189,7 @@ class Other:
     anchors: float                      # anchor similarity to the new article
     names: set[str]                     # those of its anchors the new article names too
     language: str
-    words: dict[str, float]             # its unit TF-IDF vector (empty when not read)
+    words: float                        # the TF-IDF cosine of its words with the new article's
     meaning: np.ndarray | None = None   # its meaning vector, when it has one under this model
 
 
@@ -186,7 +199,6 @@ class Article:
     names: list[str]                    # its anchors, most frequent first
     name_weight: dict[str, float]
     language: str
-    words: dict[str, float]             # unit TF-IDF vector
     text: str
     meaning: np.ndarray | None = None
 
@@ -196,7 +208,7 @@ def compare(new: Article, others: dict[int, Other], reprint_of: int | None) -> l
     pairs, written = [], {}             # written: {anchor: as the article writes it}, for the reasons
     for other_id, other in others.items():
         same_language = other.language == new.language
-        word_score = cosine(new.words, other.words) if same_language else 0.0
+        word_score = other.words if same_language else 0.0
         shared = [a for a in new.names if a in other.names]     # most frequent first, then the rarest
         shared.sort(key=lambda a: -round(new.name_weight.get(a, 0.0), 6))
         quoted = [a for a in shared if not any(ch.isdigit() for ch in a)][:REASON_NAMES]

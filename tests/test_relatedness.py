@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from helpers import STORY_PAGES, database_before, page_html
 from server import relatedness
+from server.anchors import idf
 from server.relatedness import SAME_STORY, SHOWN, Pair
 
 # -- words and languages -------------------------------------------------------------------------------
@@ -84,11 +87,11 @@ def test_reasons_quote_names_as_written():
 
 
 def _article(language: str, meaning) -> relatedness.Article:
-    return relatedness.Article([], {}, language, {}, "", None if meaning is None else np.asarray(meaning, np.float32))
+    return relatedness.Article([], {}, language, "", None if meaning is None else np.asarray(meaning, np.float32))
 
 
 def _other(language: str, meaning) -> relatedness.Other:
-    return relatedness.Other(0.0, set(), language, {}, None if meaning is None else np.asarray(meaning, np.float32))
+    return relatedness.Other(0.0, set(), language, 0.0, None if meaning is None else np.asarray(meaning, np.float32))
 
 
 @pytest.mark.parametrize("mine, theirs, expected", [
@@ -119,12 +122,41 @@ def test_meaning_vector_is_the_unit_mean_of_claim_vectors(vectors, expected):
         assert found == pytest.approx(np.asarray(expected), abs=1e-6)
 
 
-def test_word_vectors_weigh_rare_words():
-    frequency = {"the": 99, "minister": 50, "peskov": 1}
-    counts = relatedness.Counter({"the": 5, "peskov": 1})
-    vector = relatedness.word_vector(counts, relatedness.rarities(counts, frequency, 100))
-    assert vector["peskov"] > vector["the"]
-    assert abs(sum(v * v for v in vector.values()) - 1) < 1e-9
+def _tfidf_cosine(a: Counter, b: Counter, frequency: dict[str, int], articles: int) -> float:
+    """The words' cosine worked out word by word, as the definition reads."""
+    def unit(counts):
+        weights = {w: (1 + math.log(c)) * idf(frequency.get(w, 0), articles) for w, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+        return {w: v / norm for w, v in weights.items()}
+    ua, ub = unit(a), unit(b)
+    return sum(v * ub.get(w, 0.0) for w, v in ua.items())
+
+
+FREQUENCY = {"the": 99, "minister": 50, "peskov": 1, "kremlin": 3, "said": 90}
+
+
+@pytest.mark.parametrize("mine, theirs, expected", [
+    ({"peskov": 1, "the": 5}, {"peskov": 2, "the": 1}, None),
+    ({"peskov": 1, "the": 5}, {"peskov": 1, "the": 5}, 1.0),          # the same words: 1
+    ({"peskov": 1}, {"minister": 3, "said": 1}, 0.0),                  # none shared: 0
+    ({"peskov": 1, "kremlin": 2, "said": 7}, {"kremlin": 1, "said": 2, "nowhere": 4}, None),  # a word no count knows
+    ({}, {"peskov": 1}, 0.0),
+    ({"peskov": 1}, {}, 0.0),
+])
+def test_word_similarities_are_tfidf_cosines(mine, theirs, expected):
+    scores = relatedness.word_similarities(Counter(mine), {7: Counter(theirs)},
+                                           lambda words: {w: FREQUENCY[w] for w in words if w in FREQUENCY}, 100)
+    if expected is None:
+        expected = _tfidf_cosine(Counter(mine), Counter(theirs), FREQUENCY, 100)
+    assert scores == {7: pytest.approx(expected, abs=1e-12)}
+
+
+def test_a_shared_rare_word_weighs_more_than_a_shared_common_one():
+    frequency = lambda words: {w: FREQUENCY[w] for w in words if w in FREQUENCY}  # noqa: E731
+    scores = relatedness.word_similarities(Counter({"peskov": 1, "the": 1}),
+                                           {1: Counter({"peskov": 1, "minister": 1}), 2: Counter({"the": 1, "minister": 1})},
+                                           frequency, 100)
+    assert scores[1] > scores[2] > 0
 
 
 # -- through the engine (fast embedder) ----------------------------------------------------------------
