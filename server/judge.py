@@ -156,10 +156,12 @@ def _lower_words(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=CLAIM_CACHE)
-def _word_list(text: str) -> tuple[list[str], Counter, bool]:
-    """The words of a text in order, how often each (lower-cased) occurs, and whether it is in Title Case."""
+def _word_list(text: str) -> tuple[list[str], list[str], Counter, bool]:
+    """The words of a text in order, as written and lower-cased, how often each (lower-cased) occurs, and
+    whether it is in Title Case."""
     words = _WORD.findall(text)
-    return words, Counter(w.lower() for w in words), _title_case(words)
+    lowered = [w.lower() for w in words]
+    return words, lowered, Counter(lowered), _title_case(words)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -462,12 +464,24 @@ def year_conflict(new: Claim, old: Claim) -> tuple[str, str] | None:
         if _year_anchor(new.text, x) and _year_anchor(new.text, x) == _year_anchor(old.text, y):
             return x, y
     for claim, other, flipped in ((new, old, False), (old, new, True)):
-        for match in _BEFORE_AFTER.finditer(claim.text):
-            bound = int(match.group("year"))
-            for year in re.findall(r"\bin\s+((?:19|20)\d{2})\b", other.text):
-                if (match.group("side").lower() == "before") == (int(year) >= bound):
-                    return (year, match.group(0)) if flipped else (match.group(0), year)
+        for before, bound, said in _year_bounds(claim.text):
+            for year in _years_in(other.text):
+                if before == (int(year) >= bound):
+                    return (year, said) if flipped else (said, year)
     return None
+
+
+@lru_cache(maxsize=CLAIM_CACHE)
+def _year_bounds(text: str) -> tuple[tuple[bool, int, str], ...]:
+    """("before 1990" and the like): (before rather than after, the year, the words)."""
+    return tuple((m.group("side").lower() == "before", int(m.group("year")), m.group(0))
+                 for m in _BEFORE_AFTER.finditer(text))
+
+
+@lru_cache(maxsize=CLAIM_CACHE)
+def _years_in(text: str) -> tuple[str, ...]:
+    """The years a text gives with "in" ("in 1992")."""
+    return tuple(re.findall(r"\bin\s+((?:19|20)\d{2})\b", text))
 
 
 def _year_anchor(text: str, year: str) -> str | None:
@@ -722,13 +736,15 @@ def substitution(new: Claim, old: Claim) -> tuple[str, str, str | None] | None:
     """Two near copies that differ in one place: (words, other words, kind of detail or None).
     Near copy: 80% of the shorter one's words in the same order. "Elena" for "Maria" is a name,
     "southern" for "northern" a direction; "arrested" for "detained" no detail (maybe synonyms)."""
-    a, count_a, title_a = _word_list(new.proposition or new.text)
-    b, count_b, title_b = _word_list(old.proposition or old.text)
+    a, lower_a, count_a, title_a = _word_list(new.proposition or new.text)
+    b, lower_b, count_b, title_b = _word_list(old.proposition or old.text)
     if min(len(a), len(b)) < 5:
         return None
-    if sum((count_a & count_b).values()) < 0.8 * min(len(a), len(b)):
+    if len(count_a) > len(count_b):
+        count_a, count_b = count_b, count_a
+    if sum(min(n, count_b[w]) for w, n in count_a.items() if w in count_b) < 0.8 * min(len(a), len(b)):
         return None   # too few words in common for 80% of them to match in order
-    matched, replaced = _aligned([w.lower() for w in a], [w.lower() for w in b])
+    matched, replaced = _aligned(lower_a, lower_b)
     if matched < 0.8 * min(len(a), len(b)):
         return None
     title_case = title_a or title_b
