@@ -492,7 +492,7 @@ def test_readying_waits_for_its_start_then_batches_double_and_the_loop_readies_w
             time.sleep(0.01)
     finally:
         prefetch.close()
-    assert [len(batch) for batch in batches] == [1, 2, 4, 8, 16, 6]
+    assert [len(batch) for batch in batches] == [1, 2, 4, 8, 8, 8, 6]   # up to READY_BATCH
     assert [label for batch in batches for label in batch] == [str(n) for n in range(3, 40)]
 
 
