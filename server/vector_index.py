@@ -66,8 +66,10 @@ SCORED = 2
 # How far the cosine a ranking table's int8 codes give can be from the float32 one: rounding moves it by
 # at most 0.5 * sqrt(dims) / scale (0.015 at the 100k history's scale of 648), clipping the rare values
 # past RANK_QUANTILE a little more (one-off script, the 7,104 claims proposed for the test pages' claims
-# in `bench speed`'s 100k history: mean 0.0004, 99th percentile 0.0023, largest 0.012). A caller skips
-# reading the float32 vector of a claim whose code puts it further than this below what it keeps.
+# in `bench speed`'s 100k history: mean 0.0004, 99th percentile 0.0023, largest 0.012); an int8 graph's
+# cosines, of codes scaled by 127 rather than fitted, by more (the 888 claims proposed for the test pages'
+# claims in the 1k history: mean 0.0037, 99th percentile 0.0115, largest 0.014). A caller skips reading
+# the float32 vector of a claim whose code puts it further than this below what it keeps.
 ESTIMATE_SLACK = 0.05
 # int8 codes of the ranking table: (vector - centre) * scale, the scale putting this quantile of the
 # sample's values at 127 (the rare larger values are clipped).
@@ -549,36 +551,39 @@ def _among(keys: np.ndarray, ordered: np.ndarray) -> np.ndarray:
     return ordered[at] == keys
 
 
-def _nearest(graph: Graph, codes: np.ndarray, count: int, deeper: int = 0) -> list[np.ndarray]:
-    """Each query's `count` nearest keys by the graph's codes, nearest first; `deeper`: search depth
-    added to the usual."""
+def _nearest(graph: Graph, codes: np.ndarray, count: int, deeper: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each query's `count` nearest (keys, distances by the graph's codes), nearest first; `deeper`: search
+    depth added to the usual."""
     graph.index.expansion_search = max(EXPANSION_SEARCH, count) + deeper
     found = graph.index.search(codes, count, threads=1)
     if not hasattr(found, "counts"):           # one query: a single list of matches
-        return [np.asarray(found.keys)[: len(found)].astype(np.int64)]
-    return [found.keys[i, : found.counts[i]].astype(np.int64) for i in range(len(codes))]
+        return [(np.asarray(found.keys)[: len(found)].astype(np.int64), np.asarray(found.distances)[: len(found)])]
+    return [(found.keys[i, : found.counts[i]].astype(np.int64), found.distances[i, : found.counts[i]])
+            for i in range(len(codes))]
 
 
-def _past_skipped(graph: Graph, code: np.ndarray, keys: np.ndarray, proposals: int,
-                  skip: np.ndarray) -> np.ndarray:
-    """One query's nearest keys less the skipped ones, `keys` being its first `proposals`. Skipped keys
-    take places among the results and in the search's depth (a query about what was forgotten meets
-    copies of it first): while they crowd the results, the query asks again with room for twice as many
-    as it met, in both, as far as there are skipped keys."""
+def _past_skipped(graph: Graph, code: np.ndarray, nearest: tuple[np.ndarray, np.ndarray], proposals: int,
+                  skip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One query's nearest (keys, distances) less the skipped keys, `nearest` being its first `proposals`.
+    Skipped keys take places among the results and in the search's depth (a query about what was forgotten
+    meets copies of it first): while they crowd the results, the query asks again with room for twice as
+    many as it met, in both, as far as there are skipped keys."""
+    keys, distances = nearest
     most = min(proposals + len(skip), len(graph))
     room, met = 0, int(np.sum(_among(keys, skip)))
     while met > room and len(keys) < most:
         room = 2 * met
-        keys = _nearest(graph, code, min(proposals + room, most), deeper=room)[0]
+        keys, distances = _nearest(graph, code, min(proposals + room, most), deeper=room)[0]
         met = int(np.sum(_among(keys, skip)))
-    return keys[~_among(keys, skip)][:proposals]
+    kept = ~_among(keys, skip)
+    return keys[kept][:proposals], distances[kept][:proposals]
 
 
 @dataclass
 class Proposed:
-    """What a search proposes: each query's keys, nearest first by the codes, and, where a ranking table
-    ranked them, their cosines to the query as the int8 codes give them (within ESTIMATE_SLACK of the
-    float32 ones). None while the graph has no table."""
+    """What a search proposes: each query's keys, nearest first by the codes, and their cosines to the
+    query as int8 codes give them (within ESTIMATE_SLACK of the float32 ones): an int8 graph's own, a
+    binary graph's ranking table's; None for a binary graph without its table yet."""
     keys: list[np.ndarray]
     cosines: list[np.ndarray] | None = None
 
@@ -594,9 +599,12 @@ def search(graph: Graph, vectors: np.ndarray, wanted: int, skip: np.ndarray | No
     wanted = max(wanted, 12)
     proposals = PROPOSED[graph.scalar] * wanted
     codes = graph.codes(vectors)
-    proposed = _nearest(graph, codes, min(proposals, len(graph)))
+    nearest = _nearest(graph, codes, min(proposals, len(graph)))
     if skip is not None and len(skip):
-        proposed = [_past_skipped(graph, codes[[i]], keys, proposals, skip) for i, keys in enumerate(proposed)]
+        nearest = [_past_skipped(graph, codes[[i]], found, proposals, skip) for i, found in enumerate(nearest)]
+    proposed = [keys for keys, _ in nearest]
     if graph.ranks is not None:
         return Proposed(*graph.ranks.rank(vectors, proposed, SCORED * wanted, graph.center, graph.scale))
+    if graph.scalar == "i8":        # the graph's own distances are cosines of its int8 codes
+        return Proposed(proposed, [(1.0 - distances).astype(np.float32) for _, distances in nearest])
     return Proposed(proposed)

@@ -370,29 +370,32 @@ def test_near_ties_are_ranked_by_the_int8_table_of_a_binary_graph(tmp_path, stor
     assert np.mean(pages["grouped"]) <= 12 and np.mean(pages["by id"]) > 40, pages
 
 
-@pytest.fixture
-def binary_history(tmp_path, store, monkeypatch):
-    """A binary graph with its ranking table over 1,800 claims: 30 copies (cosine about 0.7) of each of ten
-    `near` directions among clustered others; `far` directions are about orthogonal to all of them."""
-    monkeypatch.setattr(vector_index, "BINARY_FROM", 0)
+@pytest.fixture(params=["i8", "b1"])
+def coded_history(tmp_path, store, monkeypatch, request):
+    """A graph of 1,800 claims, of int8 codes or of binary ones with their ranking table: 30 copies (cosine
+    about 0.7) of each of ten `near` directions among clustered others; `far` directions are about
+    orthogonal to all of them."""
+    if request.param == "b1":
+        monkeypatch.setattr(vector_index, "BINARY_FROM", 0)
     rng = np.random.default_rng(5)
     near, far = unit(rng, 10, DIMS), unit(rng, 10, DIMS)
     add_claims(store, np.vstack([near_copies(rng, near, 30, noise=1.0), clustered(rng, 1500, spread=1.0)]),
                per_article=30)
     index = opened(tmp_path, merge_rows=1, store=store)
-    assert index._graph.ranks is not None
+    assert index._graph.scalar == request.param
+    assert (index._graph.ranks is not None) == (request.param == "b1")
     return index, {"near": near, "far": far}
 
 
-def test_a_ranking_table_gives_each_proposals_cosine_within_the_slack(binary_history, store):
-    index, queries = binary_history
+def test_a_graph_gives_each_proposals_cosine_within_the_slack(coded_history, store):
+    index, queries = coded_history
     every = np.vstack([queries["near"], queries["far"]])
     proposed = vector_index.search(index._graph, every, 12)
     for query, keys, cosines in zip(every, proposed.keys, proposed.cosines):
         stored = store.claim_vectors(MODEL, keys.tolist())
         exact_cosines = np.array([np.frombuffer(stored[int(k)][1], dtype="<f4") @ query for k in keys])
         assert len(keys) == vector_index.SCORED * 12
-        assert np.max(np.abs(exact_cosines - cosines)) < vector_index.ESTIMATE_SLACK / 4
+        assert np.max(np.abs(exact_cosines - cosines)) < vector_index.ESTIMATE_SLACK / 2
 
 
 @pytest.mark.parametrize("queries, min_similarity, read", [
@@ -400,12 +403,12 @@ def test_a_ranking_table_gives_each_proposals_cosine_within_the_slack(binary_his
     ("far", cosines.SHOWN_MIN, "none"),       # nothing proposed can reach the floor: nothing read
     ("far", -1.0, "all"),                     # a search that keeps anything reads every proposal
 ])
-def test_a_search_reads_the_vectors_only_of_proposals_that_can_be_kept(binary_history, store, monkeypatch,
+def test_a_search_reads_the_vectors_only_of_proposals_that_can_be_kept(coded_history, store, monkeypatch,
                                                                       queries, min_similarity, read):
     """The float32 vectors that decide come from the database, three B-tree lookups a claim (disk reads in a
     long history): a search reads those of the proposals whose codes leave them a chance of min_similarity,
     and finds what reading them all finds."""
-    index, directions = binary_history
+    index, directions = coded_history
     asked: list[int] = []
     reading = store.claim_vectors
     monkeypatch.setattr(store, "claim_vectors", lambda model, ids: (asked.extend(ids), reading(model, ids))[1])
