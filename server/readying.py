@@ -146,10 +146,10 @@ class ReadyingProcess:
 
 def _serve(pipe, embedder_name: str, cache_dir: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C is for the import, which closes this process
-    if hasattr(os, "nice"):
-        os.nice(NICENESS)
     embedder = make_embedder(embedder_name, cache_dir)
     embedder.warm()
+    if hasattr(os, "nice"):     # only now: until it has started, the loop readies the pages itself
+        os.nice(NICENESS)
     try:
         pipe.send(("started", None))
     except (OSError, ValueError):
