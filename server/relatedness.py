@@ -102,7 +102,8 @@ def word_similarities(mine: Counter, theirs: dict[int, Counter], frequency_of, a
     frequency = frequency_of(list(vocabulary))
     counts = np.zeros(len(vocabulary))
     rows = np.fromiter(map(vocabulary.get, frequency, itertools.repeat(-1)), np.intp, len(frequency))
-    counts[rows[rows >= 0]] = np.fromiter(frequency.values(), np.float64, len(frequency))[rows >= 0]
+    known = rows >= 0               # words asked about (a frequency_of may answer more)
+    counts[rows[known]] = np.fromiter(frequency.values(), np.float64, len(frequency))[known]
     rarity = idfs(counts, articles)
 
     def unit_vector(words: Counter) -> tuple[np.ndarray, np.ndarray]:
