@@ -151,6 +151,12 @@ def test_word_similarities_are_tfidf_cosines(mine, theirs, expected):
     assert scores == {7: pytest.approx(expected, abs=1e-12)}
 
 
+def test_words_a_frequency_lookup_was_not_asked_about_change_nothing():
+    mine, theirs = Counter({"peskov": 1, "said": 3}), {7: Counter({"peskov": 2, "kremlin": 1})}
+    asked = relatedness.word_similarities(mine, theirs, lambda words: {w: FREQUENCY[w] for w in words if w in FREQUENCY}, 100)
+    assert relatedness.word_similarities(mine, theirs, lambda words: dict(FREQUENCY), 100) == asked
+
+
 def test_a_shared_rare_word_weighs_more_than_a_shared_common_one():
     frequency = lambda words: {w: FREQUENCY[w] for w in words if w in FREQUENCY}  # noqa: E731
     scores = relatedness.word_similarities(Counter({"peskov": 1, "the": 1}),
