@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -485,14 +486,22 @@ class ClaimIndex:
                  if score >= min_similarity] for hits in found]
 
 
+def lexical_searches(store, texts: list[str], exclude_article: int | None = None) -> list[Future]:
+    """Each text's BM25 hits, searched on the reading threads (server/readers.py): they need no vectors,
+    so a capture starts them before its claims are embedded."""
+    sizes: dict[str, int] = {}           # shared by the page's searches: the same value whoever fills it
+    return [readers.pool().submit(store.lexical_claim_search, text, LEXICAL_CANDIDATES, exclude_article,
+                                  LEXICAL_POSTINGS, sizes) for text in texts]
+
+
 def find_candidates(index: ClaimIndex, store, texts: list[str], vectors: np.ndarray,
-                    exclude_article: int | None = None) -> list[Candidate]:
+                    exclude_article: int | None = None, searches: list[Future] | None = None) -> list[Candidate]:
     """Hybrid candidates for every new claim: nearest vectors, plus BM25 hits scored by cosine.
 
-    The BM25 searches run on the reading threads (server/readers.py) while the vector search runs here."""
-    sizes: dict[str, int] = {}           # shared by the page's searches: the same value whoever fills it
-    searches = [readers.pool().submit(store.lexical_claim_search, text, LEXICAL_CANDIDATES, exclude_article,
-                                       LEXICAL_POSTINGS, sizes) for text in texts]
+    The BM25 searches (`searches`, from lexical_searches: started here when not given) run on the
+    reading threads while the vector search runs here."""
+    if searches is None:
+        searches = lexical_searches(store, texts, exclude_article)
     candidates: dict[tuple[int, int], Candidate] = {}
     for qi, hits in enumerate(index.search(vectors, exclude_article=exclude_article)):
         for claim_id, article_id, similarity in hits:

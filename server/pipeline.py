@@ -23,7 +23,7 @@ from .claims import MAX_CLAIMS_PER_PAGE, Claim, extract_claims
 from .embeddings import from_blob, text_hash, to_blob
 from .extract import Extracted, NotAnArticle, extract_article
 from .judge import Judgement, article_stance, judge, may_dispute
-from .matching import ClaimIndex, find_candidates
+from .matching import ClaimIndex, find_candidates, lexical_searches
 from .readying import Readied, heading_of
 from .urls import canonical_url, domain_of
 
@@ -153,14 +153,17 @@ class Engine:
         return matrix.astype(np.float32, copy=False), fresh
 
     # -- judging ---------------------------------------------------------------------------------------
-    def judge_claims(self, claims: list[Claim], vectors: np.ndarray, exclude_article: int | None = None) -> list[dict]:
-        """Links from the new claims to earlier ones: {query, other_claim_id, other_article_id, label, ...}."""
+    def judge_claims(self, claims: list[Claim], vectors: np.ndarray, exclude_article: int | None = None,
+                     searches: list | None = None) -> list[dict]:
+        """Links from the new claims to earlier ones: {query, other_claim_id, other_article_id, label, ...}.
+        `searches`: the claims' BM25 searches, started ahead (matching.lexical_searches)."""
         if self.store.max_claim_id() > self.index.max_claim_id:
             # Another process (an import, a second server) stored claims since the index was loaded.
             self.index.load(self.store, self.embedder.model_name)
         if not claims or len(self.index) == 0:
             return []
-        candidates = find_candidates(self.index, self.store, [c.text for c in claims], vectors, exclude_article)
+        candidates = find_candidates(self.index, self.store, [c.text for c in claims], vectors, exclude_article,
+                                     searches)
         others = self.store.claims_by_ids([c.claim_id for c in candidates])
         links, per_claim, found = [], {}, Counter()
         for cand in candidates:          # each claim's candidates, best fused score first
@@ -201,8 +204,9 @@ class Engine:
         # embedded and judged: in a long history they read pages from disk that no other step touches.
         neighbours = readers.pool().submit(stories.anchor_neighbours, self.store, names)
         sharing = readers.pool().submit(self.store.articles_sharing_hashes, list(set(hashes)), exclude_article or -1)
+        searches = lexical_searches(self.store, [c.text for c in claims], exclude_article)
         vectors, fresh = self.vectors_for([c.text for c in claims], readied.vectors if readied is not None else None)
-        links = self.judge_claims(claims, vectors, exclude_article)
+        links = self.judge_claims(claims, vectors, exclude_article, searches)
         identical = sharing.result()
         placed = self.store.story_ids_of_articles(list(identical))    # a reindex has not reached later ones
         identical = {a: n for a, n in identical.items() if placed.get(a) is not None}

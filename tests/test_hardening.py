@@ -394,6 +394,7 @@ def test_files_left_open_by_an_older_version_are_tightened(tmp_path):
 @pytest.mark.parametrize("lookup", [
     "server.stories.anchor_neighbours",                 # the earlier articles naming the same people and places
     "server.store.Store.articles_sharing_hashes",       # the earlier articles holding the very same sentences
+    "server.store.Store.lexical_claim_search",          # the earlier claims sharing a claim's rarest words
 ])
 def test_a_lookup_that_fails_on_a_reading_thread_fails_the_capture_and_stores_nothing(tmp_path, monkeypatch, lookup):
     """These lookups run beside the embedding and judging, on the reading threads: their failure still
@@ -416,4 +417,25 @@ def test_a_lookup_that_fails_on_a_reading_thread_fails_the_capture_and_stores_no
     assert engine.store.article_ids() == before
     monkeypatch.undo()
     assert engine.capture("https://second.example/story", page_html("generators-confirmed.html")).created
+    engine.store.close()
+
+
+def test_a_capture_starts_its_claims_bm25_searches_before_embedding_them_and_runs_each_once(tmp_path, monkeypatch):
+    """BM25 needs no vectors: the searches run on the reading threads while the claims are embedded."""
+    from helpers import page_html
+    from server import pipeline
+    from server.embeddings import HashEmbedder
+    from server.store import Store
+
+    engine = pipeline.Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
+    engine.capture("https://first.example/story", page_html("ostrand-denies-calls.html"))
+    events, searched = [], []
+    starting, embedding, searching = pipeline.lexical_searches, engine.vectors_for, engine.store.lexical_claim_search
+    monkeypatch.setattr(pipeline, "lexical_searches", lambda *a, **k: events.append("searches") or starting(*a, **k))
+    monkeypatch.setattr(engine, "vectors_for", lambda *a, **k: events.append("embedding") or embedding(*a, **k))
+    monkeypatch.setattr(engine.store, "lexical_claim_search", lambda text, *a: searched.append(text) or searching(text, *a))
+    engine.capture("https://second.example/story", page_html("generators-confirmed.html"))
+    claims = engine.store.claims_of_articles([max(engine.store.article_ids())]).popitem()[1]
+    assert events == ["searches", "embedding"]
+    assert sorted(searched) == sorted(c["text"] for c in claims)
     engine.store.close()
