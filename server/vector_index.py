@@ -7,8 +7,8 @@ about in half): 48 bytes for 384 dimensions where int8 takes 384, so the mapped 
 searches walk through is a third of the size. Binary codes rank claims that are about as close as each
 other loosely, which int8 does not, so a binary graph proposes eight times as many claims and a table of
 their int8 codes, read only for the claims proposed, ranks them again (RankCodes). Either way the caller
-scores the SCORED nearest with their float32 vectors; those the table's codes put too far below the
-caller's floor (ESTIMATE_SLACK) it need not read.
+scores the SCORED nearest with their float32 vectors; those the int8 codes (an int8 graph's own, a binary
+graph's table's) put too far below the caller's floor (ESTIMATE_SLACK) it need not read.
 
 Files, in the data folder: `claims.<model>.json` (what the index holds: model, dims, code kind, count,
 newest claim id, the graph file's name and size, a binary graph's centre and int8 scale) and the files of
