@@ -33,6 +33,14 @@ EXTRACTOR_VERSION = "1"
 MAX_LINKS_PER_CLAIM = 5
 MAX_RELATED = 50           # related articles listed for one article
 SELECTION_MIN_CHARS = 200
+# Read through the text steps when the engine warms, so that their tables (place names in many languages,
+# compiled patterns) are loaded before the first capture rather than during it.
+WARM_UP_TITLE = "Ministers agree to extend the river flood scheme"
+WARM_UP_TEXT = (
+    "Ministers in Canada agreed on Tuesday to extend the river flood scheme until March 2027, the agency "
+    "said. The scheme has paid 4.5 million dollars to 1,200 households since it opened in 2024.\n"
+    "\"We did not expect the water to rise so fast,\" said Ana Ruiz, who leads the council. Officials denied "
+    "that the programme would end early.")
 
 
 class CaptureError(ValueError):
@@ -122,12 +130,14 @@ class Engine:
         return self._index
 
     def warm(self) -> None:
-        """Load the model, the index and the stance layer now rather than on the first capture."""
+        """Load the model, the index, the stance layer and the text steps' tables now rather than on the
+        first capture (which paid 0.35 s for the place names alone)."""
         from server import stance_model
 
         self.embedder.warm()
         stance_model.load()
         _ = self.index
+        self.analyse(WARM_UP_TITLE, WARM_UP_TEXT, "en")      # reads only: nothing is stored
 
     def close(self) -> None:
         """Save the claim index's newer claims into its graph (the database holds them either way)."""

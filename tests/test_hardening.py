@@ -420,6 +420,22 @@ def test_a_lookup_that_fails_on_a_reading_thread_fails_the_capture_and_stores_no
     engine.store.close()
 
 
+def test_warming_the_engine_loads_the_text_steps_tables_and_stores_nothing(tmp_path):
+    """A start warms the engine in the background: the place names in every language (0.35 s) are loaded
+    then, not during the reader's first capture."""
+    from server import places
+    from server.embeddings import HashEmbedder
+    from server.pipeline import Engine
+    from server.store import Store
+
+    places._names.cache_clear()
+    engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
+    engine.warm()
+    assert places._names.cache_info().currsize == 1
+    assert engine.store.counts()["articles"] == 0 and engine.store.counts()["claims"] == 0
+    engine.store.close()
+
+
 def test_a_capture_starts_its_claims_bm25_searches_before_embedding_them_and_runs_each_once(tmp_path, monkeypatch):
     """BM25 needs no vectors: the searches run on the reading threads while the claims are embedded."""
     from helpers import page_html
