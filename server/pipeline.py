@@ -210,9 +210,11 @@ class Engine:
         claims = readied.claims if readied is not None else extract_claims(title, text, MAX_CLAIMS_PER_PAGE)
         hashes = [text_hash(c.text) for c in claims]
         names = anchors(f"{title or ''}\n{text}")
-        # Lookups that need neither vectors nor links run on the reading threads while the claims are
-        # embedded and judged: in a long history they read pages from disk that no other step touches.
-        neighbours = readers.pool().submit(stories.anchor_neighbours, self.store, names)
+        words = relatedness.words(title, text)
+        # What needs neither vectors nor links runs on the reading threads while the claims are embedded and
+        # judged (the embedding leaves a fifth to a half of the second core idle): the earlier articles
+        # sharing the rarer names, compared word by word, and those holding the very same sentences.
+        by_anchors = readers.pool().submit(self.compared_by_anchors, names, words)
         sharing = readers.pool().submit(self.store.articles_sharing_hashes, list(set(hashes)), exclude_article or -1)
         searches = lexical_searches(self.store, [c.text for c in claims], exclude_article)
         vectors, fresh = self.vectors_for([c.text for c in claims], readied.vectors if readied is not None else None)
@@ -221,40 +223,53 @@ class Engine:
         placed = self.store.story_ids_of_articles(list(identical))    # a reindex has not reached later ones
         identical = {a: n for a, n in identical.items() if placed.get(a) is not None}
         source = stories.reprint_source(stories.near_copies(links), len(set(hashes)), identical)
-        words = relatedness.words(title, text)
         meaning = relatedness.meaning_vector(vectors)
-        pairs = self.pairs_with_earlier(neighbours.result(), names, words, meaning, language, text, links, source)
+        pairs = self.pairs_with_earlier(*by_anchors.result(), names, words, meaning, language, text, links, source)
         shown = {p.other for p in pairs if p.shown}
         # A dispute with an article on another event is a loose sentence match, not a contradiction.
         links = [l for l in links if l["label"] != "disputes" or l["other_article_id"] in shown]
         return Analysis(claims, hashes, vectors, fresh, links, names, words, meaning, pairs, source)
 
-    def pairs_with_earlier(self, matches: stories.AnchorMatches, names: list[str], words,
-                           meaning: np.ndarray | None, language: str | None, text: str, links: list[dict],
-                           source: int | None) -> list[relatedness.Pair]:
-        """The article compared as a whole with the earlier articles that share its rarer names and
-        figures (`matches`, stories.anchor_neighbours) or its claims: a bounded set, whatever the size of
-        the history."""
-        linked = Counter(l["other_article_id"] for l in links)
+    def compared_by_anchors(self, names: list[str], words: Counter
+                            ) -> tuple[stories.AnchorMatches, dict[int, relatedness.Other]]:
+        """The earlier articles that share the rarer of the article's names and figures
+        (stories.anchor_neighbours), and the best WORD_CANDIDATES of them compared with it: a bounded set,
+        whatever the size of the history."""
+        matches = stories.anchor_neighbours(self.store, names)
         # Equal scores (articles sharing the same few names) go newest first, whatever the float sums' last bits.
         by_anchors = sorted(matches.scores, key=lambda a: (-round(matches.scores[a], 9), -a))
-        chosen = by_anchors[:relatedness.WORD_CANDIDATES]
-        chosen += [a for a, _ in linked.most_common(relatedness.LINKED_CANDIDATES)]
-        if source is not None:
-            chosen.append(source)
-        rows = self.store.comparison_rows(list(dict.fromkeys(chosen)))
+        return matches, self._compared(by_anchors[:relatedness.WORD_CANDIDATES], matches, names, words)
+
+    def _compared(self, article_ids: list[int], matches: stories.AnchorMatches, names: list[str],
+                  words: Counter) -> dict[int, relatedness.Other]:
+        """What the new article is compared on with each of these earlier ones: shared names, the TF-IDF
+        cosine of their words, language and meaning vector."""
+        rows = self.store.comparison_rows(article_ids)
         names_of = stories.anchor_names(self.store, [other for other in rows if other in matches.scores], names)
         word_scores = relatedness.word_similarities(
             words, {other: relatedness.words(row["title"], row["text"]) for other, row in rows.items()},
             self.store.word_counts, self.store.article_count())
         their_meaning = self.store.article_vectors(list(rows), self.embedder.model_name)
-        others = {
+        return {
             other: relatedness.Other(
                 anchors=matches.scores.get(other, 0.0), names=names_of.get(other, set()),
                 language=relatedness.language_of(row["language"], row["text"]), words=word_scores[other],
                 meaning=from_blob(their_meaning[other]) if other in their_meaning else None)
             for other, row in rows.items()
         }
+
+    def pairs_with_earlier(self, matches: stories.AnchorMatches, by_anchors: dict[int, relatedness.Other],
+                           names: list[str], words: Counter, meaning: np.ndarray | None, language: str | None,
+                           text: str, links: list[dict], source: int | None) -> list[relatedness.Pair]:
+        """The article compared as a whole with the earlier articles that share its rarer names
+        (`by_anchors`, from compared_by_anchors) or hold the most of its claims' matches, and with the
+        article it reprints (`source`)."""
+        linked = Counter(l["other_article_id"] for l in links)
+        more = [a for a, _ in linked.most_common(relatedness.LINKED_CANDIDATES)]
+        if source is not None:
+            more.append(source)
+        others = {**by_anchors, **self._compared([a for a in dict.fromkeys(more) if a not in by_anchors],
+                                                 matches, names, words)}
         new = relatedness.Article(names, matches.weight, relatedness.language_of(language, text), text, meaning)
         return relatedness.compare(new, others, source)
 

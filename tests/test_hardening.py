@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -417,6 +418,24 @@ def test_a_lookup_that_fails_on_a_reading_thread_fails_the_capture_and_stores_no
     assert engine.store.article_ids() == before
     monkeypatch.undo()
     assert engine.capture("https://second.example/story", page_html("generators-confirmed.html")).created
+    engine.store.close()
+
+
+def test_a_capture_compares_the_articles_sharing_its_names_while_its_claims_are_embedded(tmp_path, monkeypatch):
+    """The comparison with the earlier articles that share the page's rarer names needs no vectors: it runs
+    on a reading thread while the claims are embedded (it has started by the time the embedding waits)."""
+    from helpers import page_html
+    from server.embeddings import HashEmbedder
+    from server.pipeline import Engine
+    from server.store import Store
+
+    engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
+    engine.capture("https://first.example/story", page_html("ostrand-denies-calls.html"))
+    comparing, embedding, started, seen = engine.compared_by_anchors, engine.vectors_for, threading.Event(), []
+    monkeypatch.setattr(engine, "compared_by_anchors", lambda *a: started.set() or comparing(*a))
+    monkeypatch.setattr(engine, "vectors_for", lambda *a, **k: seen.append(started.wait(10)) or embedding(*a, **k))
+    assert engine.capture("https://second.example/story", page_html("generators-confirmed.html")).created
+    assert seen == [True]
     engine.store.close()
 
 
