@@ -83,6 +83,10 @@ CONNECTIVITY = 16       # graph edges per node (HNSW's M); 12 and 8 lost 0.013 a
 EXPANSION_ADD = {"i8": 64, "b1": 128}
 ADD_THREADS = 0         # threads adding a batch to a graph (0: every core; the graph then differs run to run)
 EXPANSION_SEARCH = 192  # search depth of a query: 96 found 0.973 of the exact top 12 at 1k articles, 192 0.996
+# Threads searching a page's claims (0: every core). Each query is searched alone, so the answers are the
+# same; a capture waits on this search with the other cores idle (a 20-claim page at 1k: 6-10 ms on one
+# thread, 4.6-5.2 on two).
+SEARCH_THREADS = 0
 # A removed claim stays in the graph as a node that searches pass through but never return, until an
 # addition takes its place; near what was forgotten such nodes take up the search's depth. A merge that
 # would leave this share of the graph's nodes removed builds it afresh from the database instead
@@ -555,7 +559,7 @@ def _nearest(graph: Graph, codes: np.ndarray, count: int, deeper: int = 0) -> li
     """Each query's `count` nearest (keys, distances by the graph's codes), nearest first; `deeper`: search
     depth added to the usual."""
     graph.index.expansion_search = max(EXPANSION_SEARCH, count) + deeper
-    found = graph.index.search(codes, count, threads=1)
+    found = graph.index.search(codes, count, threads=SEARCH_THREADS)
     if not hasattr(found, "counts"):           # one query: a single list of matches
         return [(np.asarray(found.keys)[: len(found)].astype(np.int64), np.asarray(found.distances)[: len(found)])]
     return [(found.keys[i, : found.counts[i]].astype(np.int64), found.distances[i, : found.counts[i]])

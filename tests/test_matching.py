@@ -398,6 +398,18 @@ def test_a_graph_gives_each_proposals_cosine_within_the_slack(coded_history, sto
         assert np.max(np.abs(exact_cosines - cosines)) < vector_index.ESTIMATE_SLACK / 2
 
 
+def test_a_page_searched_on_every_core_gets_the_answers_of_one_thread(coded_history, monkeypatch):
+    index, queries = coded_history
+    every = np.vstack([queries["near"], queries["far"]])
+    answers = {}
+    for threads in (1, 0, 2):
+        monkeypatch.setattr(vector_index, "SEARCH_THREADS", threads)
+        proposed = vector_index.search(index._graph, every, 12)
+        answers[threads] = [keys.tolist() for keys in proposed.keys]
+    assert answers[0] == answers[1] == answers[2]
+    assert all(len(keys) == vector_index.SCORED * 12 for keys in answers[1])
+
+
 @pytest.mark.parametrize("queries, min_similarity, read", [
     ("near", cosines.SHOWN_MIN, "some"),      # the copies can be kept: their vectors are read
     ("far", cosines.SHOWN_MIN, "none"),       # nothing proposed can reach the floor: nothing read
