@@ -14,8 +14,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .security import KEY_HEADER
-
 log = logging.getLogger(__name__)
 
 PORT_FILE = "server.json"
@@ -64,6 +62,10 @@ def probe(port: int, timeout: float = 1.0) -> dict | None:
 def ui_ticket(port: int, ui_key: str, timeout: float = 2.0) -> str | None:
     """A single-use sign-in ticket from the server on `port`, asked for with this data folder's UI key in
     a header; None when no server answers or it refuses the key (a server of another data folder)."""
+    # Here, not at the top: `crosscurrent` imports this module for every command, and a process an import
+    # starts (spawned) imports it again; the security module brings Flask (0.2 s) with it.
+    from .security import KEY_HEADER
+
     request = urllib.request.Request(url_of(port, "/api/ui-ticket"), data=b"{}", method="POST",
                                      headers={"Content-Type": "application/json", KEY_HEADER: ui_key})
     try:

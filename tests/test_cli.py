@@ -293,3 +293,14 @@ def test_serve_refuses_a_busy_port(isolated_data):
         port = busy.getsockname()[1]
         result = run(isolated_data, "--port", str(port), "serve", "--no-warm", ok=False)
     assert result.exit_code == 1 and "Cannot listen" in result.output
+
+
+def test_the_command_module_loads_without_the_web_framework():
+    """Every `crosscurrent` command imports server.cli, and so does the readying process an import starts
+    (a spawned process imports its parent's main module again): Flask (0.2 s) waits for a command that
+    needs the app."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", "import sys, server.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'flask'))"],
+                          capture_output=True, text=True, cwd=root, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
