@@ -437,7 +437,11 @@ def run(sizes=DEFAULT_SIZES, timeout: float = 3600.0, keep: Path | None = None) 
         pool = Path(keep if keep is not None else scratch) / "pool.npz"
         pool.parent.mkdir(parents=True, exist_ok=True)
         for size in sizes:
-            worker = [sys.executable, "-m", "bench.speed", "--worker", str(size), "--pool", str(pool)]
+            # Started with -c rather than -m bench.speed: the readying process an import starts (spawned)
+            # imports its parent's main module again, and this module's imports (1.2 s, the model's pool
+            # and the app) are the benchmark's, which `crosscurrent import` does not carry.
+            worker = [sys.executable, "-c", "import sys; from bench.speed import main; sys.exit(main(sys.argv[1:]))",
+                      "--worker", str(size), "--pool", str(pool)]
             if keep is not None:
                 worker += ["--keep-history", str(keep)]
             done = subprocess.run(worker, capture_output=True,
