@@ -252,5 +252,7 @@ def test_the_log_is_copied_into_the_database_by_a_thread_of_its_own_soon_after_a
         time.sleep(0.02)
     assert path.stat().st_size > before + 500_000
     assert store.reader.execute("SELECT count(*) FROM scratch").fetchone()[0] == 2000
+    thread = store.checkpointer._thread
+    assert thread is not None and thread.is_alive()
     store.close()
-    assert not any(t.name == "checkpoint" and t.is_alive() for t in threading.enumerate())
+    assert not thread.is_alive()
