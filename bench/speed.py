@@ -438,8 +438,8 @@ def run(sizes=DEFAULT_SIZES, timeout: float = 3600.0, keep: Path | None = None) 
         pool.parent.mkdir(parents=True, exist_ok=True)
         for size in sizes:
             # Started with -c rather than -m bench.speed: the readying process an import starts (spawned)
-            # imports its parent's main module again, and this module's imports (1.2 s, the model's pool
-            # and the app) are the benchmark's, which `crosscurrent import` does not carry.
+            # imports its parent's main module again, and this module's imports (1.2 s) are the
+            # benchmark's, which `crosscurrent import` does not carry.
             worker = [sys.executable, "-c", "import sys; from bench.speed import main; sys.exit(main(sys.argv[1:]))",
                       "--worker", str(size), "--pool", str(pool)]
             if keep is not None:

@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 # A commit that fills SQLite's write-ahead log to its default 1,000 pages also copies the log back into the
 # database and syncs both (a checkpoint): 9-13 ms that every eighth capture of a long page paid before
-# its answer. A thread of its own does it instead, CHECKPOINT_AFTER_S after a write (writes meanwhile
-# wait for the same checkpoint); the writer still does it should the log reach WRITER_CHECKPOINT_PAGES.
+# its answer. A thread of its own does it instead, CHECKPOINT_AFTER_S after a write (the writes of that
+# second share one checkpoint); the writer still does it should the log reach WRITER_CHECKPOINT_PAGES.
 CHECKPOINT_AFTER_S = 1.0
 WRITER_CHECKPOINT_PAGES = 10_000
 
