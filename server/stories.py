@@ -22,7 +22,10 @@ REPRINT_MIN_CLAIMS = 3
 LOOKUP_ANCHORS = 48            # the new article's rarest anchors looked up in the history...
 LOOKUP_POSTINGS = 5_000        # ...as many as name this many articles in all (the rarest always)
 COMMON_ANCHOR_SHARE = 0.05     # anchors named by more of the history than this are too common to look up
-SCORED_CANDIDATES = 200        # articles scored in full after the lookup
+# Articles scored in full after the lookup, those naming the most weight of the rarest names. Scoring reads
+# every name of every candidate (~25,000 rows for 200 at 100k articles, a fifth of an import loop's CPU);
+# reports of one event share the rarest names, so they rank near the top of the lookup (docs/architecture.md).
+SCORED_CANDIDATES = 100
 
 
 def near_copies(links: list[dict]) -> dict[int, int]:

@@ -10,7 +10,7 @@ from helpers import database_before
 
 from server.anchors import idf
 from server.store import Store
-from server.stories import near_copies, reprint_source
+from server.stories import SCORED_CANDIDATES, anchor_neighbours, near_copies, reprint_source
 
 VACCINE_EN = ("NTU study finds 93% of Singapore students vaccinated against COVID-19", [
     "Researchers at Nanyang Technological University (NTU) said on Tuesday that 93% of students in Singapore "
@@ -98,18 +98,22 @@ NAMED = {"a": ["Peskov", "Kremlin", "Putin"], "b": ["Peskov", "Woodward"], "c": 
 def named(tmp_path):
     """A store of four articles, each naming the names in NAMED; (store, {key: article id})."""
     store = Store(tmp_path / "sums.db")
-    ids = {}
     with store.write() as conn:
-        for key, names in NAMED.items():
-            ids[key] = store.insert_article(conn, {"url": f"https://example.org/{key}", "canonical_url":
-                                                   f"https://example.org/{key}", "domain": "example.org",
-                                                   "content_hash": key, "title": key, "site": "example.org",
-                                                   "author": None, "published": None, "language": "en",
-                                                   "text": " ".join(names), "word_count": len(names),
-                                                   "captured_at": "2026-01-01T00:00:00Z"}, "<p></p>", "test")
-            store.insert_anchors(conn, ids[key], [n.lower() for n in names])
+        ids = {key: store_named(store, conn, key, names) for key, names in NAMED.items()}
     yield store, ids
     store.close()
+
+
+def store_named(store, conn, key: str, names: list[str]) -> int:
+    """An article whose text is its names, stored with them as its anchors; its id."""
+    article_id = store.insert_article(conn, {"url": f"https://example.org/{key}", "canonical_url":
+                                             f"https://example.org/{key}", "domain": "example.org",
+                                             "content_hash": key, "title": key, "site": "example.org",
+                                             "author": None, "published": None, "language": "en",
+                                             "text": " ".join(names), "word_count": len(names),
+                                             "captured_at": "2026-01-01T00:00:00Z"}, "<p></p>", "test")
+    store.insert_anchors(conn, article_id, [n.lower() for n in names])
+    return article_id
 
 
 def test_the_stores_anchor_sums_and_shared_names_equal_those_worked_out_name_by_name(named):
@@ -139,6 +143,21 @@ def test_the_stores_anchor_sums_and_shared_names_equal_those_worked_out_name_by_
 def test_the_store_ranks_the_articles_naming_the_most_weight(named, weights, limit, ranked):
     store, ids = named
     assert store.articles_naming_most(weights, limit) == [ids[key] for key in ranked]
+
+
+def test_only_the_articles_naming_the_most_of_the_rarest_names_are_scored_in_full(tmp_path):
+    # Twenty names, each in a handful of articles; the first SCORED_CANDIDATES articles name two of them,
+    # thirty more name one: the articles to score are the ones naming two, however many share a name.
+    names = [f"name{n}" for n in range(20)]
+    store = Store(tmp_path / "bound.db")
+    with store.write() as conn:
+        ids = [store_named(store, conn, f"a{i}", [names[i % 20]] + ([names[(i + 1) % 20]] if i < SCORED_CANDIDATES
+                                                                     else []))
+               for i in range(SCORED_CANDIDATES + 30)]
+    found = anchor_neighbours(store, names)
+    assert set(found.scores) == set(ids[:SCORED_CANDIDATES])
+    assert all(score > 0 for score in found.scores.values())
+    store.close()
 
 
 def test_upgrade_gives_stored_articles_their_anchors(tmp_path):
