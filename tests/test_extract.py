@@ -1,5 +1,8 @@
 """Article extraction on the test pages (tests/pages) and on pages that are not articles."""
 
+import subprocess
+import sys
+
 import pytest
 
 from helpers import HOSTILE_PAGE, PAGES
@@ -369,3 +372,33 @@ def test_a_page_of_too_many_elements_is_extracted_from_its_beginning(monkeypatch
     text = extract_article(page, "https://long.example/a").text
     assert "district 0 approved" in text and "district 300 approved" in text
     assert "district 999 approved" not in text
+
+
+# A page whose date is written out in words: htmldate hands it to dateparser.
+WORDED_DATE_PAGE = """<html lang="de"><head><title>Neue Fähre für die Insel</title></head><body><article>
+<h1>Neue Fähre für die Insel</h1><p class="meta">Veröffentlicht am 14.März 2023 um 18:20 · Lokales · 3</p>
+<p>Die Gemeinde hat am Dienstag eine neue Fähre in Dienst gestellt. Sie fährt zwölfmal am Tag zwischen dem
+Hafen und der Insel.</p><p>Der Bürgermeister sagte, die Verbindung sei für die Bewohner seit Jahren das
+wichtigste Anliegen gewesen. Die alte Fähre war im Herbst ausgefallen.</p><p>Die Fahrt dauert zwanzig
+Minuten. Kinder fahren kostenlos, Erwachsene zahlen drei Euro pro Fahrt.</p></article></body></html>"""
+
+# Run in a fresh interpreter (the date parser's patterns are process-wide): how many locale patterns the
+# extraction of the page compiles, after loading the date parser first or not.
+PATTERNS_COMPILED = """
+import sys
+from dateparser.languages.dictionary import Dictionary
+from server.extract import extract_article, load_date_parser
+if sys.argv[1] == "loaded":
+    load_date_parser()
+compiled, compile_patterns = [], Dictionary._construct_split_regex
+Dictionary._construct_split_regex = lambda self: compiled.append(1) or compile_patterns(self)
+extract_article(sys.stdin.read(), "https://zeitung.example/faehre")
+print(len(compiled))
+"""
+
+
+@pytest.mark.parametrize("loaded_first, compiles_patterns", [("not", True), ("loaded", False)])
+def test_the_date_parser_loaded_ahead_compiles_nothing_during_a_capture(loaded_first, compiles_patterns):
+    done = subprocess.run([sys.executable, "-c", PATTERNS_COMPILED, loaded_first], input=WORDED_DATE_PAGE,
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert (int(done.stdout) > 0) is compiles_patterns

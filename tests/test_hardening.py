@@ -439,18 +439,20 @@ def test_a_capture_compares_the_articles_sharing_its_names_while_its_claims_are_
     engine.store.close()
 
 
-def test_warming_the_engine_loads_the_text_steps_tables_and_stores_nothing(tmp_path):
-    """A start warms the engine in the background: the place names in every language (0.35 s) are loaded
-    then, not during the reader's first capture."""
-    from server import places
+def test_warming_the_engine_loads_the_text_steps_tables_and_stores_nothing(tmp_path, monkeypatch):
+    """A start warms the engine in the background: the place names in every language (0.35 s) and the
+    date parser (up to 3.8 s, tests/test_extract.py) are loaded then, not during a reader's capture."""
+    from server import pipeline, places
     from server.embeddings import HashEmbedder
-    from server.pipeline import Engine
     from server.store import Store
 
     places._names.cache_clear()
-    engine = Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
+    loaded = []
+    monkeypatch.setattr(pipeline, "load_date_parser", lambda: loaded.append("date parser"))
+    engine = pipeline.Engine(Store(tmp_path / "crosscurrent.db"), HashEmbedder())
     engine.warm()
     assert places._names.cache_info().currsize == 1
+    assert loaded == ["date parser"]
     assert engine.store.counts()["articles"] == 0 and engine.store.counts()["claims"] == 0
     engine.store.close()
 
