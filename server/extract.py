@@ -631,7 +631,7 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     )
 
 
-# A date written out in words that htmldate cannot read itself ("8.Dezember 2010 um 09:43") goes to
+# A date written out in words that htmldate cannot read itself ("14.März 2023 um 18:20") goes to
 # dateparser, whose first call compiles the word patterns of its locales one after another until one
 # fits: 1.2–3.8 s on two cores and about 40 MB, paid once per process by whichever capture meets the
 # first such date. A phrase no locale knows makes it compile them all.

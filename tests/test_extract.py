@@ -376,7 +376,7 @@ def test_a_page_of_too_many_elements_is_extracted_from_its_beginning(monkeypatch
 
 # A page whose date is written out in words: htmldate hands it to dateparser.
 WORDED_DATE_PAGE = """<html lang="de"><head><title>Neue Fähre für die Insel</title></head><body><article>
-<h1>Neue Fähre für die Insel</h1><p class="meta">Veröffentlicht am 14.März 2023 um 18:20 · Lokales · 3</p>
+<h1>Neue Fähre für die Insel</h1><p class="meta">Veröffentlicht am 14.März 2023 um 18:20</p>
 <p>Die Gemeinde hat am Dienstag eine neue Fähre in Dienst gestellt. Sie fährt zwölfmal am Tag zwischen dem
 Hafen und der Insel.</p><p>Der Bürgermeister sagte, die Verbindung sei für die Bewohner seit Jahren das
 wichtigste Anliegen gewesen. Die alte Fähre war im Herbst ausgefallen.</p><p>Die Fahrt dauert zwanzig
