@@ -131,7 +131,7 @@ class Engine:
 
     def warm(self) -> None:
         """Load the model, the index, the stance layer, the text steps' tables and the date parser now
-        rather than on a reader's capture (0.35 s for the place names, up to 3.8 s for the date parser)."""
+        rather than on a reader's capture (0.35 s for the place names, 1.2–1.7 s for the date parser)."""
         from server import stance_model
 
         self.embedder.warm()

@@ -441,7 +441,7 @@ def test_a_capture_compares_the_articles_sharing_its_names_while_its_claims_are_
 
 def test_warming_the_engine_loads_the_text_steps_tables_and_stores_nothing(tmp_path, monkeypatch):
     """A start warms the engine in the background: the place names in every language (0.35 s) and the
-    date parser (up to 3.8 s, tests/test_extract.py) are loaded then, not during a reader's capture."""
+    date parser (1.2–1.7 s, tests/test_extract.py) are loaded then, not during a reader's capture."""
     from server import pipeline, places
     from server.embeddings import HashEmbedder
     from server.store import Store
